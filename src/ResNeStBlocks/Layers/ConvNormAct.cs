@@ -1,0 +1,60 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Layers;
+
+/// <summary>
+/// Convolution without bias, BatchNorm, then optionally ReLU (timm <c>ConvNormAct</c>).
+/// State-dict keys: <c>conv.weight</c>, <c>bn.*</c>. Padding keeps the convolution centred.
+/// </summary>
+public sealed class ConvNormAct : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d bn;
+    private readonly bool applyActivation;
+
+    /// <summary>Creates a convolution + BatchNorm (+ ReLU) unit.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernelSize">Kernel size (square).</param>
+    /// <param name="stride">Stride.</param>
+    /// <param name="dilation">Dilation.</param>
+    /// <param name="groups">Convolution groups; must divide both channel counts.</param>
+    /// <param name="applyActivation">Whether ReLU follows the BatchNorm.</param>
+    public ConvNormAct(int inChannels, int outChannels, int kernelSize = 1, int stride = 1, int dilation = 1, int groups = 1, bool applyActivation = true)
+        : base(nameof(ConvNormAct))
+    {
+        Guard.Positive(inChannels, nameof(inChannels));
+        Guard.Positive(outChannels, nameof(outChannels));
+        Guard.Positive(kernelSize, nameof(kernelSize));
+        Guard.Positive(stride, nameof(stride));
+        Guard.Positive(dilation, nameof(dilation));
+        Guard.Positive(groups, nameof(groups));
+        Guard.Divisible(inChannels, nameof(inChannels), groups, nameof(groups));
+        Guard.Divisible(outChannels, nameof(outChannels), groups, nameof(groups));
+        InChannels = inChannels;
+        this.applyActivation = applyActivation;
+        conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride,
+            padding: ChannelMath.SamePadding(kernelSize, stride, dilation), dilation: dilation, groups: groups, bias: false);
+        bn = nn.BatchNorm2d(outChannels);
+        RegisterComponents();
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+
+    /// <summary>The BatchNorm layer (its weight is zeroed by zero-init of a residual branch).</summary>
+    public BatchNorm2d Norm => bn;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var output = bn.forward(conv.forward(input));
+        if (applyActivation)
+            output = output.relu_();
+        return output.MoveToOuterDisposeScope();
+    }
+}

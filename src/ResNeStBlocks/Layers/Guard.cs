@@ -1,0 +1,58 @@
+using System;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Layers;
+
+/// <summary>Argument checks that run before any tensor is allocated or any native call is made.</summary>
+internal static class Guard
+{
+    public static void Positive(int value, string name)
+    {
+        if (value < 1)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1, got {value}.");
+    }
+
+    public static void NonNegative(int value, string name)
+    {
+        if (value < 0)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or more, got {value}.");
+    }
+
+    public static void Divisible(int value, string name, int divisor, string divisorDescription)
+    {
+        if (divisor < 1 || value % divisor != 0)
+            throw new ArgumentException(
+                $"{name} ({value}) must be divisible by {divisorDescription} ({divisor}).", name);
+    }
+
+    public static void Probability(double value, string name)
+    {
+        if (double.IsNaN(value) || value < 0 || value >= 1)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1), got {value}.");
+    }
+
+    /// <summary>Checks that <paramref name="input"/> is a floating-point NCHW batch with the expected channels.</summary>
+    public static void Image(Tensor input, long channels, string module)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 4)
+            throw new ArgumentException(
+                $"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{string.Join(", ", input.shape)}].",
+                nameof(input));
+        if (input.shape[1] != channels)
+            throw new ArgumentException(
+                $"{module} expects {channels} input channels, got {input.shape[1]} (shape [{string.Join(", ", input.shape)}]).",
+                nameof(input));
+        if (!input.dtype.IsFloatingPoint())
+            throw new ArgumentException(
+                $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got {input.dtype}.",
+                nameof(input));
+    }
+}
+
+/// <summary>Scalar-type helpers.</summary>
+internal static class ScalarTypes
+{
+    public static bool IsFloatingPoint(this ScalarType type) =>
+        type is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64;
+}

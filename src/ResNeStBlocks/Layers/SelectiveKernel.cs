@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Layers;
+
+/// <summary>
+/// Selective Kernel convolution (Li et al., 2019; timm <c>SelectiveKernel</c>): parallel branches with
+/// different receptive fields, fused by a softmax attention over branches.
+/// State-dict keys: <c>paths.{i}.conv.weight</c>, <c>paths.{i}.bn.*</c>, <c>attn.*</c>.
+/// </summary>
+/// <remarks>
+/// With <c>keepThreeByThree</c> every branch is a 3x3 convolution whose dilation reproduces the
+/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). Kernels per forward with two
+/// branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax), stack,
+/// mul, sum.
+/// </remarks>
+public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<ConvNormAct> paths;
+    private readonly SelectiveKernelAttention attn;
+    private readonly bool splitInput;
+
+    /// <summary>Creates a Selective Kernel convolution.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels; defaults to <paramref name="inChannels"/>.</param>
+    /// <param name="kernelSizes">One odd kernel size (at least 3) per branch; defaults to [3, 5].</param>
+    /// <param name="stride">Stride of every branch.</param>
+    /// <param name="dilation">Base dilation of every branch.</param>
+    /// <param name="groups">Convolution groups (capped at <paramref name="outChannels"/>, as timm does).</param>
+    /// <param name="reductionRatio">Attention channels as a fraction of the output channels (timm <c>rd_ratio</c>).</param>
+    /// <param name="reductionDivisor">Attention channels are rounded to a multiple of this (timm <c>rd_divisor</c>).</param>
+    /// <param name="reducedChannels">Explicit attention channels (timm <c>rd_channels</c>).</param>
+    /// <param name="keepThreeByThree">Use dilated 3x3 kernels in place of larger ones (timm <c>keep_3x3</c>).</param>
+    /// <param name="splitInput">Give each branch its own slice of the input channels (timm <c>split_input</c>).</param>
+    /// <exception cref="ArgumentException">A kernel is even or below 3, or channels do not divide as required.</exception>
+    public SelectiveKernel(int inChannels, int? outChannels = null, IReadOnlyList<int>? kernelSizes = null, int stride = 1,
+        int dilation = 1, int groups = 1, double reductionRatio = 1.0 / 16, int reductionDivisor = 8, int? reducedChannels = null,
+        bool keepThreeByThree = true, bool splitInput = true)
+        : base(nameof(SelectiveKernel))
+    {
+        Guard.Positive(inChannels, nameof(inChannels));
+        int output = outChannels ?? inChannels;
+        Guard.Positive(output, nameof(outChannels));
+        var kernels = (kernelSizes ?? new[] { 3, 5 }).ToArray();
+        if (kernels.Length < 1)
+            throw new ArgumentException("kernelSizes must name at least one kernel.", nameof(kernelSizes));
+        foreach (int k in kernels)
+            if (k < 3 || k % 2 == 0)
+                throw new ArgumentException($"kernelSizes must be odd and at least 3, got {k}.", nameof(kernelSizes));
+        Guard.Positive(stride, nameof(stride));
+        Guard.Positive(dilation, nameof(dilation));
+        Guard.Positive(groups, nameof(groups));
+        Guard.Positive(reductionDivisor, nameof(reductionDivisor));
+        if (reducedChannels is { } rd)
+            Guard.Positive(rd, nameof(reducedChannels));
+        else if (!(reductionRatio > 0 && reductionRatio <= 1))
+            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+
+        int numPaths = kernels.Length;
+        int[] dilations = keepThreeByThree
+            ? kernels.Select(k => dilation * (k - 1) / 2).ToArray()
+            : Enumerable.Repeat(dilation, numPaths).ToArray();
+        if (keepThreeByThree)
+            kernels = Enumerable.Repeat(3, numPaths).ToArray();
+
+        if (splitInput)
+            Guard.Divisible(inChannels, nameof(inChannels), numPaths, "the number of kernels");
+        int pathInput = splitInput ? inChannels / numPaths : inChannels;
+        int pathGroups = Math.Min(output, groups);
+        Guard.Divisible(pathInput, splitInput ? "inChannels / number of kernels" : nameof(inChannels), pathGroups, nameof(groups));
+        Guard.Divisible(output, nameof(outChannels), pathGroups, nameof(groups));
+
+        InChannels = inChannels;
+        OutChannels = output;
+        NumPaths = numPaths;
+        this.splitInput = splitInput;
+        AttentionChannels = reducedChannels ?? ChannelMath.MakeDivisible(output * reductionRatio, reductionDivisor);
+        paths = nn.ModuleList(kernels.Select((k, i) =>
+            new ConvNormAct(pathInput, output, k, stride, dilations[i], pathGroups)).ToArray());
+        attn = new SelectiveKernelAttention(output, numPaths, AttentionChannels);
+        RegisterComponents();
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+
+    /// <summary>Output channels.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Number of branches.</summary>
+    public int NumPaths { get; }
+
+    /// <summary>Channels of the attention's reduced representation.</summary>
+    public int AttentionChannels { get; }
+
+    /// <summary>Runs every branch and mixes them with the learned per-channel branch weights.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        Guard.Image(input, InChannels, nameof(SelectiveKernel));
+        using var scope = NewDisposeScope();
+        var inputs = splitInput ? input.chunk(NumPaths, 1) : Enumerable.Repeat(input, NumPaths).ToArray();
+        var branches = stack(paths.Select((path, i) => path.forward(inputs[i])), 1); // [N, P, C, H, W]
+        var pooled = branches.mean(new long[] { 3, 4 }, keepdim: true).sum(1);      // [N, C, 1, 1]
+        var weights = attn.forward(pooled);                                          // [N, P, C, 1, 1]
+        return (branches * weights).sum(1).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,140 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Layers;
+
+/// <summary>
+/// Split-Attention convolution (Zhang et al., 2020; timm <c>SplitAttn</c>), radix-major: one grouped
+/// convolution produces <c>radix</c> splits of every cardinal group, their sum is pooled and squeezed, and
+/// a softmax across splits (a sigmoid when <c>radix == 1</c>) weights the splits before they are summed.
+/// State-dict keys: <c>conv.weight</c>, <c>bn0.*</c>, <c>fc1.weight/bias</c>, <c>bn1.*</c>, <c>fc2.weight/bias</c>.
+/// </summary>
+/// <remarks>
+/// Splits are never materialised one by one: the convolution uses <c>groups * radix</c> groups, and the
+/// splits are views of its output. Kernels per forward for radix &gt; 1 (with norm): conv, bn, relu, mean,
+/// sum, conv, bn, relu, conv, softmax, reshape copy of the [N, radix, C] weights, mul, sum (13).
+/// </remarks>
+public sealed class SplitAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly nn.Module<Tensor, Tensor>? bn0;
+    private readonly nn.Module<Tensor, Tensor>? drop;
+    private readonly Conv2d fc1;
+    private readonly nn.Module<Tensor, Tensor>? bn1;
+    private readonly Conv2d fc2;
+
+    /// <summary>Creates a Split-Attention convolution.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels; defaults to <paramref name="inChannels"/>.</param>
+    /// <param name="kernelSize">Kernel size of the grouped convolution.</param>
+    /// <param name="stride">Stride of the grouped convolution.</param>
+    /// <param name="padding">Zero padding; defaults to <c>kernelSize / 2</c>.</param>
+    /// <param name="dilation">Dilation of the grouped convolution.</param>
+    /// <param name="groups">Cardinality: groups of the attention's 1x1 convolutions.</param>
+    /// <param name="radix">Splits per cardinal group; 1 gives a sigmoid (SE-like) gate.</param>
+    /// <param name="reductionRatio">Attention width as a fraction of <c>inChannels * radix</c> (timm <c>rd_ratio</c>).</param>
+    /// <param name="reductionDivisor">Attention width is rounded to a multiple of this (timm <c>rd_divisor</c>).</param>
+    /// <param name="reducedChannels">Explicit attention width per split (timm <c>rd_channels</c>; the layer uses it times radix).</param>
+    /// <param name="minAttentionChannels">The attention width never drops below this (32 in ResNeSt).</param>
+    /// <param name="useNorm">BatchNorm after the grouped convolution and inside the attention (timm passes BatchNorm2d in ResNeSt).</param>
+    /// <param name="dropLayer">An optional regulariser (such as DropBlock) applied after the first norm.</param>
+    /// <exception cref="ArgumentException">Channels are not divisible by <c>groups * radix</c> or a count is not positive.</exception>
+    public SplitAttention(int inChannels, int? outChannels = null, int kernelSize = 3, int stride = 1, int? padding = null,
+        int dilation = 1, int groups = 1, int radix = 2, double reductionRatio = 0.25, int reductionDivisor = 8,
+        int? reducedChannels = null, int minAttentionChannels = 32, bool useNorm = true, nn.Module<Tensor, Tensor>? dropLayer = null)
+        : base(nameof(SplitAttention))
+    {
+        Guard.Positive(inChannels, nameof(inChannels));
+        int output = outChannels ?? inChannels;
+        Guard.Positive(output, nameof(outChannels));
+        Guard.Positive(kernelSize, nameof(kernelSize));
+        Guard.Positive(stride, nameof(stride));
+        Guard.Positive(dilation, nameof(dilation));
+        Guard.Positive(groups, nameof(groups));
+        Guard.Positive(radix, nameof(radix));
+        Guard.Positive(reductionDivisor, nameof(reductionDivisor));
+        Guard.NonNegative(minAttentionChannels, nameof(minAttentionChannels));
+        if (padding is { } p)
+            Guard.NonNegative(p, nameof(padding));
+        if (reducedChannels is { } rd)
+            Guard.Positive(rd, nameof(reducedChannels));
+        else if (!(reductionRatio > 0 && reductionRatio <= 1))
+            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+        Guard.Divisible(inChannels, nameof(inChannels), groups * radix, "groups x radix");
+        Guard.Divisible(output, nameof(outChannels), groups, nameof(groups));
+
+        int attentionChannels = reducedChannels is { } perSplit
+            ? perSplit * radix
+            : ChannelMath.MakeDivisible(inChannels * radix * reductionRatio, reductionDivisor, minValue: minAttentionChannels);
+        Guard.Divisible(attentionChannels, "attention channels", groups, nameof(groups));
+
+        InChannels = inChannels;
+        OutChannels = output;
+        Radix = radix;
+        Cardinality = groups;
+        AttentionChannels = attentionChannels;
+        int mid = output * radix;
+        conv = nn.Conv2d(inChannels, mid, kernelSize, stride: stride, padding: padding ?? kernelSize / 2, dilation: dilation,
+            groups: groups * radix, bias: false);
+        bn0 = useNorm ? nn.BatchNorm2d(mid) : null;
+        drop = dropLayer;
+        fc1 = nn.Conv2d(output, attentionChannels, 1, groups: groups, bias: true);
+        bn1 = useNorm ? nn.BatchNorm2d(attentionChannels) : null;
+        fc2 = nn.Conv2d(attentionChannels, mid, 1, groups: groups, bias: true);
+        RegisterComponents();
+    }
+
+    /// <summary>Input channels.</summary>
+    public int InChannels { get; }
+
+    /// <summary>Output channels.</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Splits per cardinal group.</summary>
+    public int Radix { get; }
+
+    /// <summary>Cardinal groups.</summary>
+    public int Cardinality { get; }
+
+    /// <summary>Width of the attention's hidden layer.</summary>
+    public int AttentionChannels { get; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        Guard.Image(input, InChannels, nameof(SplitAttention));
+        using var scope = NewDisposeScope();
+        var x = conv.forward(input);
+        if (bn0 is not null) x = bn0.forward(x);
+        if (drop is not null) x = drop.forward(x);
+        x = x.relu_();
+
+        long batch = x.shape[0], height = x.shape[2], width = x.shape[3];
+        if (Radix == 1)
+        {
+            var gate = Attention(x.mean(new long[] { 2, 3 }, keepdim: true)).sigmoid_();
+            return (x * gate).MoveToOuterDisposeScope();
+        }
+
+        var splits = x.view(batch, Radix, OutChannels, height, width);
+        // Pool each split first, then add the small [N, radix, C] means: one pass over the activations.
+        var pooled = splits.mean(new long[] { 3, 4 }).sum(1).view(batch, OutChannels, 1, 1);
+        // fc2 emits cardinal-group-major logits [N, groups, radix, C / groups]; softmax across radix, then
+        // reorder to radix-major [N, radix, C] to match the splits.
+        var weights = Attention(pooled)
+            .view(batch, Cardinality, Radix, OutChannels / Cardinality)
+            .softmax(2)
+            .transpose(1, 2)
+            .reshape(batch, Radix, OutChannels, 1, 1);
+        return (splits * weights).sum(1).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Attention(Tensor pooled)
+    {
+        var hidden = fc1.forward(pooled);
+        if (bn1 is not null) hidden = bn1.forward(hidden);
+        return fc2.forward(hidden.relu_());
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using ResNeStBlocks.Layers;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Weights;
+
+/// <summary>The outcome of a non-strict load: what the module kept and what the file carried in vain.</summary>
+/// <param name="MissingKeys">Module keys the state dict did not provide (left unchanged).</param>
+/// <param name="UnexpectedKeys">State-dict keys the module does not have (ignored).</param>
+/// <param name="SkippedKeys">Keys excluded by the caller's filter (left unchanged).</param>
+public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys, IReadOnlyList<string> SkippedKeys);
+
+/// <summary>
+/// Loads a name-to-tensor map into a module's parameters and buffers by key, atomically: every key,
+/// shape and dtype is checked before the first value is copied, so a failed load changes nothing.
+/// </summary>
+/// <remarks>
+/// Floating-point tensors convert to the module's floating-point dtype (for example a float16 or bfloat16
+/// file into a float32 model, or the reverse) with torch's rounding; integer buffers such as
+/// <c>num_batches_tracked</c> accept integer tensors only. Values are copied onto the module's device.
+/// </remarks>
+public static class StateDictLoader
+{
+    /// <summary>Loads <paramref name="source"/> into <paramref name="module"/>.</summary>
+    /// <param name="module">The module to update.</param>
+    /// <param name="source">Key to tensor, with the module's state-dict keys.</param>
+    /// <param name="strict">When true, any missing or unexpected key fails the load; mismatched shapes or dtypes always do.</param>
+    /// <param name="skip">Keys for which this returns true are neither loaded nor reported missing or unexpected (for example a classifier head being replaced).</param>
+    /// <returns>The keys that were missing, unexpected or skipped.</returns>
+    /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
+    public static LoadResult Load(nn.Module module, IReadOnlyDictionary<string, Tensor> source, bool strict = true, Func<string, bool>? skip = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(source);
+        var target = module.state_dict();
+        var skipped = new List<string>();
+        var missing = new List<string>();
+        var mismatches = new List<string>();
+        foreach (var (key, destination) in target)
+        {
+            if (skip?.Invoke(key) == true) { skipped.Add(key); continue; }
+            if (!source.TryGetValue(key, out var value)) { missing.Add(key); continue; }
+            if (!value.shape.SequenceEqual(destination.shape))
+                mismatches.Add($"{key}: expected shape [{string.Join(", ", destination.shape)}], got [{string.Join(", ", value.shape)}]");
+            else if (!Convertible(value.dtype, destination.dtype))
+                mismatches.Add($"{key}: expected {destination.dtype}, got {value.dtype}");
+        }
+        var unexpected = new List<string>();
+        foreach (var key in source.Keys)
+        {
+            if (target.ContainsKey(key)) continue;
+            if (skip?.Invoke(key) == true) { skipped.Add(key); continue; }
+            unexpected.Add(key);
+        }
+
+        if (mismatches.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
+            throw new StateDictMismatchException(module.GetName(), missing, unexpected, mismatches);
+
+        using (no_grad())
+        {
+            foreach (var (key, destination) in target)
+                if (!skipped.Contains(key) && source.TryGetValue(key, out var value))
+                    destination.copy_(value);
+        }
+        return new LoadResult(missing, unexpected, skipped);
+    }
+
+    /// <summary>Reads a safetensors file and loads it into <paramref name="module"/> (see <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, bool, Func{string, bool})"/>).</summary>
+    /// <param name="module">The module to update.</param>
+    /// <param name="path">A safetensors file with the module's keys.</param>
+    /// <param name="strict">When true, any missing or unexpected key fails the load.</param>
+    /// <param name="skip">Keys to leave alone.</param>
+    /// <returns>The keys that were missing, unexpected or skipped.</returns>
+    /// <exception cref="SafetensorsFormatException">The file is malformed; the module is unchanged.</exception>
+    /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
+    public static LoadResult LoadFile(nn.Module module, string path, bool strict = true, Func<string, bool>? skip = null)
+    {
+        var tensors = SafeTensors.Load(path);
+        try
+        {
+            return Load(module, tensors, strict, skip);
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values)
+                tensor.Dispose();
+        }
+    }
+
+    private static bool Convertible(ScalarType from, ScalarType to) =>
+        from == to || (from.IsFloatingPoint() && to.IsFloatingPoint());
+}
