@@ -1,0 +1,80 @@
+using ResNeStBlocks.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Blocks;
+
+/// <summary>
+/// The ResNet basic block (He et al., 2016; timm <c>BasicBlock</c>): two 3x3 convolutions, optional
+/// channel attention, plus the shortcut, then ReLU.
+/// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c>, <c>se.*</c>, <c>downsample.*</c>.
+/// </summary>
+public sealed class BasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock
+{
+    /// <summary>Output channels per plane.</summary>
+    public const int Expansion = 1;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly DropBlock? drop_block;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly nn.Module<Tensor, Tensor>? se;
+    private readonly DropPath? drop_path;
+    private readonly nn.Module<Tensor, Tensor>? downsample;
+
+    /// <summary>Creates a basic block.</summary>
+    /// <param name="inPlanes">Input channels.</param>
+    /// <param name="planes">Output channels.</param>
+    /// <param name="stride">Stride of the first convolution.</param>
+    /// <param name="reduceFirst">Divides the first convolution's width (timm <c>reduce_first</c>).</param>
+    /// <param name="attention">Channel attention on the branch output, or <c>null</c>.</param>
+    /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
+    public BasicBlock(int inPlanes, int planes, int stride = 1, int reduceFirst = 1, AttentionFactory? attention = null, BlockExtras? extras = null)
+        : base(nameof(BasicBlock))
+    {
+        extras ??= BlockExtras.None;
+        Guard.Positive(inPlanes, nameof(inPlanes));
+        Guard.Positive(planes, nameof(planes));
+        Guard.Positive(stride, nameof(stride));
+        Guard.Positive(reduceFirst, nameof(reduceFirst));
+        extras.Validate();
+        int firstPlanes = planes / reduceFirst;
+        Guard.Positive(firstPlanes, "planes / reduceFirst");
+        int firstDilation = extras.EffectiveFirstDilation;
+
+        InChannels = inPlanes;
+        OutChannels = planes * Expansion;
+        conv1 = nn.Conv2d(inPlanes, firstPlanes, 3, stride: stride, padding: firstDilation, dilation: firstDilation, bias: false);
+        bn1 = nn.BatchNorm2d(firstPlanes);
+        drop_block = extras.DropBlock?.Invoke();
+        conv2 = nn.Conv2d(firstPlanes, OutChannels, 3, padding: extras.Dilation, dilation: extras.Dilation, bias: false);
+        bn2 = nn.BatchNorm2d(OutChannels);
+        se = attention?.Invoke(OutChannels);
+        drop_path = extras.CreateDropPath();
+        downsample = extras.Downsample;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public int InChannels { get; }
+
+    /// <inheritdoc />
+    public int OutChannels { get; }
+
+    /// <inheritdoc />
+    public void ZeroInitLastNorm() => Residual.ZeroScale(bn2);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        Guard.Image(input, InChannels, nameof(BasicBlock));
+        using var scope = NewDisposeScope();
+        var x = bn1.forward(conv1.forward(input));
+        if (drop_block is not null) x = drop_block.forward(x);
+        x = bn2.forward(conv2.forward(x.relu_()));
+        if (se is not null) x = se.forward(x);
+        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Generic;
+using System.Linq;
+using ResNeStBlocks.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Blocks;
+
+/// <summary>
+/// The Res2Net bottleneck (Gao et al., 2019; timm <c>Bottle2neck</c>): the 1x1-reduced features are cut
+/// into <c>scale</c> splits of <c>width</c> channels; each of the first <c>scale - 1</c> splits goes through
+/// its own 3x3 convolution after adding the previous split's output (hierarchical residual), the last
+/// split passes through; the splits are concatenated and expanded to <c>planes * 4</c>.
+/// The first block of a stage ("stage" form: strided or with a shortcut projection) has no hierarchical
+/// adds and average-pools the last split (3x3, padding counted) to match the stride.
+/// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>convs.{i}</c>, <c>bns.{i}</c>, <c>conv3</c>, <c>bn3</c>, <c>se.*</c>, <c>downsample.*</c>.
+/// </summary>
+public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
+{
+    /// <summary>Output channels per plane.</summary>
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly ModuleList<Conv2d> convs;
+    private readonly ModuleList<BatchNorm2d> bns;
+    private readonly AvgPool2d? pool;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly nn.Module<Tensor, Tensor>? se;
+    private readonly DropPath? drop_path;
+    private readonly nn.Module<Tensor, Tensor>? downsample;
+    private readonly int width;
+    private readonly int scale;
+
+    /// <summary>Creates a Res2Net bottleneck.</summary>
+    /// <param name="inPlanes">Input channels.</param>
+    /// <param name="planes">Bottleneck planes; the output has <c>planes * 4</c> channels.</param>
+    /// <param name="stride">Stride of the split convolutions.</param>
+    /// <param name="cardinality">Groups of each split convolution (Res2NeXt).</param>
+    /// <param name="baseWidth">Channels per split at 64 planes; width = <c>floor(planes * baseWidth / 64) * cardinality</c>.</param>
+    /// <param name="scale">Number of splits; at least 1.</param>
+    /// <param name="attention">Channel attention on the branch output, or <c>null</c>.</param>
+    /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
+    public Res2NetBottleneck(int inPlanes, int planes, int stride = 1, int cardinality = 1, int baseWidth = 26, int scale = 4,
+        AttentionFactory? attention = null, BlockExtras? extras = null)
+        : base(nameof(Res2NetBottleneck))
+    {
+        extras ??= BlockExtras.None;
+        Guard.Positive(inPlanes, nameof(inPlanes));
+        Guard.Positive(planes, nameof(planes));
+        Guard.Positive(stride, nameof(stride));
+        Guard.Positive(cardinality, nameof(cardinality));
+        Guard.Positive(baseWidth, nameof(baseWidth));
+        Guard.Positive(scale, nameof(scale));
+        extras.Validate();
+        width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
+        Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality, nameof(cardinality));
+        this.scale = scale;
+        int numScales = System.Math.Max(1, scale - 1);
+        int dilation = extras.EffectiveFirstDilation;
+        IsStageForm = stride > 1 || extras.Downsample is not null;
+
+        InChannels = inPlanes;
+        OutChannels = planes * Expansion;
+        conv1 = nn.Conv2d(inPlanes, width * scale, 1, bias: false);
+        bn1 = nn.BatchNorm2d(width * scale);
+        convs = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ =>
+            nn.Conv2d(width, width, 3, stride: stride, padding: dilation, dilation: dilation, groups: cardinality, bias: false)).ToArray());
+        bns = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ => nn.BatchNorm2d(width)).ToArray());
+        pool = IsStageForm ? nn.AvgPool2d(3, stride, 1) : null;
+        conv3 = nn.Conv2d(width * scale, OutChannels, 1, bias: false);
+        bn3 = nn.BatchNorm2d(OutChannels);
+        se = attention?.Invoke(OutChannels);
+        drop_path = extras.CreateDropPath();
+        downsample = extras.Downsample;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public int InChannels { get; }
+
+    /// <inheritdoc />
+    public int OutChannels { get; }
+
+    /// <summary>Whether this is the first block of a stage (no hierarchical adds, pooled last split).</summary>
+    public bool IsStageForm { get; }
+
+    /// <inheritdoc />
+    public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        Guard.Image(input, InChannels, nameof(Res2NetBottleneck));
+        using var scope = NewDisposeScope();
+        var reduced = bn1.forward(conv1.forward(input)).relu_();
+        var splits = reduced.split(width, 1);
+        var outputs = new List<Tensor>(scale);
+        Tensor? previous = null;
+        // The hierarchical chain: split i sees split i-1's output, so it cannot be one grouped convolution.
+        for (int i = 0; i < convs.Count; i++)
+        {
+            var split = IsStageForm || previous is null ? splits[i] : previous + splits[i];
+            previous = bns[i].forward(convs[i].forward(split)).relu_();
+            outputs.Add(previous);
+        }
+        if (scale > 1)
+            outputs.Add(pool is null ? splits[^1] : pool.forward(splits[^1]));
+        var x = bn3.forward(conv3.forward(cat(outputs, 1)));
+        if (se is not null) x = se.forward(x);
+        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+    }
+}

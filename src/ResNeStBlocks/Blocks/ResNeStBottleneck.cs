@@ -1,0 +1,114 @@
+using ResNeStBlocks.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Blocks;
+
+/// <summary>
+/// The ResNeSt bottleneck (Zhang et al., 2020; timm <c>ResNestBottleneck</c>): 1x1 reduce, a radix-major
+/// Split-Attention 3x3 convolution, optional average-pool downsampling ("avd") before or after it, 1x1
+/// expand to <c>planes * 4</c>, plus the shortcut, then ReLU.
+/// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>conv2.*</c> (Split-Attention; with radix 0 a plain
+/// convolution and <c>bn2</c>), <c>conv3</c>, <c>bn3</c>, <c>downsample.*</c>.
+/// </summary>
+public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
+{
+    /// <summary>Output channels per plane.</summary>
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly AvgPool2d? avd_first;
+    private readonly nn.Module<Tensor, Tensor> conv2;
+    private readonly BatchNorm2d? bn2;
+    private readonly DropBlock? drop_block;
+    private readonly AvgPool2d? avd_last;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly DropPath? drop_path;
+    private readonly nn.Module<Tensor, Tensor>? downsample;
+
+    /// <summary>Creates a ResNeSt bottleneck.</summary>
+    /// <param name="inPlanes">Input channels.</param>
+    /// <param name="planes">Bottleneck planes; the output has <c>planes * 4</c> channels.</param>
+    /// <param name="stride">Spatial stride of the block.</param>
+    /// <param name="radix">Splits per cardinal group in the Split-Attention convolution; 0 gives a plain grouped convolution.</param>
+    /// <param name="cardinality">Cardinal groups.</param>
+    /// <param name="baseWidth">Channels per group at 64 planes; width = <c>floor(planes * baseWidth / 64) * cardinality</c>.</param>
+    /// <param name="avd">Downsample with a 3x3 average pool instead of a strided convolution when the block strides.</param>
+    /// <param name="avdFirst">Place that pool before the Split-Attention convolution rather than after it.</param>
+    /// <param name="isFirst">Apply avd even at stride 1 (timm <c>is_first</c>).</param>
+    /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
+    public ResNeStBottleneck(int inPlanes, int planes, int stride = 1, int radix = 2, int cardinality = 1, int baseWidth = 64,
+        bool avd = true, bool avdFirst = false, bool isFirst = false, BlockExtras? extras = null)
+        : base(nameof(ResNeStBottleneck))
+    {
+        extras ??= BlockExtras.None;
+        Guard.Positive(inPlanes, nameof(inPlanes));
+        Guard.Positive(planes, nameof(planes));
+        Guard.Positive(stride, nameof(stride));
+        Guard.NonNegative(radix, nameof(radix));
+        Guard.Positive(cardinality, nameof(cardinality));
+        Guard.Positive(baseWidth, nameof(baseWidth));
+        extras.Validate();
+        int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
+        Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality * System.Math.Max(radix, 1), "cardinality x radix");
+        int dilation = extras.EffectiveFirstDilation;
+
+        int avdStride = avd && (stride > 1 || isFirst) ? stride : 0;
+        int convStride = avdStride > 0 ? 1 : stride;
+
+        InChannels = inPlanes;
+        OutChannels = planes * Expansion;
+        conv1 = nn.Conv2d(inPlanes, width, 1, bias: false);
+        bn1 = nn.BatchNorm2d(width);
+        avd_first = avdStride > 0 && avdFirst ? nn.AvgPool2d(3, avdStride, 1) : null;
+        if (radix >= 1)
+        {
+            conv2 = new SplitAttention(width, width, 3, convStride, dilation, dilation, cardinality, radix,
+                dropLayer: extras.DropBlock?.Invoke());
+        }
+        else
+        {
+            conv2 = nn.Conv2d(width, width, 3, stride: convStride, padding: dilation, dilation: dilation, groups: cardinality, bias: false);
+            bn2 = nn.BatchNorm2d(width);
+            drop_block = extras.DropBlock?.Invoke();
+        }
+        avd_last = avdStride > 0 && !avdFirst ? nn.AvgPool2d(3, avdStride, 1) : null;
+        conv3 = nn.Conv2d(width, OutChannels, 1, bias: false);
+        bn3 = nn.BatchNorm2d(OutChannels);
+        drop_path = extras.CreateDropPath();
+        downsample = extras.Downsample;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public int InChannels { get; }
+
+    /// <inheritdoc />
+    public int OutChannels { get; }
+
+    /// <inheritdoc />
+    public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        Guard.Image(input, InChannels, nameof(ResNeStBottleneck));
+        using var scope = NewDisposeScope();
+        var x = bn1.forward(conv1.forward(input)).relu_();
+        if (avd_first is not null) x = avd_first.forward(x);
+        x = conv2.forward(x);
+        if (bn2 is not null)
+        {
+            x = bn2.forward(x);
+            if (drop_block is not null) x = drop_block.forward(x);
+            x = x.relu_();
+        }
+        if (avd_last is not null) x = avd_last.forward(x);
+        x = bn3.forward(conv3.forward(x));
+        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,73 @@
+using ResNeStBlocks.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Blocks;
+
+/// <summary>
+/// The SKNet basic block (timm <c>SelectiveKernelBasic</c>): a Selective Kernel 3x3 stage, a 3x3
+/// convolution + BatchNorm, optional channel attention, plus the shortcut, then ReLU.
+/// State-dict keys: <c>conv1.*</c> (Selective Kernel), <c>conv2.conv</c>, <c>conv2.bn</c>, <c>se.*</c>, <c>downsample.*</c>.
+/// </summary>
+public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock
+{
+    /// <summary>Output channels per plane.</summary>
+    public const int Expansion = 1;
+
+    private readonly SelectiveKernel conv1;
+    private readonly ConvNormAct conv2;
+    private readonly nn.Module<Tensor, Tensor>? se;
+    private readonly DropPath? drop_path;
+    private readonly nn.Module<Tensor, Tensor>? downsample;
+
+    /// <summary>Creates an SK basic block.</summary>
+    /// <param name="inPlanes">Input channels.</param>
+    /// <param name="planes">Output channels.</param>
+    /// <param name="stride">Stride of the Selective Kernel stage.</param>
+    /// <param name="reduceFirst">Divides the first stage's width (timm <c>reduce_first</c>).</param>
+    /// <param name="selectiveKernel">Selective Kernel settings (timm <c>sk_kwargs</c>).</param>
+    /// <param name="attention">Channel attention on the branch output, or <c>null</c>.</param>
+    /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone (DropBlock is not used by this block).</param>
+    public SelectiveKernelBasicBlock(int inPlanes, int planes, int stride = 1, int reduceFirst = 1,
+        SelectiveKernelOptions? selectiveKernel = null, AttentionFactory? attention = null, BlockExtras? extras = null)
+        : base(nameof(SelectiveKernelBasicBlock))
+    {
+        extras ??= BlockExtras.None;
+        var sk = selectiveKernel ?? SelectiveKernelOptions.Default;
+        Guard.Positive(inPlanes, nameof(inPlanes));
+        Guard.Positive(planes, nameof(planes));
+        Guard.Positive(reduceFirst, nameof(reduceFirst));
+        extras.Validate();
+        int firstPlanes = planes / reduceFirst;
+        Guard.Positive(firstPlanes, "planes / reduceFirst");
+
+        InChannels = inPlanes;
+        OutChannels = planes * Expansion;
+        conv1 = new SelectiveKernel(inPlanes, firstPlanes, sk.KernelSizes, stride, extras.EffectiveFirstDilation,
+            reductionRatio: sk.ReductionRatio, reductionDivisor: sk.ReductionDivisor, keepThreeByThree: sk.KeepThreeByThree, splitInput: sk.SplitInput);
+        conv2 = new ConvNormAct(firstPlanes, OutChannels, 3, dilation: extras.Dilation, applyActivation: false);
+        se = attention?.Invoke(OutChannels);
+        drop_path = extras.CreateDropPath();
+        downsample = extras.Downsample;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public int InChannels { get; }
+
+    /// <inheritdoc />
+    public int OutChannels { get; }
+
+    /// <inheritdoc />
+    public void ZeroInitLastNorm() => Residual.ZeroScale(conv2.Norm);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        Guard.Image(input, InChannels, nameof(SelectiveKernelBasicBlock));
+        using var scope = NewDisposeScope();
+        var x = conv2.forward(conv1.forward(input));
+        if (se is not null) x = se.forward(x);
+        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+    }
+}

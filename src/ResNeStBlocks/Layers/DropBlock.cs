@@ -1,0 +1,57 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Layers;
+
+/// <summary>
+/// DropBlock (Ghiasi et al., 2018; timm <c>DropBlock2d</c>, fast variant): in training, drops contiguous
+/// square regions of each feature map and rescales what remains; the identity in eval mode.
+/// </summary>
+/// <remarks>The rescale factor stays on the device: no host synchronisation.</remarks>
+public sealed class DropBlock : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="rate">Target fraction of activations to drop, in [0, 1).</param>
+    /// <param name="blockSize">Side of each dropped square; odd, at least 1.</param>
+    /// <param name="gammaScale">Scales the seed probability (timm uses 0.25 in stage 3 and 1.0 in stage 4).</param>
+    public DropBlock(double rate, int blockSize = 7, double gammaScale = 1.0) : base(nameof(DropBlock))
+    {
+        Guard.Probability(rate, nameof(rate));
+        Guard.Positive(blockSize, nameof(blockSize));
+        if (blockSize % 2 == 0)
+            throw new ArgumentException($"blockSize must be odd, got {blockSize}.", nameof(blockSize));
+        if (!(gammaScale > 0))
+            throw new ArgumentOutOfRangeException(nameof(gammaScale), gammaScale, $"gammaScale must be positive, got {gammaScale}.");
+        Rate = rate;
+        BlockSize = blockSize;
+        GammaScale = gammaScale;
+    }
+
+    /// <summary>Target fraction of activations to drop.</summary>
+    public double Rate { get; }
+
+    /// <summary>Side of each dropped square.</summary>
+    public int BlockSize { get; }
+
+    /// <summary>Seed probability scale.</summary>
+    public double GammaScale { get; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        if (!training || Rate == 0)
+            return input.alias();
+        using var scope = NewDisposeScope();
+        long height = input.shape[2], width = input.shape[3];
+        long block = Math.Min(BlockSize, Math.Min(height, width));
+        double gamma = GammaScale * Rate * height * width / (block * block)
+            / Math.Max(1, (width - BlockSize + 1) * (height - BlockSize + 1));
+        var seeds = empty_like(input).bernoulli_(Math.Min(1.0, gamma));
+        // An even clipped block pads one extra row and column; crop back to the input's size.
+        var dropped = nn.functional.max_pool2d(seeds, block, 1, block / 2).narrow(2, 0, height).narrow(3, 0, width);
+        var keep = dropped.neg_().add_(1);
+        var scale = keep.numel() / keep.sum(ScalarType.Float32).add_(1e-6);
+        return (input * keep * scale.to(input.dtype)).MoveToOuterDisposeScope();
+    }
+}
