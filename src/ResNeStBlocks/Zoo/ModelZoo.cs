@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
+
+namespace ResNeStBlocks.Zoo;
+
+/// <summary>
+/// The model registry: every supported timm model name with its architecture and the preprocessing its
+/// published weights expect. Parameter counts and state-dict keys equal timm's for every name.
+/// </summary>
+public static class ModelZoo
+{
+    private sealed record Entry(ResNetConfig Config, PretrainedConfig Pretrained);
+
+    private static readonly int[] Layers18 = { 2, 2, 2, 2 };
+    private static readonly int[] Layers50 = { 3, 4, 6, 3 };
+    private static readonly int[] Layers101 = { 3, 4, 23, 3 };
+
+    private static readonly SelectiveKernelOptions SkBasic = new(ReductionRatio: 1.0 / 8, ReductionDivisor: 16, SplitInput: true);
+    private static readonly SelectiveKernelOptions SkNeXt = new(ReductionRatio: 1.0 / 16, ReductionDivisor: 32, SplitInput: false);
+
+    private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal)
+    {
+        // ResNeSt (Zhang et al., 2020): deep stem, avg-down shortcuts, radix-2 Split-Attention, avd after the 3x3.
+        ["resnest14d"] = ResNeStD(new[] { 1, 1, 1, 1 }, 32, new ResNeStSpec(), "resnest14d.gluon_in1k", 224, 0.875, Interpolation.Bilinear),
+        ["resnest26d"] = ResNeStD(Layers18, 32, new ResNeStSpec(), "resnest26d.gluon_in1k", 224, 0.875, Interpolation.Bilinear),
+        ["resnest50d"] = ResNeStD(Layers50, 32, new ResNeStSpec(), "resnest50d.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["resnest101e"] = ResNeStD(Layers101, 64, new ResNeStSpec(), "resnest101e.in1k", 256, 0.875, Interpolation.Bilinear),
+        ["resnest200e"] = ResNeStD(new[] { 3, 24, 36, 3 }, 64, new ResNeStSpec(), "resnest200e.in1k", 320, 0.909, Interpolation.Bicubic),
+        ["resnest269e"] = ResNeStD(new[] { 3, 30, 48, 8 }, 64, new ResNeStSpec(), "resnest269e.in1k", 416, 0.928, Interpolation.Bicubic),
+        ["resnest50d_4s2x40d"] = ResNeStD(Layers50, 32, new ResNeStSpec(Radix: 4, Cardinality: 2, BaseWidth: 40, AvdFirst: true),
+            "resnest50d_4s2x40d.in1k", 224, 0.875, Interpolation.Bicubic),
+        ["resnest50d_1s4x24d"] = ResNeStD(Layers50, 32, new ResNeStSpec(Radix: 1, Cardinality: 4, BaseWidth: 24, AvdFirst: true),
+            "resnest50d_1s4x24d.in1k", 224, 0.875, Interpolation.Bicubic),
+
+        // Res2Net (Gao et al., 2019).
+        ["res2net50_26w_4s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net50_26w_4s.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["res2net101_26w_4s"] = Plain(Layers101, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net101_26w_4s.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["res2net50_14w_8s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 14, Scale: 8), "res2net50_14w_8s.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["res2net50_48w_2s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 48, Scale: 2), "res2net50_48w_2s.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["res2net50d"] = ResNetD(Layers50, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net50d.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["res2next50"] = Plain(Layers50, new Res2NetSpec(Cardinality: 8, BaseWidth: 4, Scale: 4), "res2next50.in1k", 224, 0.875, Interpolation.Bilinear),
+
+        // Squeeze-and-Excitation (Hu et al., 2018).
+        ["seresnet50"] = Plain(Layers50, new BottleneckSpec(Attention: Attention.SqueezeExcite), "seresnet50.a1_in1k", 224, 0.95, Interpolation.Bicubic),
+        ["seresnext50_32x4d"] = Plain(Layers50, new BottleneckSpec(32, 4, Attention.SqueezeExcite), "seresnext50_32x4d.racm_in1k", 224, 0.875, Interpolation.Bicubic),
+
+        // Selective Kernel (Li et al., 2019); timm trains these without zero-init of the last norm.
+        ["skresnet18"] = Plain(Layers18, new SelectiveKernelBasicSpec(SkBasic), "skresnet18.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false),
+        ["skresnet34"] = Plain(Layers50, new SelectiveKernelBasicSpec(SkBasic), "skresnet34.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false),
+        ["skresnext50_32x4d"] = Plain(Layers50, new SelectiveKernelBottleneckSpec(32, 4, SkNeXt), "skresnext50_32x4d.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false),
+
+        // ResNeXt (Xie et al., 2017) and ResNet (He et al., 2016), with the ResNet-D variants.
+        ["resnext50_32x4d"] = Plain(Layers50, new BottleneckSpec(32, 4), "resnext50_32x4d.a1h_in1k", 224, 0.95, Interpolation.Bicubic),
+        ["resnext50d_32x4d"] = ResNetD(Layers50, new BottleneckSpec(32, 4), "resnext50d_32x4d.bt_in1k", 224, 0.875, Interpolation.Bicubic),
+        ["resnet18"] = Plain(Layers18, new BasicBlockSpec(), "resnet18.a1_in1k", 224, 0.95, Interpolation.Bicubic),
+        ["resnet50"] = Plain(Layers50, new BottleneckSpec(), "resnet50.a1_in1k", 224, 0.95, Interpolation.Bicubic),
+        ["resnet50d"] = ResNetD(Layers50, new BottleneckSpec(), "resnet50d.ra2_in1k", 224, 0.875, Interpolation.Bicubic),
+    };
+
+    /// <summary>Every model name, in timm's spelling, sorted.</summary>
+    public static IReadOnlyList<string> Names { get; } = Entries.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+
+    /// <summary>Creates a model with timm's initialisation (load weights afterwards with <see cref="ResNet.LoadWeights"/>).</summary>
+    /// <param name="name">A name from <see cref="Names"/>, such as <c>resnest50d</c>.</param>
+    /// <param name="numClasses">Classifier outputs; 0 for a headless backbone that returns pooled features.</param>
+    /// <param name="configure">Optional changes to the architecture, such as <c>c =&gt; c with { OutputStride = 16, DropPathRate = 0.1 }</c>.</param>
+    /// <returns>The model, in training mode, on the CPU.</returns>
+    /// <exception cref="ArgumentException">The name is unknown or the configuration is invalid.</exception>
+    public static ResNet Create(string name, int numClasses = 1000, Func<ResNetConfig, ResNetConfig>? configure = null)
+    {
+        var config = Config(name) with { NumClasses = numClasses };
+        if (configure is not null)
+            config = configure(config);
+        return new ResNet(config);
+    }
+
+    /// <summary>The architecture registered under <paramref name="name"/>.</summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>The configuration (1000 classes).</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static ResNetConfig Config(string name) => Find(name).Config;
+
+    /// <summary>The input size, crop, interpolation and normalisation timm's weights for <paramref name="name"/> expect.</summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>The pretrained configuration.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static PretrainedConfig Pretrained(string name) => Find(name).Pretrained;
+
+    /// <summary>Whether <paramref name="name"/> is registered.</summary>
+    /// <param name="name">A model name.</param>
+    /// <returns>True when <see cref="Create"/> accepts it.</returns>
+    public static bool Contains(string name) => name is not null && Entries.ContainsKey(name);
+
+    private static Entry Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (Entries.TryGetValue(name, out var entry))
+            return entry;
+        throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}.", nameof(name));
+    }
+
+    private static Entry Plain(int[] layers, BlockSpec block, string hubId, int size, double crop, Interpolation interpolation, bool zeroInitLast = true) =>
+        new(new ResNetConfig(block, layers) { ZeroInitLast = zeroInitLast }, Pretrained(hubId, size, crop, interpolation));
+
+    private static Entry ResNetD(int[] layers, BlockSpec block, string hubId, int size, double crop, Interpolation interpolation) =>
+        new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = 32, AvgDown = true }, Pretrained(hubId, size, crop, interpolation));
+
+    private static Entry ResNeStD(int[] layers, int stemWidth, ResNeStSpec block, string hubId, int size, double crop, Interpolation interpolation) =>
+        new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = stemWidth, AvgDown = true }, Pretrained(hubId, size, crop, interpolation));
+
+    private static PretrainedConfig Pretrained(string hubId, int size, double crop, Interpolation interpolation) =>
+        new("timm/" + hubId, size, crop, interpolation, PretrainedConfig.ImageNetMean, PretrainedConfig.ImageNetStd);
+}
