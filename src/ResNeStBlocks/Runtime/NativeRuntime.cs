@@ -1,0 +1,79 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Runtime;
+
+/// <summary>What <see cref="NativeRuntime.VerifyCpuConvolution"/> found and did.</summary>
+/// <param name="MaxErrorWithOneDnn">Largest deviation of the float32 convolution from a float64 reference with oneDNN as configured (NaN when not measured).</param>
+/// <param name="OneDnnDisabled">Whether oneDNN was switched off because it computed wrong results.</param>
+/// <param name="MaxErrorAfter">Largest deviation after the decision.</param>
+public sealed record CpuConvolutionReport(double MaxErrorWithOneDnn, bool OneDnnDisabled, double MaxErrorAfter)
+{
+    /// <summary>Whether float32 convolutions are now correct.</summary>
+    public bool Correct => MaxErrorAfter <= NativeRuntime.ConvolutionTolerance;
+}
+
+/// <summary>
+/// Process-wide settings of the native libtorch runtime that affect this library's numbers.
+/// </summary>
+/// <remarks>
+/// On some x86-64 machines (seen on an AMD EPYC with AVX-512 under virtualisation, libtorch 2.10 with
+/// oneDNN 3.7.1) oneDNN's AVX and AVX-512 float32 convolution kernels return wrong values when a
+/// channel count is not a multiple of 16 (for example the 26-channel splits of Res2Net), and run several
+/// times slower than libtorch's own kernels. <see cref="VerifyCpuConvolution"/> detects this with one
+/// small convolution and, only then, turns oneDNN off for the process. Call it once at start-up, before
+/// running models on the CPU; the samples and tests do.
+/// </remarks>
+public static class NativeRuntime
+{
+    /// <summary>Largest deviation from a float64 reference that counts as correct for the probe convolution.</summary>
+    public const double ConvolutionTolerance = 1e-3;
+
+    private static readonly object Gate = new();
+    private static CpuConvolutionReport? verified;
+
+    /// <summary>Whether libtorch uses oneDNN for CPU operators; <c>null</c> when the switch cannot be reached on this platform.</summary>
+    public static bool? OneDnnEnabled => OneDnnSwitch.Enabled;
+
+    /// <summary>Turns libtorch's use of oneDNN on the CPU on or off for the whole process (PyTorch <c>torch.backends.mkldnn.enabled</c>).</summary>
+    /// <param name="enabled">Whether oneDNN may be used.</param>
+    /// <returns>False when the switch cannot be reached on this platform (nothing changed).</returns>
+    public static bool SetOneDnnEnabled(bool enabled) => OneDnnSwitch.TrySet(enabled);
+
+    /// <summary>
+    /// Checks once per process that float32 CPU convolutions agree with a float64 reference, and turns
+    /// oneDNN off when they do not. Later calls return the first result.
+    /// </summary>
+    /// <returns>The measurement and the decision.</returns>
+    public static CpuConvolutionReport VerifyCpuConvolution()
+    {
+        lock (Gate)
+        {
+            if (verified is not null)
+                return verified;
+            double before = ProbeError();
+            bool disabled = false;
+            double after = before;
+            if (!(before <= ConvolutionTolerance) && OneDnnSwitch.TrySet(false))
+            {
+                disabled = true;
+                after = ProbeError();
+            }
+            verified = new CpuConvolutionReport(before, disabled, after);
+            return verified;
+        }
+    }
+
+    private static double ProbeError()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(20201);
+        // 26 channels and an 8x8 map: a shape the faulty kernels get wrong, and cheap.
+        var input = rand(new long[] { 2, 26, 8, 8 }, generator: generator).sub_(0.5);
+        var weight = rand(new long[] { 26, 26, 3, 3 }, generator: generator).sub_(0.5);
+        var single = nn.functional.conv2d(input, weight, null, new long[] { 2, 2 }, new long[] { 1, 1 });
+        var reference = nn.functional.conv2d(input.to(ScalarType.Float64), weight.to(ScalarType.Float64), null, new long[] { 2, 2 }, new long[] { 1, 1 });
+        return (single.to(ScalarType.Float64) - reference).abs().max().item<double>();
+    }
+}
