@@ -217,7 +217,7 @@ public sealed class SafetensorsHeader
             string needed = elements > long.MaxValue / elementSize ? "more than 2^63" : (elements * elementSize).ToString();
             throw Fail(source, $"tensor '{key}': shape {shapeText} of {dtype} needs {needed} bytes but data_offsets span {end - begin}.");
         }
-        return new SafetensorsEntry(key, dtype, type, shape, begin, end);
+        return new SafetensorsEntry(key, dtype, type, Array.AsReadOnly(shape.ToArray()), begin, end);
     }
 
     private static JsonElement Once(JsonElement? previous, JsonProperty field, string key, string source) =>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using FluentAssertions;
@@ -227,6 +228,23 @@ public class SafetensorsMalformedTests
         tensors.Keys.Should().Equal("z", "e", "a");
         tensors["a"].bytes.ToArray().Should().Equal(data[4..]);
         tensors["e"].shape.Should().Equal(0);
+    }
+
+    [Fact]
+    public void A_header_entry_shape_cannot_be_changed_through_its_interface()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"st-shape-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            File.WriteAllBytes(path, Crafted.File(Valid, Crafted.Bytes(16)));
+            var shape = SafeTensors.ReadHeader(path).Entries[0].Shape;
+            shape.Should().Equal(2L);
+            (shape is ICollection<long> { IsReadOnly: true } and not long[]).Should().BeTrue("callers must not be able to edit a validated header");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
