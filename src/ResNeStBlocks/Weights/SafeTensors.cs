@@ -14,9 +14,16 @@ namespace ResNeStBlocks.Weights;
 /// little-endian header length, a JSON header, then the raw little-endian tensor bytes.
 /// </summary>
 /// <remarks>
-/// Reading validates the whole header first (see <see cref="SafetensorsHeader"/>), so nothing is
-/// allocated for a malformed file and never more than the file's size. Tensor bytes are streamed from the
-/// file straight into each tensor's memory. Non-finite values (NaN, infinity) are loaded as stored.
+/// <para>Reading validates the whole header first (see <see cref="SafetensorsHeader"/> for every rule), so nothing
+/// is allocated for a malformed file, and the tensors allocated never total more than the file's size. Tensor
+/// bytes are streamed from the file straight into each tensor's memory in pieces of at most 64 MiB; nothing is
+/// read twice. Every malformed file raises <see cref="SafetensorsFormatException"/> (an <see cref="IOException"/>)
+/// whose message names the file, the tensor key where there is one, and the problem; BOOL tensors must hold only
+/// bytes 0 and 1. Non-finite values (NaN, infinities, NaN payloads) are loaded bit for bit as stored, never
+/// rejected or normalised.</para>
+/// <para>Thread safety: <see cref="Load(Stream, string)"/> and <see cref="Load(string)"/> share no state, so
+/// concurrent calls on distinct streams (or paths) are safe; one stream must not be read by two calls at once.
+/// <see cref="Save"/> to distinct paths is safe likewise.</para>
 /// </remarks>
 public static class SafeTensors
 {
@@ -33,10 +40,11 @@ public static class SafeTensors
     }
 
     /// <summary>Reads every tensor of a safetensors stream onto the CPU.</summary>
-    /// <param name="stream">A readable, seekable stream positioned at the start of the file.</param>
+    /// <param name="stream">A readable, seekable stream; the file runs from its current position to its end. It is not disposed.</param>
     /// <param name="source">A name for error messages.</param>
-    /// <returns>Tensor name to tensor, in the file's data order.</returns>
-    /// <exception cref="SafetensorsFormatException">The content is malformed.</exception>
+    /// <returns>Tensor name to tensor, in the file's data order. The caller owns (and disposes) the tensors.</returns>
+    /// <exception cref="SafetensorsFormatException">The content is malformed; no tensor is left allocated.</exception>
+    /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
     public static Dictionary<string, Tensor> Load(Stream stream, string source = "stream")
     {
         var header = SafetensorsHeader.Read(stream, source);
@@ -47,11 +55,10 @@ public static class SafeTensors
             {
                 var tensor = empty(entry.Shape.ToArray(), entry.Type, CPU);
                 result.Add(entry.Key, tensor);
-                if (entry.Length > 0)
-                {
-                    stream.Position = header.DataStart + entry.Begin;
-                    stream.ReadExactly(tensor.bytes);
-                }
+                if (entry.Length == 0)
+                    continue;
+                stream.Position = header.DataStart + entry.Begin;
+                ReadInto(stream, tensor, entry, source);
             }
             return result;
         }
@@ -61,6 +68,36 @@ public static class SafeTensors
                 tensor.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Largest piece read or written at once, so that no span exceeds the 2 GiB a span can address.</summary>
+    private const long ChunkBytes = 1L << 26;
+
+    private static void ReadInto(Stream stream, Tensor tensor, SafetensorsEntry entry, string source)
+    {
+        long elementSize = tensor.ElementSize;
+        long total = tensor.numel();
+        if (total * elementSize <= ChunkBytes)
+        {
+            ReadPiece(stream, tensor, entry, source);
+            return;
+        }
+        using var flat = tensor.view(-1);
+        long step = ChunkBytes / elementSize;
+        for (long first = 0; first < total; first += step)
+        {
+            using var piece = flat.narrow(0, first, Math.Min(step, total - first));
+            ReadPiece(stream, piece, entry, source);
+        }
+    }
+
+    private static void ReadPiece(Stream stream, Tensor piece, SafetensorsEntry entry, string source)
+    {
+        var bytes = piece.bytes;
+        SafetensorsHeader.ReadExactly(stream, bytes, source);
+        // torch assumes a bool byte is 0 or 1; any other value would make comparisons and sums lie.
+        if (entry.Type == ScalarType.Bool && bytes.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
+            throw SafetensorsHeader.Fail(source, $"tensor '{entry.Key}': a BOOL byte is neither 0 nor 1.");
     }
 
     /// <summary>Reads only the header of a safetensors file: keys, dtypes, shapes and metadata.</summary>
@@ -75,14 +112,20 @@ public static class SafeTensors
     }
 
     /// <summary>Writes tensors to a safetensors file (keys sorted, data in key order, as the reference writer does).</summary>
+    /// <remarks>
+    /// The file is written to <c>path + ".tmp"</c> and moved over <paramref name="path"/> when complete, so a failed
+    /// save leaves no partial file behind. Values are written bit for bit, non-finite ones included.
+    /// </remarks>
     /// <param name="path">The file to create or overwrite.</param>
     /// <param name="tensors">Name to tensor; tensors on any device, of any supported dtype.</param>
     /// <param name="metadata">Optional <c>__metadata__</c> strings.</param>
-    /// <exception cref="ArgumentException">A tensor's dtype has no safetensors name.</exception>
+    /// <exception cref="ArgumentException">A tensor's dtype has no safetensors name, or a tensor is named <c>__metadata__</c>.</exception>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.ContainsKey("__metadata__"))
+            throw new ArgumentException("A tensor cannot be named '__metadata__': the format reserves that key.", nameof(tensors));
         var keys = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         var header = new Dictionary<string, object>(StringComparer.Ordinal);
         if (metadata is { Count: > 0 })
@@ -105,19 +148,36 @@ public static class SafeTensors
         int padding = (8 - json.Length % 8) % 8;
 
         string temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        try
         {
-            stream.Write(BitConverter.GetBytes((ulong)(json.Length + padding)));
-            stream.Write(json);
-            stream.Write(Encoding.ASCII.GetBytes(new string(' ', padding)));
-            foreach (var key in keys)
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                using var scope = NewDisposeScope();
-                var host = tensors[key].detach().cpu().contiguous();
-                if (host.numel() > 0)
-                    stream.Write(host.bytes);
+                stream.Write(BitConverter.GetBytes((ulong)(json.Length + padding)));
+                stream.Write(json);
+                stream.Write(Encoding.ASCII.GetBytes(new string(' ', padding)));
+                foreach (var key in keys)
+                    WriteData(stream, tensors[key]);
             }
+            File.Move(temporary, path, overwrite: true);
         }
-        File.Move(temporary, path, overwrite: true);
+        catch
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static void WriteData(Stream stream, Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        var host = tensor.detach().cpu().contiguous();
+        long total = host.numel();
+        if (total == 0)
+            return;
+        var flat = host.view(-1);
+        long step = ChunkBytes / host.ElementSize;
+        for (long first = 0; first < total; first += step)
+            stream.Write(flat.narrow(0, first, Math.Min(step, total - first)).bytes);
     }
 }

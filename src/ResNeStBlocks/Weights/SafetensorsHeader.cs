@@ -1,9 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
-using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace ResNeStBlocks.Weights;
 
@@ -12,10 +11,29 @@ namespace ResNeStBlocks.Weights;
 /// region starts. Parsing trusts nothing in the file; every violation raises
 /// <see cref="SafetensorsFormatException"/> before any tensor memory is allocated.
 /// </summary>
+/// <remarks>
+/// <para>The rules checked, each reported with the offending key where there is one:</para>
+/// <list type="bullet">
+/// <item>the 8-byte header length is at most <see cref="MaxHeaderBytes"/> and lies within the file;</item>
+/// <item>the header is valid UTF-8 and valid JSON (no comments, no trailing commas) whose root is an object;</item>
+/// <item>no key appears twice, neither at the top level nor inside an entry or <c>__metadata__</c>;</item>
+/// <item><c>__metadata__</c>, when present, is an object of string values;</item>
+/// <item>every other entry is an object with exactly <c>dtype</c> (a name in <see cref="SafetensorsDType.Names"/>),
+/// <c>shape</c> (at most <see cref="MaxDimensions"/> non-negative 64-bit integers whose product does not overflow) and
+/// <c>data_offsets</c> (two integers, <c>0 &lt;= begin &lt;= end &lt;=</c> data length);</item>
+/// <item>each span holds exactly shape x dtype-size bytes;</item>
+/// <item>sorted by offset, the spans tile the data region exactly: no overlap, no hole, no trailing bytes.</item>
+/// </list>
+/// <para>The header bytes are read once (at most <see cref="MaxHeaderBytes"/> and never more than the stream holds)
+/// and parsed in place, without a second copy as a string.</para>
+/// </remarks>
 public sealed class SafetensorsHeader
 {
     /// <summary>The largest header accepted (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>The most dimensions a tensor may have.</summary>
+    public const int MaxDimensions = 16;
 
     private SafetensorsHeader(IReadOnlyList<SafetensorsEntry> entries, IReadOnlyDictionary<string, string> metadata, long dataStart)
     {
@@ -24,62 +42,90 @@ public sealed class SafetensorsHeader
         DataStart = dataStart;
     }
 
-    /// <summary>The tensor entries, ordered by their position in the data region.</summary>
+    /// <summary>The tensor entries, ordered by their position in the data region (ties, which only empty tensors can have, by key).</summary>
     public IReadOnlyList<SafetensorsEntry> Entries { get; }
 
     /// <summary>The <c>__metadata__</c> string map (empty when absent).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>File offset of the data region (8 + header length).</summary>
+    /// <summary>Stream position of the data region: the position the header was read from, plus 8, plus the header length.</summary>
     public long DataStart { get; }
 
     /// <summary>Reads and validates the header of a safetensors stream positioned at its start.</summary>
-    /// <param name="stream">A readable, seekable stream holding the whole file.</param>
+    /// <param name="stream">A readable, seekable stream; the file runs from its current position to its end.</param>
     /// <param name="source">A name for messages, usually the file path.</param>
     /// <returns>The validated header; the stream is left at the start of the data region.</returns>
     /// <exception cref="SafetensorsFormatException">The header is malformed or disagrees with the file's size.</exception>
+    /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
     public static SafetensorsHeader Read(Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(source);
+        if (!stream.CanRead || !stream.CanSeek)
+            throw new ArgumentException("safetensors reading needs a readable, seekable stream.", nameof(stream));
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("safetensors reading needs a little-endian machine.");
-        long fileLength = stream.Length;
+        long start = stream.Position;
+        long fileLength = stream.Length - start;
         if (fileLength < 8)
-            throw Fail(source, $"the file is {fileLength} bytes long, too short for the 8-byte header length.");
+            throw Fail(source, $"the file is {Math.Max(fileLength, 0)} bytes long, too short for the 8-byte header length.");
         Span<byte> prefix = stackalloc byte[8];
-        stream.ReadExactly(prefix);
+        ReadExactly(stream, prefix, source);
         ulong headerLength = BitConverter.ToUInt64(prefix);
         if (headerLength > MaxHeaderBytes)
             throw Fail(source, $"the header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit.");
         if ((long)headerLength > fileLength - 8)
             throw Fail(source, $"the header length {headerLength} runs past the end of the {fileLength}-byte file.");
         var headerBytes = new byte[headerLength];
-        stream.ReadExactly(headerBytes);
-        long dataStart = 8 + (long)headerLength;
-        return Parse(headerBytes, fileLength - dataStart, source, dataStart);
+        ReadExactly(stream, headerBytes, source);
+        long dataLength = fileLength - 8 - (long)headerLength;
+        return Parse(headerBytes, dataLength, source, start + 8 + (long)headerLength);
+    }
+
+    /// <summary>Builds the exception for a malformed file: the file's name, then the problem.</summary>
+    internal static SafetensorsFormatException Fail(string source, string problem, Exception? inner = null)
+    {
+        string message = $"Invalid safetensors file '{source}': {problem}";
+        return inner is null ? new SafetensorsFormatException(message) : new SafetensorsFormatException(message, inner);
+    }
+
+    /// <summary>Fills <paramref name="buffer"/>, reporting a stream that ends early (a file shrinking under us) as malformed.</summary>
+    internal static void ReadExactly(Stream stream, Span<byte> buffer, string source)
+    {
+        try
+        {
+            stream.ReadExactly(buffer);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Fail(source, "the file ended before its declared length (was it changed while being read?).", e);
+        }
     }
 
     private static SafetensorsHeader Parse(byte[] headerBytes, long dataLength, string source, long dataStart)
     {
+        if (!Utf8.IsValid(headerBytes))
+            throw Fail(source, "the header is not valid UTF-8.");
         JsonDocument document;
         try
         {
-            string text = new UTF8Encoding(false, true).GetString(headerBytes);
-            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 8 });
+            document = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { MaxDepth = 8 });
         }
-        catch (Exception e) when (e is JsonException or DecoderFallbackException or ArgumentException)
+        catch (JsonException e)
         {
-            throw Fail(source, $"the header is not valid UTF-8 JSON ({e.Message})", e);
+            throw Fail(source, $"the header is not valid JSON ({e.Message})", e);
         }
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw Fail(source, $"the header must be a JSON object, got {document.RootElement.ValueKind}.");
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw Fail(source, $"the header must be a JSON object, got {root.ValueKind}.");
             var entries = new List<SafetensorsEntry>();
-            var metadata = new Dictionary<string, string>();
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            // JsonDocument keeps duplicate property names; the format forbids them.
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            foreach (var property in root.EnumerateObject())
             {
                 if (!seen.Add(property.Name))
                     throw Fail(source, $"key '{property.Name}' appears twice in the header.");
@@ -88,16 +134,23 @@ public sealed class SafetensorsHeader
                 else
                     entries.Add(ReadEntry(property.Name, property.Value, dataLength, source));
             }
-            entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+            entries.Sort(CompareByOffset);
             CheckLayout(entries, dataLength, source);
             return new SafetensorsHeader(entries, metadata, dataStart);
         }
     }
 
+    private static int CompareByOffset(SafetensorsEntry a, SafetensorsEntry b)
+    {
+        int order = a.Begin.CompareTo(b.Begin);
+        if (order == 0) order = a.End.CompareTo(b.End);
+        return order != 0 ? order : string.CompareOrdinal(a.Key, b.Key);
+    }
+
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string source)
     {
         if (value.ValueKind != JsonValueKind.Object)
-            throw Fail(source, "'__metadata__' must be an object of strings.");
+            throw Fail(source, $"'__metadata__' must be an object of strings, got {value.ValueKind}.");
         foreach (var item in value.EnumerateObject())
         {
             if (item.Value.ValueKind != JsonValueKind.String)
@@ -111,64 +164,79 @@ public sealed class SafetensorsHeader
     {
         if (value.ValueKind != JsonValueKind.Object)
             throw Fail(source, $"tensor '{key}': its entry must be an object, got {value.ValueKind}.");
-        if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
+        JsonElement? dtypeElement = null, shapeElement = null, offsetsElement = null;
+        foreach (var field in value.EnumerateObject())
+        {
+            switch (field.Name)
+            {
+                case "dtype": dtypeElement = Once(dtypeElement, field, key, source); break;
+                case "shape": shapeElement = Once(shapeElement, field, key, source); break;
+                case "data_offsets": offsetsElement = Once(offsetsElement, field, key, source); break;
+                default: throw Fail(source, $"tensor '{key}': unknown field '{field.Name}'.");
+            }
+        }
+
+        if (dtypeElement is not { ValueKind: JsonValueKind.String } dtypeValue)
             throw Fail(source, $"tensor '{key}': 'dtype' is missing or not a string.");
-        string dtype = dtypeElement.GetString()!;
+        string dtype = dtypeValue.GetString()!;
         if (!SafetensorsDType.TryParse(dtype, out var type, out int elementSize))
             throw Fail(source, $"tensor '{key}': dtype '{dtype}' is not supported (supported: {string.Join(", ", SafetensorsDType.Names)}).");
 
-        if (!value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
+        if (shapeElement is not { ValueKind: JsonValueKind.Array } shapeValue)
             throw Fail(source, $"tensor '{key}': 'shape' is missing or not an array.");
+        if (shapeValue.GetArrayLength() > MaxDimensions)
+            throw Fail(source, $"tensor '{key}': {shapeValue.GetArrayLength()} dimensions exceed the {MaxDimensions} supported.");
         var shape = new List<long>();
-        long elements = 1;
-        foreach (var dimElement in shapeElement.EnumerateArray())
+        long nonZeroProduct = 1; // product of the non-zero dimensions; must fit in 64 bits (torch computes it)
+        bool empty = false;
+        foreach (var dimElement in shapeValue.EnumerateArray())
         {
             if (dimElement.ValueKind != JsonValueKind.Number || !dimElement.TryGetInt64(out long dim) || dim < 0)
-                throw Fail(source, $"tensor '{key}': shape [{shapeElement.GetRawText()}] must hold non-negative integers.");
+                throw Fail(source, $"tensor '{key}': shape {shapeValue.GetRawText()} must hold non-negative integers.");
             shape.Add(dim);
-            if (dim != 0 && elements > dataLength / dim)
-                elements = long.MaxValue; // cannot fit in the file; reported below as a size mismatch
-            else
-                elements *= dim;
+            if (dim == 0) { empty = true; continue; }
+            if (nonZeroProduct > long.MaxValue / dim)
+                throw Fail(source, $"tensor '{key}': shape {shapeValue.GetRawText()} overflows: its element count does not fit in 64 bits.");
+            nonZeroProduct *= dim;
         }
-        if (shape.Count > 16)
-            throw Fail(source, $"tensor '{key}': {shape.Count} dimensions exceed the 16 supported.");
 
-        if (!value.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array
-            || offsetsElement.GetArrayLength() != 2)
+        if (offsetsElement is not { ValueKind: JsonValueKind.Array } offsetsValue || offsetsValue.GetArrayLength() != 2)
             throw Fail(source, $"tensor '{key}': 'data_offsets' must be an array [begin, end].");
-        var bounds = offsetsElement.EnumerateArray().ToArray();
-        if (!bounds[0].TryGetInt64(out long begin) || !bounds[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-            throw Fail(source, $"tensor '{key}': data_offsets {offsetsElement.GetRawText()} must be integers with 0 <= begin <= end.");
+        var first = offsetsValue[0];
+        var second = offsetsValue[1];
+        if (first.ValueKind != JsonValueKind.Number || second.ValueKind != JsonValueKind.Number
+            || !first.TryGetInt64(out long begin) || !second.TryGetInt64(out long end) || begin < 0 || end < begin)
+            throw Fail(source, $"tensor '{key}': data_offsets {offsetsValue.GetRawText()} must be integers with 0 <= begin <= end.");
         if (end > dataLength)
             throw Fail(source, $"tensor '{key}': data_offsets [{begin}, {end}] run past the {dataLength}-byte data region.");
-        long expectedBytes = elements == long.MaxValue || elements > long.MaxValue / elementSize ? long.MaxValue : elements * elementSize;
-        if (end - begin != expectedBytes)
-            throw Fail(source, $"tensor '{key}': shape [{string.Join(", ", shape)}] of {dtype} needs {(expectedBytes == long.MaxValue ? "more" : expectedBytes.ToString())} bytes but data_offsets span {end - begin}.");
-        foreach (var property in value.EnumerateObject())
-            if (property.Name is not ("dtype" or "shape" or "data_offsets"))
-                throw Fail(source, $"tensor '{key}': unknown field '{property.Name}'.");
-        return new SafetensorsEntry(key, dtype, type, shape, begin, end);
+
+        long elements = empty ? 0 : nonZeroProduct;
+        string shapeText = "[" + string.Join(", ", shape) + "]";
+        if (elements > (end - begin) / elementSize || elements * elementSize != end - begin)
+        {
+            string needed = elements > long.MaxValue / elementSize ? "more than 2^63" : (elements * elementSize).ToString();
+            throw Fail(source, $"tensor '{key}': shape {shapeText} of {dtype} needs {needed} bytes but data_offsets span {end - begin}.");
+        }
+        return new SafetensorsEntry(key, dtype, type, Array.AsReadOnly(shape.ToArray()), begin, end);
     }
+
+    private static JsonElement Once(JsonElement? previous, JsonProperty field, string key, string source) =>
+        previous is null ? field.Value : throw Fail(source, $"tensor '{key}': field '{field.Name}' appears twice.");
 
     private static void CheckLayout(List<SafetensorsEntry> entries, long dataLength, string source)
     {
         long cursor = 0;
+        string? previous = null;
         foreach (var entry in entries)
         {
             if (entry.Begin < cursor)
-                throw Fail(source, $"tensor '{entry.Key}': data_offsets [{entry.Begin}, {entry.End}] overlap the previous tensor, which ends at {cursor}.");
+                throw Fail(source, $"tensor '{entry.Key}': data_offsets [{entry.Begin}, {entry.End}] overlap tensor '{previous}', which ends at {cursor}.");
             if (entry.Begin > cursor)
-                throw Fail(source, $"tensor '{entry.Key}': data_offsets begin at {entry.Begin}, leaving a hole after byte {cursor}.");
+                throw Fail(source, $"tensor '{entry.Key}': data_offsets begin at {entry.Begin}, leaving a hole of {entry.Begin - cursor} byte(s) after byte {cursor}.");
             cursor = entry.End;
+            previous = entry.Key;
         }
         if (cursor != dataLength)
-            throw Fail(source, $"the tensors cover {cursor} bytes but the data region holds {dataLength}.");
-    }
-
-    private static SafetensorsFormatException Fail(string source, string problem, Exception? inner = null)
-    {
-        string message = $"Invalid safetensors file '{source}': {problem}";
-        return inner is null ? new SafetensorsFormatException(message) : new SafetensorsFormatException(message, inner);
+            throw Fail(source, $"the tensors cover {cursor} bytes but the data region holds {dataLength}: {dataLength - cursor} trailing byte(s).");
     }
 }

@@ -18,9 +18,17 @@ public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList
 /// shape and dtype is checked before the first value is copied, so a failed load changes nothing.
 /// </summary>
 /// <remarks>
-/// Floating-point tensors convert to the module's floating-point dtype (for example a float16 or bfloat16
-/// file into a float32 model, or the reverse) with torch's rounding; integer buffers such as
-/// <c>num_batches_tracked</c> accept integer tensors only. Values are copied onto the module's device.
+/// <para>Dtype conversion: a floating-point tensor loads into a floating-point parameter or buffer of any width,
+/// converted by torch's cast (<c>Tensor.copy_</c>): float16 and bfloat16 widen to float32 or float64 exactly,
+/// and narrowing (float32 to float16 or bfloat16, float64 to float32) rounds to the nearest representable value,
+/// ties to even; values beyond the target's range become infinities, and NaN stays NaN. Integer and bool buffers
+/// (such as BatchNorm's <c>num_batches_tracked</c>) accept only their own dtype. Values are copied onto the
+/// module's device.</para>
+/// <para>Thread safety: loading mutates the module, so nothing else may use that module (neither forward nor
+/// another load) while it runs; loads into distinct module instances on distinct threads are safe. Once
+/// loaded, separate module instances may run on separate threads freely; one instance may be shared by
+/// concurrent callers only for forward passes in eval mode under <c>torch.no_grad()</c>, never for training
+/// (which updates BatchNorm running statistics and gradients) or loading.</para>
 /// </remarks>
 public static class StateDictLoader
 {
@@ -37,11 +45,12 @@ public static class StateDictLoader
         ArgumentNullException.ThrowIfNull(source);
         var target = module.state_dict();
         var skipped = new List<string>();
+        var skippedSet = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
         var mismatches = new List<string>();
         foreach (var (key, destination) in target)
         {
-            if (skip?.Invoke(key) == true) { skipped.Add(key); continue; }
+            if (skip?.Invoke(key) == true) { skipped.Add(key); skippedSet.Add(key); continue; }
             if (!source.TryGetValue(key, out var value)) { missing.Add(key); continue; }
             if (!value.shape.SequenceEqual(destination.shape))
                 mismatches.Add($"{key}: expected shape [{string.Join(", ", destination.shape)}], got [{string.Join(", ", value.shape)}]");
@@ -62,7 +71,7 @@ public static class StateDictLoader
         using (no_grad())
         {
             foreach (var (key, destination) in target)
-                if (!skipped.Contains(key) && source.TryGetValue(key, out var value))
+                if (!skippedSet.Contains(key) && source.TryGetValue(key, out var value))
                     destination.copy_(value);
         }
         return new LoadResult(missing, unexpected, skipped);
