@@ -105,6 +105,22 @@ public class ModelSummarizerTests
     }
 
     [Fact]
+    public void Transposed_and_one_dimensional_convolutions_are_counted_per_tap()
+    {
+        using var net = nn.Sequential(
+            ("up", nn.ConvTranspose2d(4, 6, 2, stride: 2, bias: false)),
+            ("flat", nn.Flatten(2)),
+            ("mix", nn.Conv1d(6, 10, 5, groups: 2, bias: false)));
+        var macs = ModelSummarizer.Summarize(net, 1, 4, 3, 3).Layers.ToDictionary(l => l.Name, l => l.Macs);
+
+        // 2x2 kernel at stride 2: every one of the 6x6x6 outputs receives exactly 4 channels x 1 tap,
+        // which is the 4x3x3 inputs each scattered through 6 x 2x2 weights.
+        macs["up"].Should().Be(6 * 6 * 6 * 4).And.Be(4 * 3 * 3 * (6 * 2 * 2));
+        // 36 positions -> 32 with a 5-tap kernel; 10 outputs per position, each over 6/2 channels x 5 taps.
+        macs["mix"].Should().Be(10 * 32 * (3 * 5));
+    }
+
+    [Fact]
     public void A_bare_leaf_module_is_its_own_root_row()
     {
         using var conv = nn.Conv2d(4, 6, 1, bias: false);
