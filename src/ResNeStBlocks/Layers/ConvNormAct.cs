@@ -52,7 +52,7 @@ public sealed class ConvNormAct : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var output = bn.forward(conv.forward(input));
+        var output = bn.call(conv.call(input));
         if (applyActivation)
             output = output.relu_();
         return output.MoveToOuterDisposeScope();

@@ -103,9 +103,9 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         Guard.Image(input, InChannels, nameof(SelectiveKernel));
         using var scope = NewDisposeScope();
         var inputs = splitInput ? input.chunk(NumPaths, 1) : Enumerable.Repeat(input, NumPaths).ToArray();
-        var branches = stack(paths.Select((path, i) => path.forward(inputs[i])), 1); // [N, P, C, H, W]
+        var branches = stack(paths.Select((path, i) => path.call(inputs[i])), 1);   // [N, P, C, H, W]
         var pooled = branches.mean(new long[] { 3, 4 }, keepdim: true).sum(1);      // [N, C, 1, 1]
-        var weights = attn.forward(pooled);                                          // [N, P, C, 1, 1]
+        var weights = attn.call(pooled);                                            // [N, P, C, 1, 1]
         return (branches * weights).sum(1).MoveToOuterDisposeScope();
     }
 }

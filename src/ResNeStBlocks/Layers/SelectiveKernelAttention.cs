@@ -48,7 +48,7 @@ public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor pooled)
     {
         using var scope = NewDisposeScope();
-        var logits = fc_select.forward(bn.forward(fc_reduce.forward(pooled)).relu_());
+        var logits = fc_select.call(bn.call(fc_reduce.call(pooled)).relu_());
         return logits.view(logits.shape[0], NumPaths, Channels, 1, 1).softmax(1).MoveToOuterDisposeScope();
     }
 }

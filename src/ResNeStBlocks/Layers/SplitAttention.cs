@@ -106,9 +106,9 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
     {
         Guard.Image(input, InChannels, nameof(SplitAttention));
         using var scope = NewDisposeScope();
-        var x = conv.forward(input);
-        if (bn0 is not null) x = bn0.forward(x);
-        if (drop is not null) x = drop.forward(x);
+        var x = conv.call(input);
+        if (bn0 is not null) x = bn0.call(x);
+        if (drop is not null) x = drop.call(x);
         x = x.relu_();
 
         long batch = x.shape[0], height = x.shape[2], width = x.shape[3];
@@ -133,8 +133,8 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
 
     private Tensor Attention(Tensor pooled)
     {
-        var hidden = fc1.forward(pooled);
-        if (bn1 is not null) hidden = bn1.forward(hidden);
-        return fc2.forward(hidden.relu_());
+        var hidden = fc1.call(pooled);
+        if (bn1 is not null) hidden = bn1.call(hidden);
+        return fc2.call(hidden.relu_());
     }
 }
