@@ -120,7 +120,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = ForwardStem(input);
         foreach (var stage in stages)
-            x = stage.forward(x);
+            x = stage.call(x);
         return x.MoveToOuterDisposeScope();
     }
 
@@ -139,7 +139,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         var pooled = features.mean(new long[] { 2, 3 });
         if (Config.DropRate > 0)
             pooled = nn.functional.dropout(pooled, Config.DropRate, training);
-        var output = preLogits || fc is null ? pooled : fc.forward(pooled);
+        var output = preLogits || fc is null ? pooled : fc.call(pooled);
         return output.MoveToOuterDisposeScope();
     }
 
@@ -155,7 +155,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         var x = ForwardStem(input);
         foreach (var stage in stages)
         {
-            x = stage.forward(x);
+            x = stage.call(x);
             outputs.Add(x);
         }
         foreach (var output in outputs)
@@ -184,7 +184,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     private Tensor ForwardStem(Tensor input)
     {
         Guard.Image(input, Config.InChannels, nameof(ResNet));
-        return maxpool.forward(bn1.forward(conv1.forward(input)).relu_());
+        return maxpool.call(bn1.call(conv1.call(input)).relu_());
     }
 
     private static Func<DropBlock>? DropBlockFor(double rate, int stage) => (rate, stage) switch

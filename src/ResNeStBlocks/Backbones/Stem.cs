@@ -72,6 +72,6 @@ public sealed class Stem : nn.Module<Tensor, Tensor>
     {
         Guard.Image(input, InChannels, nameof(Stem));
         using var scope = NewDisposeScope();
-        return maxpool.forward(bn1.forward(conv1.forward(input)).relu_()).MoveToOuterDisposeScope();
+        return maxpool.call(bn1.call(conv1.call(input)).relu_()).MoveToOuterDisposeScope();
     }
 }

@@ -71,10 +71,10 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock
     {
         Guard.Image(input, InChannels, nameof(BasicBlock));
         using var scope = NewDisposeScope();
-        var x = bn1.forward(conv1.forward(input));
-        if (drop_block is not null) x = drop_block.forward(x);
-        x = bn2.forward(conv2.forward(x.relu_()));
-        if (se is not null) x = se.forward(x);
+        var x = bn1.call(conv1.call(input));
+        if (drop_block is not null) x = drop_block.call(x);
+        x = bn2.call(conv2.call(x.relu_()));
+        if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

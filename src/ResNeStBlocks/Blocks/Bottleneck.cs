@@ -84,11 +84,11 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
     {
         Guard.Image(input, InChannels, nameof(Bottleneck));
         using var scope = NewDisposeScope();
-        var x = bn1.forward(conv1.forward(input)).relu_();
-        x = bn2.forward(conv2.forward(x));
-        if (drop_block is not null) x = drop_block.forward(x);
-        x = bn3.forward(conv3.forward(x.relu_()));
-        if (se is not null) x = se.forward(x);
+        var x = bn1.call(conv1.call(input)).relu_();
+        x = bn2.call(conv2.call(x));
+        if (drop_block is not null) x = drop_block.call(x);
+        x = bn3.call(conv3.call(x.relu_()));
+        if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

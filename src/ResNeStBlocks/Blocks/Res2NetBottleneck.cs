@@ -96,7 +96,7 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     {
         Guard.Image(input, InChannels, nameof(Res2NetBottleneck));
         using var scope = NewDisposeScope();
-        var reduced = bn1.forward(conv1.forward(input)).relu_();
+        var reduced = bn1.call(conv1.call(input)).relu_();
         var splits = reduced.split(width, 1);
         var outputs = new List<Tensor>(scale);
         Tensor? previous = null;
@@ -104,13 +104,13 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         for (int i = 0; i < convs.Count; i++)
         {
             var split = IsStageForm || previous is null ? splits[i] : previous + splits[i];
-            previous = bns[i].forward(convs[i].forward(split)).relu_();
+            previous = bns[i].call(convs[i].call(split)).relu_();
             outputs.Add(previous);
         }
         if (scale > 1)
-            outputs.Add(pool is null ? splits[^1] : pool.forward(splits[^1]));
-        var x = bn3.forward(conv3.forward(cat(outputs, 1)));
-        if (se is not null) x = se.forward(x);
+            outputs.Add(pool is null ? splits[^1] : pool.call(splits[^1]));
+        var x = bn3.call(conv3.call(cat(outputs, 1)));
+        if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

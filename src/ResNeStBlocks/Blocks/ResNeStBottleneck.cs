@@ -98,17 +98,17 @@ public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     {
         Guard.Image(input, InChannels, nameof(ResNeStBottleneck));
         using var scope = NewDisposeScope();
-        var x = bn1.forward(conv1.forward(input)).relu_();
-        if (avd_first is not null) x = avd_first.forward(x);
-        x = conv2.forward(x);
+        var x = bn1.call(conv1.call(input)).relu_();
+        if (avd_first is not null) x = avd_first.call(x);
+        x = conv2.call(x);
         if (bn2 is not null)
         {
-            x = bn2.forward(x);
-            if (drop_block is not null) x = drop_block.forward(x);
+            x = bn2.call(x);
+            if (drop_block is not null) x = drop_block.call(x);
             x = x.relu_();
         }
-        if (avd_last is not null) x = avd_last.forward(x);
-        x = bn3.forward(conv3.forward(x));
+        if (avd_last is not null) x = avd_last.call(x);
+        x = bn3.call(conv3.call(x));
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

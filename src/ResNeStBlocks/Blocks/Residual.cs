@@ -10,8 +10,8 @@ internal static class Residual
 {
     public static Tensor Join(Tensor branch, Tensor input, nn.Module<Tensor, Tensor>? downsample, DropPath? dropPath)
     {
-        if (dropPath is not null) branch = dropPath.forward(branch);
-        var shortcut = downsample is null ? input : downsample.forward(input);
+        if (dropPath is not null) branch = dropPath.call(branch);
+        var shortcut = downsample is null ? input : downsample.call(input);
         return branch.add_(shortcut).relu_();
     }
 

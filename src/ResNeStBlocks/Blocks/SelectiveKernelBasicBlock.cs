@@ -66,8 +66,8 @@ public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResi
     {
         Guard.Image(input, InChannels, nameof(SelectiveKernelBasicBlock));
         using var scope = NewDisposeScope();
-        var x = conv2.forward(conv1.forward(input));
-        if (se is not null) x = se.forward(x);
+        var x = conv2.call(conv1.call(input));
+        if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

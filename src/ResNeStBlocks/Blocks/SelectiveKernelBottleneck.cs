@@ -75,8 +75,8 @@ public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResi
     {
         Guard.Image(input, InChannels, nameof(SelectiveKernelBottleneck));
         using var scope = NewDisposeScope();
-        var x = conv3.forward(conv2.forward(conv1.forward(input)));
-        if (se is not null) x = se.forward(x);
+        var x = conv3.call(conv2.call(conv1.call(input)));
+        if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

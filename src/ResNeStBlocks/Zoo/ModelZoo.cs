@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Preprocessing;
 
 namespace ResNeStBlocks.Zoo;
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using ResNeStBlocks.Preprocessing;
 
 namespace ResNeStBlocks.Zoo;
 
@@ -25,4 +26,8 @@ public sealed record PretrainedConfig(string HubId, int InputSize, double CropFr
 
     /// <summary>Side the shorter image edge is resized to before cropping: <c>floor(InputSize / CropFraction)</c>.</summary>
     public int ResizeSize => (int)System.Math.Floor(InputSize / CropFraction);
+
+    /// <summary>The eval-time preprocessing these weights expect (resize, center crop, normalise).</summary>
+    /// <returns>A preprocessor for images of any size.</returns>
+    public ImagePreprocessor CreatePreprocessor() => new(InputSize, CropFraction, Interpolation, Mean, Std);
 }
