@@ -8,7 +8,8 @@ namespace ResNeStBlocks.Runtime;
 /// <param name="MaxErrorWithOneDnn">Largest deviation of the float32 convolution from a float64 reference with oneDNN as configured (NaN when not measured).</param>
 /// <param name="OneDnnDisabled">Whether oneDNN was switched off because it computed wrong results.</param>
 /// <param name="MaxErrorAfter">Largest deviation after the decision.</param>
-public sealed record CpuConvolutionReport(double MaxErrorWithOneDnn, bool OneDnnDisabled, double MaxErrorAfter)
+/// <param name="NnpackDisabled">Whether NNPACK was switched off too, because this CPU cannot run it (libtorch would otherwise try it, and log a warning, on every small convolution).</param>
+public sealed record CpuConvolutionReport(double MaxErrorWithOneDnn, bool OneDnnDisabled, double MaxErrorAfter, bool NnpackDisabled = false)
 {
     /// <summary>Whether float32 convolutions are now correct.</summary>
     public bool Correct => MaxErrorAfter <= NativeRuntime.ConvolutionTolerance;
@@ -34,12 +35,20 @@ public static class NativeRuntime
     private static CpuConvolutionReport? verified;
 
     /// <summary>Whether libtorch uses oneDNN for CPU operators; <c>null</c> when the switch cannot be reached on this platform.</summary>
-    public static bool? OneDnnEnabled => OneDnnSwitch.Enabled;
+    public static bool? OneDnnEnabled => LibTorchContext.OneDnn.Value;
+
+    /// <summary>Whether libtorch may use NNPACK for CPU convolutions; <c>null</c> when the switch cannot be reached on this platform.</summary>
+    public static bool? NnpackEnabled => LibTorchContext.Nnpack.Value;
 
     /// <summary>Turns libtorch's use of oneDNN on the CPU on or off for the whole process (PyTorch <c>torch.backends.mkldnn.enabled</c>).</summary>
     /// <param name="enabled">Whether oneDNN may be used.</param>
     /// <returns>False when the switch cannot be reached on this platform (nothing changed).</returns>
-    public static bool SetOneDnnEnabled(bool enabled) => OneDnnSwitch.TrySet(enabled);
+    public static bool SetOneDnnEnabled(bool enabled) => LibTorchContext.OneDnn.TrySet(enabled);
+
+    /// <summary>Turns libtorch's use of NNPACK for CPU convolutions on or off (PyTorch <c>torch.backends.nnpack.enabled</c>).</summary>
+    /// <param name="enabled">Whether NNPACK may be used.</param>
+    /// <returns>False when the switch cannot be reached on this platform (nothing changed).</returns>
+    public static bool SetNnpackEnabled(bool enabled) => LibTorchContext.Nnpack.TrySet(enabled);
 
     /// <summary>
     /// Checks once per process that float32 CPU convolutions agree with a float64 reference, and turns
@@ -52,15 +61,24 @@ public static class NativeRuntime
         {
             if (verified is not null)
                 return verified;
+            // The float64 reference convolution never uses oneDNN; keep it off NNPACK too, so that a CPU
+            // without NNPACK support does not log a warning for the probe itself.
+            bool? nnpack = LibTorchContext.Nnpack.Value;
+            LibTorchContext.Nnpack.TrySet(false);
             double before = ProbeError();
             bool disabled = false;
             double after = before;
-            if (!(before <= ConvolutionTolerance) && OneDnnSwitch.TrySet(false))
+            if (!(before <= ConvolutionTolerance) && LibTorchContext.OneDnn.TrySet(false))
             {
                 disabled = true;
                 after = ProbeError();
             }
-            verified = new CpuConvolutionReport(before, disabled, after);
+            if (nnpack is { } wasEnabled)
+                LibTorchContext.Nnpack.TrySet(wasEnabled);
+            // Without oneDNN, libtorch tries NNPACK for small convolutions and, on a CPU that cannot run it,
+            // logs a warning on every call. Switch it off there (the availability check logs once).
+            bool nnpackDisabled = disabled && nnpack == true && LibTorchContext.NnpackAvailable() == false && LibTorchContext.Nnpack.TrySet(false);
+            verified = new CpuConvolutionReport(before, disabled, after, nnpackDisabled);
             return verified;
         }
     }

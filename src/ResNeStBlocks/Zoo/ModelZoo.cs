@@ -13,7 +13,7 @@ namespace ResNeStBlocks.Zoo;
 /// </summary>
 public static class ModelZoo
 {
-    private sealed record Entry(ResNetConfig Config, PretrainedConfig Pretrained);
+    private sealed record Entry(ResNetConfig Config, PretrainedConfig Pretrained, long TimmParameters = 0);
 
     private static readonly int[] Layers18 = { 2, 2, 2, 2 };
     private static readonly int[] Layers50 = { 3, 4, 6, 3 };
@@ -25,40 +25,40 @@ public static class ModelZoo
     private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal)
     {
         // ResNeSt (Zhang et al., 2020): deep stem, avg-down shortcuts, radix-2 Split-Attention, avd after the 3x3.
-        ["resnest14d"] = ResNeStD(new[] { 1, 1, 1, 1 }, 32, new ResNeStSpec(), "resnest14d.gluon_in1k", 224, 0.875, Interpolation.Bilinear),
-        ["resnest26d"] = ResNeStD(Layers18, 32, new ResNeStSpec(), "resnest26d.gluon_in1k", 224, 0.875, Interpolation.Bilinear),
-        ["resnest50d"] = ResNeStD(Layers50, 32, new ResNeStSpec(), "resnest50d.in1k", 224, 0.875, Interpolation.Bilinear),
-        ["resnest101e"] = ResNeStD(Layers101, 64, new ResNeStSpec(), "resnest101e.in1k", 256, 0.875, Interpolation.Bilinear),
-        ["resnest200e"] = ResNeStD(new[] { 3, 24, 36, 3 }, 64, new ResNeStSpec(), "resnest200e.in1k", 320, 0.909, Interpolation.Bicubic),
-        ["resnest269e"] = ResNeStD(new[] { 3, 30, 48, 8 }, 64, new ResNeStSpec(), "resnest269e.in1k", 416, 0.928, Interpolation.Bicubic),
+        ["resnest14d"] = ResNeStD(new[] { 1, 1, 1, 1 }, 32, new ResNeStSpec(), "resnest14d.gluon_in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 10_611_688 },
+        ["resnest26d"] = ResNeStD(Layers18, 32, new ResNeStSpec(), "resnest26d.gluon_in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 17_069_448 },
+        ["resnest50d"] = ResNeStD(Layers50, 32, new ResNeStSpec(), "resnest50d.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 27_483_240 },
+        ["resnest101e"] = ResNeStD(Layers101, 64, new ResNeStSpec(), "resnest101e.in1k", 256, 0.875, Interpolation.Bilinear) with { TimmParameters = 48_275_016 },
+        ["resnest200e"] = ResNeStD(new[] { 3, 24, 36, 3 }, 64, new ResNeStSpec(), "resnest200e.in1k", 320, 0.909, Interpolation.Bicubic) with { TimmParameters = 70_201_544 },
+        ["resnest269e"] = ResNeStD(new[] { 3, 30, 48, 8 }, 64, new ResNeStSpec(), "resnest269e.in1k", 416, 0.928, Interpolation.Bicubic) with { TimmParameters = 110_929_480 },
         ["resnest50d_4s2x40d"] = ResNeStD(Layers50, 32, new ResNeStSpec(Radix: 4, Cardinality: 2, BaseWidth: 40, AvdFirst: true),
-            "resnest50d_4s2x40d.in1k", 224, 0.875, Interpolation.Bicubic),
+            "resnest50d_4s2x40d.in1k", 224, 0.875, Interpolation.Bicubic) with { TimmParameters = 30_417_592 },
         ["resnest50d_1s4x24d"] = ResNeStD(Layers50, 32, new ResNeStSpec(Radix: 1, Cardinality: 4, BaseWidth: 24, AvdFirst: true),
-            "resnest50d_1s4x24d.in1k", 224, 0.875, Interpolation.Bicubic),
+            "resnest50d_1s4x24d.in1k", 224, 0.875, Interpolation.Bicubic) with { TimmParameters = 25_677_000 },
 
         // Res2Net (Gao et al., 2019).
-        ["res2net50_26w_4s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net50_26w_4s.in1k", 224, 0.875, Interpolation.Bilinear),
-        ["res2net101_26w_4s"] = Plain(Layers101, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net101_26w_4s.in1k", 224, 0.875, Interpolation.Bilinear),
-        ["res2net50_14w_8s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 14, Scale: 8), "res2net50_14w_8s.in1k", 224, 0.875, Interpolation.Bilinear),
-        ["res2net50_48w_2s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 48, Scale: 2), "res2net50_48w_2s.in1k", 224, 0.875, Interpolation.Bilinear),
-        ["res2net50d"] = ResNetD(Layers50, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net50d.in1k", 224, 0.875, Interpolation.Bilinear),
-        ["res2next50"] = Plain(Layers50, new Res2NetSpec(Cardinality: 8, BaseWidth: 4, Scale: 4), "res2next50.in1k", 224, 0.875, Interpolation.Bilinear),
+        ["res2net50_26w_4s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net50_26w_4s.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 25_699_120 },
+        ["res2net101_26w_4s"] = Plain(Layers101, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net101_26w_4s.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 45_206_688 },
+        ["res2net50_14w_8s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 14, Scale: 8), "res2net50_14w_8s.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 25_059_816 },
+        ["res2net50_48w_2s"] = Plain(Layers50, new Res2NetSpec(BaseWidth: 48, Scale: 2), "res2net50_48w_2s.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 25_287_304 },
+        ["res2net50d"] = ResNetD(Layers50, new Res2NetSpec(BaseWidth: 26, Scale: 4), "res2net50d.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 25_718_352 },
+        ["res2next50"] = Plain(Layers50, new Res2NetSpec(Cardinality: 8, BaseWidth: 4, Scale: 4), "res2next50.in1k", 224, 0.875, Interpolation.Bilinear) with { TimmParameters = 24_671_464 },
 
         // Squeeze-and-Excitation (Hu et al., 2018).
-        ["seresnet50"] = Plain(Layers50, new BottleneckSpec(Attention: Attention.SqueezeExcite), "seresnet50.a1_in1k", 224, 0.95, Interpolation.Bicubic),
-        ["seresnext50_32x4d"] = Plain(Layers50, new BottleneckSpec(32, 4, Attention.SqueezeExcite), "seresnext50_32x4d.racm_in1k", 224, 0.875, Interpolation.Bicubic),
+        ["seresnet50"] = Plain(Layers50, new BottleneckSpec(Attention: Attention.SqueezeExcite), "seresnet50.a1_in1k", 224, 0.95, Interpolation.Bicubic) with { TimmParameters = 28_088_024 },
+        ["seresnext50_32x4d"] = Plain(Layers50, new BottleneckSpec(32, 4, Attention.SqueezeExcite), "seresnext50_32x4d.racm_in1k", 224, 0.875, Interpolation.Bicubic) with { TimmParameters = 27_559_896 },
 
         // Selective Kernel (Li et al., 2019); timm trains these without zero-init of the last norm.
-        ["skresnet18"] = Plain(Layers18, new SelectiveKernelBasicSpec(SkBasic), "skresnet18.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false),
-        ["skresnet34"] = Plain(Layers50, new SelectiveKernelBasicSpec(SkBasic), "skresnet34.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false),
-        ["skresnext50_32x4d"] = Plain(Layers50, new SelectiveKernelBottleneckSpec(32, 4, SkNeXt), "skresnext50_32x4d.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false),
+        ["skresnet18"] = Plain(Layers18, new SelectiveKernelBasicSpec(SkBasic), "skresnet18.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false) with { TimmParameters = 11_958_056 },
+        ["skresnet34"] = Plain(Layers50, new SelectiveKernelBasicSpec(SkBasic), "skresnet34.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false) with { TimmParameters = 22_282_376 },
+        ["skresnext50_32x4d"] = Plain(Layers50, new SelectiveKernelBottleneckSpec(32, 4, SkNeXt), "skresnext50_32x4d.ra_in1k", 224, 0.875, Interpolation.Bicubic, zeroInitLast: false) with { TimmParameters = 27_479_784 },
 
         // ResNeXt (Xie et al., 2017) and ResNet (He et al., 2016), with the ResNet-D variants.
-        ["resnext50_32x4d"] = Plain(Layers50, new BottleneckSpec(32, 4), "resnext50_32x4d.a1h_in1k", 224, 0.95, Interpolation.Bicubic),
-        ["resnext50d_32x4d"] = ResNetD(Layers50, new BottleneckSpec(32, 4), "resnext50d_32x4d.bt_in1k", 224, 0.875, Interpolation.Bicubic),
-        ["resnet18"] = Plain(Layers18, new BasicBlockSpec(), "resnet18.a1_in1k", 224, 0.95, Interpolation.Bicubic),
-        ["resnet50"] = Plain(Layers50, new BottleneckSpec(), "resnet50.a1_in1k", 224, 0.95, Interpolation.Bicubic),
-        ["resnet50d"] = ResNetD(Layers50, new BottleneckSpec(), "resnet50d.ra2_in1k", 224, 0.875, Interpolation.Bicubic),
+        ["resnext50_32x4d"] = Plain(Layers50, new BottleneckSpec(32, 4), "resnext50_32x4d.a1h_in1k", 224, 0.95, Interpolation.Bicubic) with { TimmParameters = 25_028_904 },
+        ["resnext50d_32x4d"] = ResNetD(Layers50, new BottleneckSpec(32, 4), "resnext50d_32x4d.bt_in1k", 224, 0.875, Interpolation.Bicubic) with { TimmParameters = 25_048_136 },
+        ["resnet18"] = Plain(Layers18, new BasicBlockSpec(), "resnet18.a1_in1k", 224, 0.95, Interpolation.Bicubic) with { TimmParameters = 11_689_512 },
+        ["resnet50"] = Plain(Layers50, new BottleneckSpec(), "resnet50.a1_in1k", 224, 0.95, Interpolation.Bicubic) with { TimmParameters = 25_557_032 },
+        ["resnet50d"] = ResNetD(Layers50, new BottleneckSpec(), "resnet50d.ra2_in1k", 224, 0.875, Interpolation.Bicubic) with { TimmParameters = 25_576_264 },
     };
 
     /// <summary>Every model name, in timm's spelling, sorted.</summary>
@@ -89,6 +89,12 @@ public static class ModelZoo
     /// <returns>The pretrained configuration.</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
     public static PretrainedConfig Pretrained(string name) => Find(name).Pretrained;
+
+    /// <summary>The parameter count of timm's model of this name with 1000 classes (what <see cref="Create"/> must reproduce).</summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>The exact count, such as 27,483,240 for <c>resnest50d</c>.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static long TimmParameterCount(string name) => Find(name).TimmParameters;
 
     /// <summary>Whether <paramref name="name"/> is registered.</summary>
     /// <param name="name">A model name.</param>

@@ -25,6 +25,7 @@ public class ModelZooManifestTests
         var manifest = Manifest.Load(name);
         using var model = ModelZoo.Create(name);
         model.parameters().Sum(p => p.numel()).Should().Be(manifest.Params);
+        ModelZoo.TimmParameterCount(name).Should().Be(manifest.Params);
         var actual = model.state_dict().Select(kv => $"{kv.Key} {TensorAssert.Shape(kv.Value.shape)}").ToList();
         var expected = manifest.StateDict.Select(kv => $"{kv.Key} {TensorAssert.Shape(kv.Shape)}").ToList();
         actual.Should().BeEquivalentTo(expected);

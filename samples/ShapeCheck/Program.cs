@@ -1,0 +1,4 @@
+using System;
+using ResNeStBlocks.Samples.ShapeCheck;
+
+return ShapeCheckApp.Run(args, Console.Out);

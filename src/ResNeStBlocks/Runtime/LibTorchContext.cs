@@ -1,0 +1,85 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace ResNeStBlocks.Runtime;
+
+/// <summary>
+/// Reaches libtorch's process-wide backend switches on <c>at::globalContext()</c>, which TorchSharp 0.107
+/// does not expose: the oneDNN (MKL-DNN) and NNPACK flags that PyTorch calls
+/// <c>torch.backends.mkldnn.enabled</c> and <c>torch.backends.nnpack.enabled</c>.
+/// </summary>
+internal static unsafe class LibTorchContext
+{
+    private static readonly Lazy<IntPtr> Library = new(LoadLibrary);
+
+    public static readonly ContextFlag OneDnn = new("Mkldnn", "_ZNK2at7Context17userEnabledMkldnnEv", "_ZN2at7Context20setUserEnabledMkldnnEb",
+        "?userEnabledMkldnn@Context@at@@QEBA_NXZ", "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z");
+
+    public static readonly ContextFlag Nnpack = new("NNPACK", "_ZNK2at7Context17userEnabledNNPACKEv", "_ZN2at7Context20setUserEnabledNNPACKEb",
+        "?userEnabledNNPACK@Context@at@@QEBA_NXZ", "?setUserEnabledNNPACK@Context@at@@QEAAX_N@Z");
+
+    /// <summary>Whether NNPACK can run on this CPU (<c>at::native::_nnpack_available</c>); null when unreachable.</summary>
+    public static bool? NnpackAvailable()
+    {
+        var f = Export("_ZN2at6native17_nnpack_availableEv", "?_nnpack_available@native@at@@YA_NXZ");
+        return f == IntPtr.Zero ? null : ((delegate* unmanaged<byte>)f)() != 0;
+    }
+
+    internal static IntPtr GlobalContext()
+    {
+        var f = Export("_ZN2at13globalContextEv", "?globalContext@at@@YAAEAVContext@1@XZ");
+        return f == IntPtr.Zero ? IntPtr.Zero : ((delegate* unmanaged<IntPtr>)f)();
+    }
+
+    internal static IntPtr Export(string itaniumName, string msvcName)
+    {
+        var handle = Library.Value;
+        if (handle == IntPtr.Zero)
+            return IntPtr.Zero;
+        return NativeLibrary.TryGetExport(handle, itaniumName, out var address) || NativeLibrary.TryGetExport(handle, msvcName, out address)
+            ? address
+            : IntPtr.Zero;
+    }
+
+    private static IntPtr LoadLibrary()
+    {
+        // TorchSharp has loaded libtorch already (touch it first); loading by name returns that handle.
+        using (TorchSharp.torch.zeros(1)) { }
+        string name = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
+        return NativeLibrary.TryLoad(name, typeof(LibTorchContext).Assembly, null, out var handle) ? handle : IntPtr.Zero;
+    }
+}
+
+/// <summary>One boolean flag of libtorch's global context, read and written through its exported accessors.</summary>
+internal sealed unsafe class ContextFlag
+{
+    private readonly Lazy<(IntPtr Get, IntPtr Set)> accessors;
+
+    public ContextFlag(string name, string getItanium, string setItanium, string getMsvc, string setMsvc)
+    {
+        Name = name;
+        accessors = new(() => (LibTorchContext.Export(getItanium, getMsvc), LibTorchContext.Export(setItanium, setMsvc)));
+    }
+
+    public string Name { get; }
+
+    public bool? Value
+    {
+        get
+        {
+            var (get, _) = accessors.Value;
+            var context = LibTorchContext.GlobalContext();
+            return get == IntPtr.Zero || context == IntPtr.Zero ? null : ((delegate* unmanaged<IntPtr, byte>)get)(context) != 0;
+        }
+    }
+
+    public bool TrySet(bool enabled)
+    {
+        var (_, set) = accessors.Value;
+        var context = LibTorchContext.GlobalContext();
+        if (set == IntPtr.Zero || context == IntPtr.Zero)
+            return false;
+        ((delegate* unmanaged<IntPtr, byte, void>)set)(context, enabled ? (byte)1 : (byte)0);
+        return true;
+    }
+}
