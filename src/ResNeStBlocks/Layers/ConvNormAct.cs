@@ -51,6 +51,7 @@ public sealed class ConvNormAct : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
+        Guard.Image(input, InChannels, nameof(ConvNormAct));
         using var scope = NewDisposeScope();
         var output = bn.call(conv.call(input));
         if (applyActivation)

@@ -40,6 +40,9 @@ public sealed class DropBlock : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 4)
+            throw new ArgumentException($"DropBlock expects a 4-D input [batch, channels, height, width], got shape [{string.Join(", ", input.shape)}].", nameof(input));
         if (!training || Rate == 0)
             return input.alias();
         using var scope = NewDisposeScope();

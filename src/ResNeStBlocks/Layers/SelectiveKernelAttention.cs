@@ -47,6 +47,7 @@ public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>
     /// <returns>Branch weights [N, paths, C, 1, 1] that sum to one across branches.</returns>
     public override Tensor forward(Tensor pooled)
     {
+        Guard.Image(pooled, Channels, nameof(SelectiveKernelAttention));
         using var scope = NewDisposeScope();
         var logits = fc_select.call(bn.call(fc_reduce.call(pooled)).relu_());
         return logits.view(logits.shape[0], NumPaths, Channels, 1, 1).softmax(1).MoveToOuterDisposeScope();

@@ -1,0 +1,90 @@
+using System;
+using FluentAssertions;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Layers;
+using TorchSharp;
+using Xunit;
+
+namespace ResNeStBlocks.Tests.Blocks;
+
+/// <summary>Impossible constructor arguments fail with ArgumentException naming the parameter and the rule, before any tensor exists.</summary>
+public class ArgumentValidationTests
+{
+    private static void ShouldRejectWithoutAllocating(Action create, string parameter, string message)
+    {
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        create.Should().Throw<ArgumentException>().WithParameterName(parameter).WithMessage(message);
+        DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before, "no tensor may be allocated before validation fails");
+    }
+
+    [Fact]
+    public void Split_attention_channels_must_divide_by_groups_times_radix() =>
+        ShouldRejectWithoutAllocating(() => new SplitAttention(60, groups: 4, radix: 4), "inChannels",
+            "inChannels (60) must be divisible by groups x radix (16).*");
+
+    [Fact]
+    public void ResNeSt_width_must_divide_by_cardinality_times_radix() =>
+        ShouldRejectWithoutAllocating(() => new ResNeStBottleneck(64, 32, radix: 4, cardinality: 2, baseWidth: 36), "floor(planes * baseWidth / 64) * cardinality",
+            "floor(planes * baseWidth / 64) * cardinality (36) must be divisible by cardinality x radix (8).*");
+
+    [Fact]
+    public void Res2Net_scale_must_be_at_least_one() =>
+        ShouldRejectWithoutAllocating(() => new Res2NetBottleneck(64, 16, scale: 0), "scale", "scale must be at least 1, got 0.*");
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(1)]
+    public void Selective_kernel_sizes_must_be_odd_and_at_least_three(int kernel) =>
+        ShouldRejectWithoutAllocating(() => new SelectiveKernel(32, 32, new[] { 3, kernel }), "kernelSizes",
+            $"kernelSizes must be odd and at least 3, got {kernel}.*");
+
+    [Fact]
+    public void Selective_kernel_split_input_needs_channels_divisible_by_the_kernel_count() =>
+        ShouldRejectWithoutAllocating(() => new SelectiveKernel(33, 32, new[] { 3, 5 }), "inChannels",
+            "inChannels (33) must be divisible by the number of kernels (2).*");
+
+    [Fact]
+    public void Squeeze_excite_ratio_must_be_in_the_unit_interval() =>
+        ShouldRejectWithoutAllocating(() => new SqueezeExcite(64, reductionRatio: 0), "reductionRatio", "reductionRatio must be in (0, 1], got 0.*");
+
+    [Fact]
+    public void Bottleneck_width_must_divide_by_cardinality()
+    {
+        // planes 16, base width 6, cardinality 3 -> floor(16 * 6 / 64) * 3 = 3, divisible; reduce_first 2 -> 1, not divisible by 3.
+        ShouldRejectWithoutAllocating(() => new Bottleneck(64, 16, cardinality: 3, baseWidth: 6, reduceFirst: 2), "width / reduceFirst",
+            "width / reduceFirst (1) must be divisible by cardinality (3).*");
+    }
+
+    [Fact]
+    public void Group_width_must_not_round_to_zero() =>
+        ShouldRejectWithoutAllocating(() => new Res2NetBottleneck(64, 2, baseWidth: 26), "floor(planes * baseWidth / 64) * cardinality",
+            "floor(planes * baseWidth / 64) * cardinality must be at least 1, got 0.*");
+
+    [Fact]
+    public void Output_stride_must_be_8_16_or_32() =>
+        ShouldRejectWithoutAllocating(() => new ResNet(new ResNetConfig(new ResNeStSpec(), new[] { 1, 1, 1, 1 }) { OutputStride = 4 }),
+            "OutputStride", "OutputStride must be 8, 16 or 32, got 4.*");
+
+    [Fact]
+    public void Layers_and_channels_must_have_the_same_length() =>
+        ShouldRejectWithoutAllocating(() => new ResNet(new ResNetConfig(new BasicBlockSpec(), new[] { 1, 1, 1 })), "Channels",
+            "Layers (3 stages) and Channels (4 stages) must have the same length.*");
+
+    [Fact]
+    public void Drop_path_rate_must_be_a_probability() =>
+        ShouldRejectWithoutAllocating(() => new ResNet(new ResNetConfig(new BasicBlockSpec(), new[] { 1, 1, 1, 1 }) { DropPathRate = 1.0 }),
+            "DropPathRate", "DropPathRate must be in [0, 1), got 1.*");
+
+    [Fact]
+    public void Make_divisible_follows_timm()
+    {
+        ChannelMath.MakeDivisible(64 / 16.0, 8).Should().Be(8);
+        ChannelMath.MakeDivisible(256 / 16.0, 1, roundLimit: 0).Should().Be(16);
+        ChannelMath.MakeDivisible(2 * 64 * 0.25, 8, minValue: 32).Should().Be(32);
+        ChannelMath.MakeDivisible(80 * 4 * 0.25, 8, minValue: 32).Should().Be(80);
+        ChannelMath.MakeDivisible(10, 8).Should().Be(16, "rounding 10 down to 8 loses more than 10%, so timm bumps it");
+        ChannelMath.MakeDivisible(36, 8).Should().Be(40);
+        FluentActions.Invoking(() => ChannelMath.MakeDivisible(8, 0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("divisor");
+    }
+}

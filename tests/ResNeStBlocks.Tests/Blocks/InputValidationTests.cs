@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using FluentAssertions;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Layers;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Tests.Blocks;
+
+/// <summary>Every public block rejects a wrong rank, channel count or dtype with ArgumentException naming what it expected.</summary>
+public class InputValidationTests
+{
+    private static readonly Dictionary<string, (Func<nn.Module<Tensor, Tensor>> Create, int Channels, string Name)> Blocks = new()
+    {
+        ["se"] = (() => new SqueezeExcite(32), 32, "SqueezeExcite"),
+        ["sk"] = (() => new SelectiveKernel(32, 32), 32, "SelectiveKernel"),
+        ["sk-attention"] = (() => new SelectiveKernelAttention(32, 2, 8), 32, "SelectiveKernelAttention"),
+        ["splat"] = (() => new SplitAttention(32, radix: 2), 32, "SplitAttention"),
+        ["conv-norm-act"] = (() => new ConvNormAct(32, 16, 3), 32, "ConvNormAct"),
+        ["basic"] = (() => new BasicBlock(32, 32), 32, "BasicBlock"),
+        ["bottleneck"] = (() => new Bottleneck(64, 16), 64, "Bottleneck"),
+        ["res2net"] = (() => new Res2NetBottleneck(64, 16), 64, "Res2NetBottleneck"),
+        ["resnest"] = (() => new ResNeStBottleneck(64, 16), 64, "ResNeStBottleneck"),
+        ["sk-basic"] = (() => new SelectiveKernelBasicBlock(32, 32), 32, "SelectiveKernelBasicBlock"),
+        ["sk-bottleneck"] = (() => new SelectiveKernelBottleneck(64, 16), 64, "SelectiveKernelBottleneck"),
+        ["stem"] = (() => new Stem(StemType.Deep, 3, 8), 3, "Stem"),
+        ["resnet"] = (() => new ResNet(new ResNetConfig(new BasicBlockSpec(), new[] { 1, 1, 1, 1 }) { Channels = new[] { 8, 8, 8, 8 }, NumClasses = 3 }), 3, "ResNet"),
+    };
+
+    public static IEnumerable<object[]> Names()
+    {
+        foreach (var name in Blocks.Keys)
+            yield return new object[] { name };
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Wrong_rank_is_rejected(string name)
+    {
+        var (create, channels, module) = Blocks[name];
+        using var scope = NewDisposeScope();
+        using var block = create();
+        FluentActions.Invoking(() => block.call(zeros(channels, 8, 8)))
+            .Should().Throw<ArgumentException>().WithParameterName("input")
+            .WithMessage($"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{channels}, 8, 8].*");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Wrong_channel_count_is_rejected(string name)
+    {
+        var (create, channels, module) = Blocks[name];
+        using var scope = NewDisposeScope();
+        using var block = create();
+        FluentActions.Invoking(() => block.call(zeros(2, channels + 1, 8, 8)))
+            .Should().Throw<ArgumentException>().WithParameterName("input")
+            .WithMessage($"{module} expects {channels} input channels, got {channels + 1} (shape [2, {channels + 1}, 8, 8]).*");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Integer_input_is_rejected(string name)
+    {
+        var (create, channels, module) = Blocks[name];
+        using var scope = NewDisposeScope();
+        using var block = create();
+        FluentActions.Invoking(() => block.call(zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Int64)))
+            .Should().Throw<ArgumentException>().WithParameterName("input")
+            .WithMessage($"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got Int64.*");
+    }
+}
