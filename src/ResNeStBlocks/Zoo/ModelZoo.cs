@@ -119,5 +119,5 @@ public static class ModelZoo
         new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = stemWidth, AvgDown = true }, Pretrained(hubId, size, crop, interpolation));
 
     private static PretrainedConfig Pretrained(string hubId, int size, double crop, Interpolation interpolation) =>
-        new("timm/" + hubId, size, crop, interpolation, PretrainedConfig.ImageNetMean, PretrainedConfig.ImageNetStd);
+        new("timm/" + hubId, size, crop, interpolation, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd);
 }

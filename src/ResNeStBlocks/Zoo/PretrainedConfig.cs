@@ -18,15 +18,6 @@ namespace ResNeStBlocks.Zoo;
 public sealed record PretrainedConfig(string HubId, int InputSize, double CropFraction, Interpolation Interpolation,
     IReadOnlyList<float> Mean, IReadOnlyList<float> Std, int NumClasses = 1000)
 {
-    /// <summary>The ImageNet RGB mean timm uses for these models.</summary>
-    public static IReadOnlyList<float> ImageNetMean { get; } = new[] { 0.485f, 0.456f, 0.406f };
-
-    /// <summary>The ImageNet RGB standard deviation timm uses for these models.</summary>
-    public static IReadOnlyList<float> ImageNetStd { get; } = new[] { 0.229f, 0.224f, 0.225f };
-
-    /// <summary>Side the shorter image edge is resized to before cropping: <c>floor(InputSize / CropFraction)</c>.</summary>
-    public int ResizeSize => (int)System.Math.Floor(InputSize / CropFraction);
-
     /// <summary>The eval-time preprocessing these weights expect (resize, center crop, normalise).</summary>
     /// <returns>A preprocessor for images of any size.</returns>
     public ImagePreprocessor CreatePreprocessor() => new(InputSize, CropFraction, Interpolation, Mean, Std);
