@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,14 +17,15 @@ namespace ResNeStBlocks.Layers;
 /// splits are views of its output. Kernels per forward for radix &gt; 1 (with norm): conv, bn, relu, mean,
 /// sum, conv, bn, relu, conv, softmax, reshape copy of the [N, radix, C] weights, mul, sum (13).
 /// </remarks>
-public sealed class SplitAttention : nn.Module<Tensor, Tensor>
+public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
     private readonly Conv2d conv;
-    private readonly nn.Module<Tensor, Tensor>? bn0;
+    private BatchNorm2d? bn0;
     private readonly nn.Module<Tensor, Tensor>? drop;
     private readonly Conv2d fc1;
-    private readonly nn.Module<Tensor, Tensor>? bn1;
+    private BatchNorm2d? bn1;
     private readonly Conv2d fc2;
+    private bool normsFolded;
 
     /// <summary>Creates a Split-Attention convolution.</summary>
     /// <param name="inChannels">Input channels.</param>
@@ -101,15 +103,29 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
     /// <summary>Width of the attention's hidden layer.</summary>
     public int AttentionChannels { get; }
 
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, conv, ref bn0, nameof(bn0)) + BatchNormFolding.Fold(this, fc1, ref bn1, nameof(bn1));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         Guard.Image(input, InChannels, nameof(SplitAttention));
         using var scope = NewDisposeScope();
         var x = conv.call(input);
-        if (bn0 is not null) x = bn0.call(x);
-        if (drop is not null) x = drop.call(x);
-        x = x.relu_();
+        x = drop.CallOrPass(bn0.CallOrPass(x)).relu_();
 
         long batch = x.shape[0], height = x.shape[2], width = x.shape[3];
         if (Radix == 1)
@@ -133,8 +149,6 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
 
     private Tensor Attention(Tensor pooled)
     {
-        var hidden = fc1.call(pooled);
-        if (bn1 is not null) hidden = bn1.call(hidden);
-        return fc2.call(hidden.relu_());
+        return fc2.call(bn1.CallOrPass(fc1.call(pooled)).relu_());
     }
 }
