@@ -68,6 +68,6 @@ public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>, IFolda
     {
         using var scope = NewDisposeScope();
         var logits = fc_select.call(bn.CallOrPass(fc_reduce.call(pooled)).relu_());
-        return logits.view(logits.shape[0], NumPaths, Channels, 1, 1).softmax(1).MoveToOuterDisposeScope();
+        return StableGates.Softmax(logits.view(logits.shape[0], NumPaths, Channels, 1, 1), 1).MoveToOuterDisposeScope();
     }
 }

@@ -130,7 +130,7 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
         long batch = x.shape[0], height = x.shape[2], width = x.shape[3];
         if (Radix == 1)
         {
-            var gate = Attention(x.mean(new long[] { 2, 3 }, keepdim: true)).sigmoid_();
+            var gate = StableGates.Sigmoid(Attention(x.mean(new long[] { 2, 3 }, keepdim: true)));
             return (x * gate).MoveToOuterDisposeScope();
         }
 
@@ -139,9 +139,8 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
         var pooled = splits.mean(new long[] { 3, 4 }).sum(1).view(batch, OutChannels, 1, 1);
         // fc2 emits cardinal-group-major logits [N, groups, radix, C / groups]; softmax across radix, then
         // reorder to radix-major [N, radix, C] to match the splits.
-        var weights = Attention(pooled)
-            .view(batch, Cardinality, Radix, OutChannels / Cardinality)
-            .softmax(2)
+        var logits = Attention(pooled).view(batch, Cardinality, Radix, OutChannels / Cardinality);
+        var weights = StableGates.Softmax(logits, 2)
             .transpose(1, 2)
             .reshape(batch, Radix, OutChannels, 1, 1);
         return (splits * weights).sum(1).MoveToOuterDisposeScope();
