@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Tests.Support;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,6 +15,8 @@ namespace ResNeStBlocks.Tests.Inference;
 /// Memory discipline over a long training run: every forward and backward releases what it allocates, so
 /// live tensors return to their baseline after each step and the process does not grow.
 /// </summary>
+/// <remarks>Runs alone (<see cref="IsolatedCollection"/>): process memory and <c>Tensor.TotalCount</c> are process-wide.</remarks>
+[Collection(IsolatedCollection.Name)]
 public class TrainingMemoryTests
 {
     private const int Steps = 1000;
