@@ -1,6 +1,6 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
-using System;
 using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;

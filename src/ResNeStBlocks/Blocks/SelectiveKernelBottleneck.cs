@@ -1,7 +1,6 @@
 using System;
 using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
-using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 
