@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Weights;
 using TorchSharp;
@@ -19,13 +20,14 @@ namespace ResNeStBlocks.Backbones;
 /// Keys: <c>conv1.*</c>, <c>bn1.*</c>, <c>layer{1..4}.{i}.*</c>, <c>fc.weight</c>, <c>fc.bias</c>.
 /// With <see cref="ResNetConfig.OutputStride"/> 16 or 8, later stages dilate instead of striding, as timm does.
 /// </remarks>
-public sealed class ResNet : nn.Module<Tensor, Tensor>
+public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
-    private readonly nn.Module<Tensor, Tensor> conv1;
-    private readonly BatchNorm2d bn1;
+    private nn.Module<Tensor, Tensor> conv1;
+    private BatchNorm2d? bn1;
     private readonly MaxPool2d maxpool;
     private readonly ModuleList<Sequential> stages;
     private readonly Linear? fc;
+    private bool normsFolded;
 
     /// <summary>Builds the network with timm's initialisation (Kaiming-normal convolutions, zero-init last norms).</summary>
     /// <param name="config">The architecture.</param>
@@ -80,14 +82,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         FeatureInfo = features;
         fc = config.NumClasses > 0 ? nn.Linear(NumFeatures, config.NumClasses) : null;
 
-        // Registration order is state-dict order: timm's conv1, bn1, layer1..N, fc.
-        register_module(nameof(conv1), conv1);
-        register_module(nameof(bn1), bn1);
-        register_module(nameof(maxpool), maxpool);
-        for (int s = 0; s < stageList.Count; s++)
-            register_module($"layer{s + 1}", stageList[s]);
-        if (fc is not null)
-            register_module(nameof(fc), fc);
+        RegisterChildren();
         InitializeWeights(config.ZeroInitLast);
     }
 
@@ -102,6 +97,28 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
 
     /// <summary>The stem output (<c>act1</c>) and each stage's output: channels and reduction.</summary>
     public IReadOnlyList<FeatureInfo> FeatureInfo { get; }
+
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        int folded = BatchNormFolding.FoldSequential(this, ref conv1, nameof(conv1));
+        // The deep stem's last convolution (or the 7x7 stem convolution) feeds bn1.
+        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
+        if (last is Conv2d conv)
+            folded += BatchNormFolding.Fold(this, conv, ref bn1, nameof(bn1));
+        RegisterChildren();
+        return folded;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
 
     /// <summary>Classifies images: <c>ForwardHead(ForwardFeatures(input))</c>.</summary>
     /// <param name="input">Images [N, C, H, W].</param>
@@ -172,6 +189,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     /// <returns>The missing, unexpected and skipped keys.</returns>
     /// <exception cref="StateDictMismatchException">The file does not fit; the network is unchanged.</exception>
     /// <exception cref="SafetensorsFormatException">The file is malformed; the network is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The network's BatchNorms have been folded for inference; the network is unchanged.</exception>
     public LoadResult LoadWeights(string path, bool strict = true, bool skipClassifier = false) =>
         StateDictLoader.LoadFile(this, path, strict, skipClassifier ? IsClassifierKey : null);
 
@@ -184,7 +202,22 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     private Tensor ForwardStem(Tensor input)
     {
         Guard.Image(input, Config.InChannels, nameof(ResNet));
-        return maxpool.call(bn1.call(conv1.call(input)).relu_());
+        return maxpool.call(bn1.CallOrPass(conv1.call(input)).relu_());
+    }
+
+    /// <summary>Registers the children in state-dict order (timm's conv1, bn1, layer1..N, fc), replacing any registered before.</summary>
+    private void RegisterChildren()
+    {
+        foreach (var (name, _) in named_children().ToList())
+            register_module(name, null!);
+        register_module(nameof(conv1), conv1);
+        if (bn1 is not null)
+            register_module(nameof(bn1), bn1);
+        register_module(nameof(maxpool), maxpool);
+        for (int s = 0; s < stages.Count; s++)
+            register_module($"layer{s + 1}", stages[s]);
+        if (fc is not null)
+            register_module(nameof(fc), fc);
     }
 
     private static Func<DropBlock>? DropBlockFor(double rate, int stage) => (rate, stage) switch

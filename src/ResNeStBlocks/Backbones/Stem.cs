@@ -1,4 +1,6 @@
 using System;
+using System.Linq;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,11 +13,12 @@ namespace ResNeStBlocks.Backbones;
 /// stride-2 max pool, reducing the resolution by 4. Keys match timm's ResNet: <c>conv1.weight</c> for
 /// the 7x7 stem, <c>conv1.{0,1,3,4,6}.*</c> for the deep stems, then <c>bn1.*</c>.
 /// </summary>
-public sealed class Stem : nn.Module<Tensor, Tensor>
+public sealed class Stem : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
-    private readonly nn.Module<Tensor, Tensor> conv1;
-    private readonly BatchNorm2d bn1;
+    private nn.Module<Tensor, Tensor> conv1;
+    private BatchNorm2d? bn1;
     private readonly MaxPool2d maxpool;
+    private bool normsFolded;
 
     /// <summary>Creates a stem.</summary>
     /// <param name="type">Which stem.</param>
@@ -35,6 +38,27 @@ public sealed class Stem : nn.Module<Tensor, Tensor>
 
     /// <summary>Channels after the stem: 64, or twice the stem width for the deep stems.</summary>
     public int OutChannels { get; }
+
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        int folded = BatchNormFolding.FoldSequential(this, ref conv1, nameof(conv1));
+        // The deep stem's last convolution (or the 7x7 stem convolution) feeds bn1.
+        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
+        if (last is Conv2d conv)
+            folded += BatchNormFolding.Fold(this, conv, ref bn1, nameof(bn1));
+        return folded;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
 
     /// <summary>
     /// Creates the stem's convolutions alone (what timm calls <c>conv1</c>).
@@ -72,6 +96,6 @@ public sealed class Stem : nn.Module<Tensor, Tensor>
     {
         Guard.Image(input, InChannels, nameof(Stem));
         using var scope = NewDisposeScope();
-        return maxpool.call(bn1.call(conv1.call(input)).relu_()).MoveToOuterDisposeScope();
+        return maxpool.call(bn1.CallOrPass(conv1.call(input)).relu_()).MoveToOuterDisposeScope();
     }
 }

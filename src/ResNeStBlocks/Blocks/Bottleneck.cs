@@ -1,3 +1,5 @@
+using System;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,21 +13,22 @@ namespace ResNeStBlocks.Blocks;
 /// <c>planes * 4</c>, optional channel attention (for example SE), plus the shortcut, then ReLU.
 /// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c>, <c>conv3</c>, <c>bn3</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
+public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private BatchNorm2d? bn1;
     private readonly Conv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private BatchNorm2d? bn2;
     private readonly DropBlock? drop_block;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private BatchNorm2d? bn3;
     private readonly nn.Module<Tensor, Tensor>? se;
     private readonly DropPath? drop_path;
-    private readonly nn.Module<Tensor, Tensor>? downsample;
+    private nn.Module<Tensor, Tensor>? downsample;
+    private bool normsFolded;
 
     /// <summary>Creates a bottleneck block.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -79,15 +82,34 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
     /// <inheritdoc />
     public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
 
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
+            + BatchNormFolding.Fold(this, conv2, ref bn2, nameof(bn2))
+            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3))
+            + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         Guard.Image(input, InChannels, nameof(Bottleneck));
         using var scope = NewDisposeScope();
-        var x = bn1.call(conv1.call(input)).relu_();
-        x = bn2.call(conv2.call(x));
+        var x = bn1.CallOrPass(conv1.call(input)).relu_();
+        x = bn2.CallOrPass(conv2.call(x));
         if (drop_block is not null) x = drop_block.call(x);
-        x = bn3.call(conv3.call(x.relu_()));
+        x = bn3.CallOrPass(conv3.call(x.relu_()));
         if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }

@@ -13,5 +13,6 @@ public interface IResidualBlock
     /// Sets the scale (weight) of the last BatchNorm in the residual branch to zero, so that the block
     /// starts as the identity (Goyal et al., 2017; timm <c>zero_init_last</c>).
     /// </summary>
+    /// <exception cref="System.InvalidOperationException">The block's BatchNorms have been folded for inference.</exception>
     void ZeroInitLastNorm();
 }

@@ -1,5 +1,7 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,21 +18,22 @@ namespace ResNeStBlocks.Blocks;
 /// adds and average-pools the last split (3x3, padding counted) to match the stride.
 /// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>convs.{i}</c>, <c>bns.{i}</c>, <c>conv3</c>, <c>bn3</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
+public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private BatchNorm2d? bn1;
     private readonly ModuleList<Conv2d> convs;
-    private readonly ModuleList<BatchNorm2d> bns;
+    private ModuleList<BatchNorm2d>? bns;
     private readonly AvgPool2d? pool;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private BatchNorm2d? bn3;
     private readonly nn.Module<Tensor, Tensor>? se;
     private readonly DropPath? drop_path;
-    private readonly nn.Module<Tensor, Tensor>? downsample;
+    private nn.Module<Tensor, Tensor>? downsample;
+    private bool normsFolded;
     private readonly int width;
     private readonly int scale;
 
@@ -91,12 +94,43 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     /// <inheritdoc />
     public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
 
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
+            + FoldSplitNorms()
+            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3))
+            + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+    }
+
+    private int FoldSplitNorms()
+    {
+        if (bns is null)
+            return 0;
+        for (int i = 0; i < convs.Count; i++)
+            BatchNormFolding.FoldInto(convs[i], bns[i]);
+        register_module(nameof(bns), null!);
+        bns.Dispose();
+        bns = null;
+        return convs.Count;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         Guard.Image(input, InChannels, nameof(Res2NetBottleneck));
         using var scope = NewDisposeScope();
-        var reduced = bn1.call(conv1.call(input)).relu_();
+        var reduced = bn1.CallOrPass(conv1.call(input)).relu_();
         var splits = reduced.split(width, 1);
         var outputs = new List<Tensor>(scale);
         Tensor? previous = null;
@@ -104,12 +138,13 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         for (int i = 0; i < convs.Count; i++)
         {
             var split = IsStageForm || previous is null ? splits[i] : previous + splits[i];
-            previous = bns[i].call(convs[i].call(split)).relu_();
+            var convolved = convs[i].call(split);
+            previous = (bns is null ? convolved : bns[i].call(convolved)).relu_();
             outputs.Add(previous);
         }
         if (scale > 1)
             outputs.Add(pool is null ? splits[^1] : pool.call(splits[^1]));
-        var x = bn3.call(conv3.call(cat(outputs, 1)));
+        var x = bn3.CallOrPass(conv3.call(cat(outputs, 1)));
         if (se is not null) x = se.call(x);
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }

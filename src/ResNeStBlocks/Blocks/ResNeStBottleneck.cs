@@ -1,3 +1,5 @@
+using System;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -12,22 +14,23 @@ namespace ResNeStBlocks.Blocks;
 /// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>conv2.*</c> (Split-Attention; with radix 0 a plain
 /// convolution and <c>bn2</c>), <c>conv3</c>, <c>bn3</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
+public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private BatchNorm2d? bn1;
     private readonly AvgPool2d? avd_first;
     private readonly nn.Module<Tensor, Tensor> conv2;
-    private readonly BatchNorm2d? bn2;
+    private BatchNorm2d? bn2;
     private readonly DropBlock? drop_block;
     private readonly AvgPool2d? avd_last;
     private readonly Conv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private BatchNorm2d? bn3;
     private readonly DropPath? drop_path;
-    private readonly nn.Module<Tensor, Tensor>? downsample;
+    private nn.Module<Tensor, Tensor>? downsample;
+    private bool normsFolded;
 
     /// <summary>Creates a ResNeSt bottleneck.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -93,22 +96,37 @@ public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     /// <inheritdoc />
     public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
 
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
+            + (conv2 is Conv2d plain ? BatchNormFolding.Fold(this, plain, ref bn2, nameof(bn2)) : 0)
+            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3))
+            + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         Guard.Image(input, InChannels, nameof(ResNeStBottleneck));
         using var scope = NewDisposeScope();
-        var x = bn1.call(conv1.call(input)).relu_();
+        var x = bn1.CallOrPass(conv1.call(input)).relu_();
         if (avd_first is not null) x = avd_first.call(x);
         x = conv2.call(x);
-        if (bn2 is not null)
-        {
-            x = bn2.call(x);
-            if (drop_block is not null) x = drop_block.call(x);
-            x = x.relu_();
-        }
+        if (conv2 is Conv2d)
+            x = drop_block.CallOrPass(bn2.CallOrPass(x)).relu_();
         if (avd_last is not null) x = avd_last.call(x);
-        x = bn3.call(conv3.call(x));
+        x = bn3.CallOrPass(conv3.call(x));
         return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
     }
 }

@@ -15,8 +15,10 @@ internal static class Residual
         return branch.add_(shortcut).relu_();
     }
 
-    public static void ZeroScale(BatchNorm2d norm)
+    public static void ZeroScale(BatchNorm2d? norm)
     {
+        if (norm is null)
+            throw new System.InvalidOperationException("The block's last BatchNorm has been folded into its convolution; zero-init applies before folding only.");
         using var _ = no_grad();
         norm.weight!.zero_();
     }

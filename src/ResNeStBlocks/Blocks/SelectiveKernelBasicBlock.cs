@@ -1,3 +1,5 @@
+using System;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,7 +11,7 @@ namespace ResNeStBlocks.Blocks;
 /// convolution + BatchNorm, optional channel attention, plus the shortcut, then ReLU.
 /// State-dict keys: <c>conv1.*</c> (Selective Kernel), <c>conv2.conv</c>, <c>conv2.bn</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock
+public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 1;
@@ -18,7 +20,8 @@ public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResi
     private readonly ConvNormAct conv2;
     private readonly nn.Module<Tensor, Tensor>? se;
     private readonly DropPath? drop_path;
-    private readonly nn.Module<Tensor, Tensor>? downsample;
+    private nn.Module<Tensor, Tensor>? downsample;
+    private bool normsFolded;
 
     /// <summary>Creates an SK basic block.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -60,6 +63,22 @@ public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResi
 
     /// <inheritdoc />
     public void ZeroInitLastNorm() => Residual.ZeroScale(conv2.Norm);
+
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

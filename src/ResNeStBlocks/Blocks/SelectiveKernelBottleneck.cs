@@ -1,3 +1,5 @@
+using System;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,7 +12,7 @@ namespace ResNeStBlocks.Blocks;
 /// shortcut, then ReLU.
 /// State-dict keys: <c>conv1.conv/bn</c>, <c>conv2.*</c> (Selective Kernel), <c>conv3.conv/bn</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock
+public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
@@ -20,7 +22,8 @@ public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResi
     private readonly ConvNormAct conv3;
     private readonly nn.Module<Tensor, Tensor>? se;
     private readonly DropPath? drop_path;
-    private readonly nn.Module<Tensor, Tensor>? downsample;
+    private nn.Module<Tensor, Tensor>? downsample;
+    private bool normsFolded;
 
     /// <summary>Creates an SK bottleneck.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -69,6 +72,22 @@ public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResi
 
     /// <inheritdoc />
     public void ZeroInitLastNorm() => Residual.ZeroScale(conv3.Norm);
+
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

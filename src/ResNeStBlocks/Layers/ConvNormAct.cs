@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,11 +10,12 @@ namespace ResNeStBlocks.Layers;
 /// Convolution without bias, BatchNorm, then optionally ReLU (timm <c>ConvNormAct</c>).
 /// State-dict keys: <c>conv.weight</c>, <c>bn.*</c>. Padding keeps the convolution centred.
 /// </summary>
-public sealed class ConvNormAct : nn.Module<Tensor, Tensor>
+public sealed class ConvNormAct : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
     private readonly Conv2d conv;
-    private readonly BatchNorm2d bn;
+    private BatchNorm2d? bn;
     private readonly bool applyActivation;
+    private bool normsFolded;
 
     /// <summary>Creates a convolution + BatchNorm (+ ReLU) unit.</summary>
     /// <param name="inChannels">Input channels.</param>
@@ -46,14 +48,31 @@ public sealed class ConvNormAct : nn.Module<Tensor, Tensor>
     public int InChannels { get; }
 
     /// <summary>The BatchNorm layer (its weight is zeroed by zero-init of a residual branch).</summary>
-    public BatchNorm2d Norm => bn;
+    /// <exception cref="InvalidOperationException">The BatchNorm has been folded into the convolution.</exception>
+    public BatchNorm2d Norm => bn ?? throw new InvalidOperationException("The BatchNorm of this ConvNormAct has been folded into its convolution.");
+
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, conv, ref bn, nameof(bn));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorm was folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         Guard.Image(input, InChannels, nameof(ConvNormAct));
         using var scope = NewDisposeScope();
-        var output = bn.call(conv.call(input));
+        var output = bn.CallOrPass(conv.call(input));
         if (applyActivation)
             output = output.relu_();
         return output.MoveToOuterDisposeScope();

@@ -1,3 +1,5 @@
+using System;
+using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,11 +12,12 @@ namespace ResNeStBlocks.Layers;
 /// weights normalised with a softmax across branches.
 /// State-dict keys: <c>fc_reduce.weight</c>, <c>bn.*</c>, <c>fc_select.weight</c>.
 /// </summary>
-public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>
+public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
     private readonly Conv2d fc_reduce;
-    private readonly BatchNorm2d bn;
+    private BatchNorm2d? bn;
     private readonly Conv2d fc_select;
+    private bool normsFolded;
 
     /// <summary>Creates the attention for <paramref name="numPaths"/> branches of <paramref name="channels"/> channels.</summary>
     /// <param name="channels">Channels of each branch.</param>
@@ -40,6 +43,22 @@ public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>
     /// <summary>Number of branches.</summary>
     public int NumPaths { get; }
 
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, fc_reduce, ref bn, nameof(bn));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
+
     /// <summary>
     /// Computes branch weights from pooled branch descriptors.
     /// </summary>
@@ -49,7 +68,7 @@ public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>
     {
         Guard.Image(pooled, Channels, nameof(SelectiveKernelAttention));
         using var scope = NewDisposeScope();
-        var logits = fc_select.call(bn.call(fc_reduce.call(pooled)).relu_());
-        return logits.view(logits.shape[0], NumPaths, Channels, 1, 1).softmax(1).MoveToOuterDisposeScope();
+        var logits = fc_select.call(bn.CallOrPass(fc_reduce.call(pooled)).relu_());
+        return StableGates.Softmax(logits.view(logits.shape[0], NumPaths, Channels, 1, 1), 1).MoveToOuterDisposeScope();
     }
 }

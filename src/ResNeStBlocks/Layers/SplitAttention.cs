@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,14 +17,15 @@ namespace ResNeStBlocks.Layers;
 /// splits are views of its output. Kernels per forward for radix &gt; 1 (with norm): conv, bn, relu, mean,
 /// sum, conv, bn, relu, conv, softmax, reshape copy of the [N, radix, C] weights, mul, sum (13).
 /// </remarks>
-public sealed class SplitAttention : nn.Module<Tensor, Tensor>
+public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
     private readonly Conv2d conv;
-    private readonly nn.Module<Tensor, Tensor>? bn0;
+    private BatchNorm2d? bn0;
     private readonly nn.Module<Tensor, Tensor>? drop;
     private readonly Conv2d fc1;
-    private readonly nn.Module<Tensor, Tensor>? bn1;
+    private BatchNorm2d? bn1;
     private readonly Conv2d fc2;
+    private bool normsFolded;
 
     /// <summary>Creates a Split-Attention convolution.</summary>
     /// <param name="inChannels">Input channels.</param>
@@ -101,20 +103,34 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
     /// <summary>Width of the attention's hidden layer.</summary>
     public int AttentionChannels { get; }
 
+    bool IFoldableNorm.NormsFolded => normsFolded;
+
+    int IFoldableNorm.FoldBatchNorm()
+    {
+        normsFolded = true;
+        return BatchNormFolding.Fold(this, conv, ref bn0, nameof(bn0)) + BatchNormFolding.Fold(this, fc1, ref bn1, nameof(bn1));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
+    public override void train(bool on = true)
+    {
+        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
+        base.train(on);
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         Guard.Image(input, InChannels, nameof(SplitAttention));
         using var scope = NewDisposeScope();
         var x = conv.call(input);
-        if (bn0 is not null) x = bn0.call(x);
-        if (drop is not null) x = drop.call(x);
-        x = x.relu_();
+        x = drop.CallOrPass(bn0.CallOrPass(x)).relu_();
 
         long batch = x.shape[0], height = x.shape[2], width = x.shape[3];
         if (Radix == 1)
         {
-            var gate = Attention(x.mean(new long[] { 2, 3 }, keepdim: true)).sigmoid_();
+            var gate = StableGates.Sigmoid(Attention(x.mean(new long[] { 2, 3 }, keepdim: true)));
             return (x * gate).MoveToOuterDisposeScope();
         }
 
@@ -123,9 +139,8 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
         var pooled = splits.mean(new long[] { 3, 4 }).sum(1).view(batch, OutChannels, 1, 1);
         // fc2 emits cardinal-group-major logits [N, groups, radix, C / groups]; softmax across radix, then
         // reorder to radix-major [N, radix, C] to match the splits.
-        var weights = Attention(pooled)
-            .view(batch, Cardinality, Radix, OutChannels / Cardinality)
-            .softmax(2)
+        var logits = Attention(pooled).view(batch, Cardinality, Radix, OutChannels / Cardinality);
+        var weights = StableGates.Softmax(logits, 2)
             .transpose(1, 2)
             .reshape(batch, Radix, OutChannels, 1, 1);
         return (splits * weights).sum(1).MoveToOuterDisposeScope();
@@ -133,8 +148,6 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
 
     private Tensor Attention(Tensor pooled)
     {
-        var hidden = fc1.call(pooled);
-        if (bn1 is not null) hidden = bn1.call(hidden);
-        return fc2.call(hidden.relu_());
+        return fc2.call(bn1.CallOrPass(fc1.call(pooled)).relu_());
     }
 }

@@ -50,7 +50,7 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>
     {
         Guard.Image(input, Channels, nameof(SqueezeExcite));
         using var scope = NewDisposeScope();
-        var gate = fc2.call(fc1.call(input.mean(new long[] { 2, 3 }, keepdim: true)).relu_()).sigmoid_();
+        var gate = StableGates.Sigmoid(fc2.call(fc1.call(input.mean(new long[] { 2, 3 }, keepdim: true)).relu_()));
         return (input * gate).MoveToOuterDisposeScope();
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
@@ -39,10 +40,15 @@ public static class StateDictLoader
     /// <param name="skip">Keys for which this returns true are neither loaded nor reported missing or unexpected (for example a classifier head being replaced).</param>
     /// <returns>The keys that were missing, unexpected or skipped.</returns>
     /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The module's BatchNorms have been folded for inference (see <see cref="InferencePreparation"/>); the module is unchanged.</exception>
     public static LoadResult Load(nn.Module module, IReadOnlyDictionary<string, Tensor> source, bool strict = true, Func<string, bool>? skip = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(source);
+        if (InferencePreparation.IsBatchNormFolded(module))
+            throw new InvalidOperationException(
+                $"{module.GetName()} has had its BatchNorm layers folded into its convolutions, so its keys are no longer timm's. " +
+                "Load weights into an unfolded model, then fold it.");
         var target = module.state_dict();
         var skipped = new List<string>();
         var skippedSet = new HashSet<string>(StringComparer.Ordinal);
@@ -85,6 +91,7 @@ public static class StateDictLoader
     /// <returns>The keys that were missing, unexpected or skipped.</returns>
     /// <exception cref="SafetensorsFormatException">The file is malformed; the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The module's BatchNorms have been folded for inference; the module is unchanged.</exception>
     public static LoadResult LoadFile(nn.Module module, string path, bool strict = true, Func<string, bool>? skip = null)
     {
         var tensors = SafeTensors.Load(path);
