@@ -13,7 +13,7 @@ namespace ResNeStBlocks.Blocks;
 /// <c>planes * 4</c>, optional channel attention (for example SE), plus the shortcut, then ReLU.
 /// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>conv2</c>, <c>bn2</c>, <c>conv3</c>, <c>bn3</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
+public sealed class Bottleneck : ResidualBlock
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
@@ -26,9 +26,6 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFol
     private readonly Conv2d conv3;
     private BatchNorm2d? bn3;
     private readonly nn.Module<Tensor, Tensor>? se;
-    private readonly DropPath? drop_path;
-    private nn.Module<Tensor, Tensor>? downsample;
-    private bool normsFolded;
 
     /// <summary>Creates a bottleneck block.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -41,16 +38,13 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFol
     /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
     public Bottleneck(int inPlanes, int planes, int stride = 1, int cardinality = 1, int baseWidth = 64, int reduceFirst = 1,
         AttentionFactory? attention = null, BlockExtras? extras = null)
-        : base(nameof(Bottleneck))
+        : base(nameof(Bottleneck), inPlanes, planes, Expansion, extras ?? BlockExtras.None)
     {
         extras ??= BlockExtras.None;
-        Guard.Positive(inPlanes, nameof(inPlanes));
-        Guard.Positive(planes, nameof(planes));
         Guard.Positive(stride, nameof(stride));
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
         Guard.Positive(reduceFirst, nameof(reduceFirst));
-        extras.Validate();
         int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
         Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
         int firstPlanes = width / reduceFirst;
@@ -58,8 +52,6 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFol
         Guard.Divisible(firstPlanes, "width / reduceFirst", cardinality, nameof(cardinality));
         int dilation = extras.EffectiveFirstDilation;
 
-        InChannels = inPlanes;
-        OutChannels = planes * Expansion;
         conv1 = nn.Conv2d(inPlanes, firstPlanes, 1, bias: false);
         bn1 = nn.BatchNorm2d(firstPlanes);
         conv2 = nn.Conv2d(firstPlanes, width, 3, stride: stride, padding: dilation, dilation: dilation, groups: cardinality, bias: false);
@@ -68,49 +60,24 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFol
         conv3 = nn.Conv2d(width, OutChannels, 1, bias: false);
         bn3 = nn.BatchNorm2d(OutChannels);
         se = attention?.Invoke(OutChannels);
-        drop_path = extras.CreateDropPath();
-        downsample = extras.Downsample;
         RegisterComponents();
     }
 
     /// <inheritdoc />
-    public int InChannels { get; }
+    public override void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
 
-    /// <inheritdoc />
-    public int OutChannels { get; }
-
-    /// <inheritdoc />
-    public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
-
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
-    {
-        normsFolded = true;
-        return BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
+    private protected override int FoldBranchNorms() =>
+        BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
             + BatchNormFolding.Fold(this, conv2, ref bn2, nameof(bn2))
-            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3))
-            + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
-    }
+            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3));
 
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
+    private protected override Tensor Branch(Tensor input)
     {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        Guard.Image(input, InChannels, nameof(Bottleneck));
-        using var scope = NewDisposeScope();
         var x = bn1.CallOrPass(conv1.call(input)).relu_();
         x = bn2.CallOrPass(conv2.call(x));
         if (drop_block is not null) x = drop_block.call(x);
         x = bn3.CallOrPass(conv3.call(x.relu_()));
         if (se is not null) x = se.call(x);
-        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+        return x;
     }
 }

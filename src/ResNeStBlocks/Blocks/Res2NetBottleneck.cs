@@ -18,7 +18,7 @@ namespace ResNeStBlocks.Blocks;
 /// adds and average-pools the last split (3x3, padding counted) to match the stride.
 /// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>convs.{i}</c>, <c>bns.{i}</c>, <c>conv3</c>, <c>bn3</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
+public sealed class Res2NetBottleneck : ResidualBlock
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
@@ -31,9 +31,6 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     private readonly Conv2d conv3;
     private BatchNorm2d? bn3;
     private readonly nn.Module<Tensor, Tensor>? se;
-    private readonly DropPath? drop_path;
-    private nn.Module<Tensor, Tensor>? downsample;
-    private bool normsFolded;
     private readonly int width;
     private readonly int scale;
 
@@ -48,16 +45,13 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
     public Res2NetBottleneck(int inPlanes, int planes, int stride = 1, int cardinality = 1, int baseWidth = 26, int scale = 4,
         AttentionFactory? attention = null, BlockExtras? extras = null)
-        : base(nameof(Res2NetBottleneck))
+        : base(nameof(Res2NetBottleneck), inPlanes, planes, Expansion, extras ?? BlockExtras.None)
     {
         extras ??= BlockExtras.None;
-        Guard.Positive(inPlanes, nameof(inPlanes));
-        Guard.Positive(planes, nameof(planes));
         Guard.Positive(stride, nameof(stride));
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
         Guard.Positive(scale, nameof(scale));
-        extras.Validate();
         width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
         Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
         Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality, nameof(cardinality));
@@ -66,8 +60,6 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         int dilation = extras.EffectiveFirstDilation;
         IsStageForm = stride > 1 || extras.Downsample is not null;
 
-        InChannels = inPlanes;
-        OutChannels = planes * Expansion;
         conv1 = nn.Conv2d(inPlanes, width * scale, 1, bias: false);
         bn1 = nn.BatchNorm2d(width * scale);
         convs = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ =>
@@ -77,33 +69,19 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         conv3 = nn.Conv2d(width * scale, OutChannels, 1, bias: false);
         bn3 = nn.BatchNorm2d(OutChannels);
         se = attention?.Invoke(OutChannels);
-        drop_path = extras.CreateDropPath();
-        downsample = extras.Downsample;
         RegisterComponents();
     }
-
-    /// <inheritdoc />
-    public int InChannels { get; }
-
-    /// <inheritdoc />
-    public int OutChannels { get; }
 
     /// <summary>Whether this is the first block of a stage (no hierarchical adds, pooled last split).</summary>
     public bool IsStageForm { get; }
 
     /// <inheritdoc />
-    public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
+    public override void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
 
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
-    {
-        normsFolded = true;
-        return BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
+    private protected override int FoldBranchNorms() =>
+        BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
             + FoldSplitNorms()
-            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3))
-            + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
-    }
+            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3));
 
     private int FoldSplitNorms()
     {
@@ -117,19 +95,8 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         return convs.Count;
     }
 
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
+    private protected override Tensor Branch(Tensor input)
     {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        Guard.Image(input, InChannels, nameof(Res2NetBottleneck));
-        using var scope = NewDisposeScope();
         var reduced = bn1.CallOrPass(conv1.call(input)).relu_();
         var splits = reduced.split(width, 1);
         var outputs = new List<Tensor>(scale);
@@ -146,6 +113,6 @@ public sealed class Res2NetBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
             outputs.Add(pool is null ? splits[^1] : pool.call(splits[^1]));
         var x = bn3.CallOrPass(conv3.call(cat(outputs, 1)));
         if (se is not null) x = se.call(x);
-        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+        return x;
     }
 }

@@ -14,7 +14,7 @@ namespace ResNeStBlocks.Blocks;
 /// State-dict keys: <c>conv1</c>, <c>bn1</c>, <c>conv2.*</c> (Split-Attention; with radix 0 a plain
 /// convolution and <c>bn2</c>), <c>conv3</c>, <c>bn3</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
+public sealed class ResNeStBottleneck : ResidualBlock
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
@@ -28,9 +28,6 @@ public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     private readonly AvgPool2d? avd_last;
     private readonly Conv2d conv3;
     private BatchNorm2d? bn3;
-    private readonly DropPath? drop_path;
-    private nn.Module<Tensor, Tensor>? downsample;
-    private bool normsFolded;
 
     /// <summary>Creates a ResNeSt bottleneck.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -45,16 +42,13 @@ public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
     /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
     public ResNeStBottleneck(int inPlanes, int planes, int stride = 1, int radix = 2, int cardinality = 1, int baseWidth = 64,
         bool avd = true, bool avdFirst = false, bool isFirst = false, BlockExtras? extras = null)
-        : base(nameof(ResNeStBottleneck))
+        : base(nameof(ResNeStBottleneck), inPlanes, planes, Expansion, extras ?? BlockExtras.None)
     {
         extras ??= BlockExtras.None;
-        Guard.Positive(inPlanes, nameof(inPlanes));
-        Guard.Positive(planes, nameof(planes));
         Guard.Positive(stride, nameof(stride));
         Guard.NonNegative(radix, nameof(radix));
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
-        extras.Validate();
         int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
         Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
         Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality * System.Math.Max(radix, 1), "cardinality x radix");
@@ -63,8 +57,6 @@ public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         int avdStride = avd && (stride > 1 || isFirst) ? stride : 0;
         int convStride = avdStride > 0 ? 1 : stride;
 
-        InChannels = inPlanes;
-        OutChannels = planes * Expansion;
         conv1 = nn.Conv2d(inPlanes, width, 1, bias: false);
         bn1 = nn.BatchNorm2d(width);
         avd_first = avdStride > 0 && avdFirst ? nn.AvgPool2d(3, avdStride, 1) : null;
@@ -82,51 +74,25 @@ public sealed class ResNeStBottleneck : nn.Module<Tensor, Tensor>, IResidualBloc
         avd_last = avdStride > 0 && !avdFirst ? nn.AvgPool2d(3, avdStride, 1) : null;
         conv3 = nn.Conv2d(width, OutChannels, 1, bias: false);
         bn3 = nn.BatchNorm2d(OutChannels);
-        drop_path = extras.CreateDropPath();
-        downsample = extras.Downsample;
         RegisterComponents();
     }
 
     /// <inheritdoc />
-    public int InChannels { get; }
+    public override void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
 
-    /// <inheritdoc />
-    public int OutChannels { get; }
-
-    /// <inheritdoc />
-    public void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
-
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
-    {
-        normsFolded = true;
-        return BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
+    private protected override int FoldBranchNorms() =>
+        BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
             + (conv2 is Conv2d plain ? BatchNormFolding.Fold(this, plain, ref bn2, nameof(bn2)) : 0)
-            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3))
-            + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
-    }
+            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3));
 
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
+    private protected override Tensor Branch(Tensor input)
     {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        Guard.Image(input, InChannels, nameof(ResNeStBottleneck));
-        using var scope = NewDisposeScope();
         var x = bn1.CallOrPass(conv1.call(input)).relu_();
         if (avd_first is not null) x = avd_first.call(x);
         x = conv2.call(x);
         if (conv2 is Conv2d)
             x = drop_block.CallOrPass(bn2.CallOrPass(x)).relu_();
         if (avd_last is not null) x = avd_last.call(x);
-        x = bn3.CallOrPass(conv3.call(x));
-        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+        return bn3.CallOrPass(conv3.call(x));
     }
 }

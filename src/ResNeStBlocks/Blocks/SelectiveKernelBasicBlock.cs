@@ -11,7 +11,7 @@ namespace ResNeStBlocks.Blocks;
 /// convolution + BatchNorm, optional channel attention, plus the shortcut, then ReLU.
 /// State-dict keys: <c>conv1.*</c> (Selective Kernel), <c>conv2.conv</c>, <c>conv2.bn</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
+public sealed class SelectiveKernelBasicBlock : ResidualBlock
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 1;
@@ -19,9 +19,6 @@ public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResi
     private readonly SelectiveKernel conv1;
     private readonly ConvNormAct conv2;
     private readonly nn.Module<Tensor, Tensor>? se;
-    private readonly DropPath? drop_path;
-    private nn.Module<Tensor, Tensor>? downsample;
-    private bool normsFolded;
 
     /// <summary>Creates an SK basic block.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -33,60 +30,29 @@ public sealed class SelectiveKernelBasicBlock : nn.Module<Tensor, Tensor>, IResi
     /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone (DropBlock is not used by this block).</param>
     public SelectiveKernelBasicBlock(int inPlanes, int planes, int stride = 1, int reduceFirst = 1,
         SelectiveKernelOptions? selectiveKernel = null, AttentionFactory? attention = null, BlockExtras? extras = null)
-        : base(nameof(SelectiveKernelBasicBlock))
+        : base(nameof(SelectiveKernelBasicBlock), inPlanes, planes, Expansion, extras ?? BlockExtras.None)
     {
         extras ??= BlockExtras.None;
         var sk = selectiveKernel ?? SelectiveKernelOptions.Default;
-        Guard.Positive(inPlanes, nameof(inPlanes));
-        Guard.Positive(planes, nameof(planes));
         Guard.Positive(reduceFirst, nameof(reduceFirst));
-        extras.Validate();
         int firstPlanes = planes / reduceFirst;
         Guard.Positive(firstPlanes, "planes / reduceFirst");
 
-        InChannels = inPlanes;
-        OutChannels = planes * Expansion;
         conv1 = new SelectiveKernel(inPlanes, firstPlanes, sk.KernelSizes, stride, extras.EffectiveFirstDilation,
             reductionRatio: sk.ReductionRatio, reductionDivisor: sk.ReductionDivisor, keepThreeByThree: sk.KeepThreeByThree, splitInput: sk.SplitInput);
         conv2 = new ConvNormAct(firstPlanes, OutChannels, 3, dilation: extras.Dilation, applyActivation: false);
         se = attention?.Invoke(OutChannels);
-        drop_path = extras.CreateDropPath();
-        downsample = extras.Downsample;
         RegisterComponents();
     }
 
     /// <inheritdoc />
-    public int InChannels { get; }
+    public override void ZeroInitLastNorm() => Residual.ZeroScale(conv2.Norm);
 
-    /// <inheritdoc />
-    public int OutChannels { get; }
 
-    /// <inheritdoc />
-    public void ZeroInitLastNorm() => Residual.ZeroScale(conv2.Norm);
-
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
+    private protected override Tensor Branch(Tensor input)
     {
-        normsFolded = true;
-        return BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        Guard.Image(input, InChannels, nameof(SelectiveKernelBasicBlock));
-        using var scope = NewDisposeScope();
         var x = conv2.call(conv1.call(input));
         if (se is not null) x = se.call(x);
-        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+        return x;
     }
 }

@@ -12,7 +12,7 @@ namespace ResNeStBlocks.Blocks;
 /// shortcut, then ReLU.
 /// State-dict keys: <c>conv1.conv/bn</c>, <c>conv2.*</c> (Selective Kernel), <c>conv3.conv/bn</c>, <c>se.*</c>, <c>downsample.*</c>.
 /// </summary>
-public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
+public sealed class SelectiveKernelBottleneck : ResidualBlock
 {
     /// <summary>Output channels per plane.</summary>
     public const int Expansion = 4;
@@ -21,9 +21,6 @@ public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResi
     private readonly SelectiveKernel conv2;
     private readonly ConvNormAct conv3;
     private readonly nn.Module<Tensor, Tensor>? se;
-    private readonly DropPath? drop_path;
-    private nn.Module<Tensor, Tensor>? downsample;
-    private bool normsFolded;
 
     /// <summary>Creates an SK bottleneck.</summary>
     /// <param name="inPlanes">Input channels.</param>
@@ -37,65 +34,34 @@ public sealed class SelectiveKernelBottleneck : nn.Module<Tensor, Tensor>, IResi
     /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone (DropBlock is not used by this block).</param>
     public SelectiveKernelBottleneck(int inPlanes, int planes, int stride = 1, int cardinality = 1, int baseWidth = 64, int reduceFirst = 1,
         SelectiveKernelOptions? selectiveKernel = null, AttentionFactory? attention = null, BlockExtras? extras = null)
-        : base(nameof(SelectiveKernelBottleneck))
+        : base(nameof(SelectiveKernelBottleneck), inPlanes, planes, Expansion, extras ?? BlockExtras.None)
     {
         extras ??= BlockExtras.None;
         var sk = selectiveKernel ?? SelectiveKernelOptions.Default;
-        Guard.Positive(inPlanes, nameof(inPlanes));
-        Guard.Positive(planes, nameof(planes));
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
         Guard.Positive(reduceFirst, nameof(reduceFirst));
-        extras.Validate();
         int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
         Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
         int firstPlanes = width / reduceFirst;
         Guard.Positive(firstPlanes, "width / reduceFirst");
 
-        InChannels = inPlanes;
-        OutChannels = planes * Expansion;
         conv1 = new ConvNormAct(inPlanes, firstPlanes, 1);
         conv2 = new SelectiveKernel(firstPlanes, width, sk.KernelSizes, stride, extras.EffectiveFirstDilation, cardinality,
             sk.ReductionRatio, sk.ReductionDivisor, keepThreeByThree: sk.KeepThreeByThree, splitInput: sk.SplitInput);
         conv3 = new ConvNormAct(width, OutChannels, 1, applyActivation: false);
         se = attention?.Invoke(OutChannels);
-        drop_path = extras.CreateDropPath();
-        downsample = extras.Downsample;
         RegisterComponents();
     }
 
     /// <inheritdoc />
-    public int InChannels { get; }
+    public override void ZeroInitLastNorm() => Residual.ZeroScale(conv3.Norm);
 
-    /// <inheritdoc />
-    public int OutChannels { get; }
 
-    /// <inheritdoc />
-    public void ZeroInitLastNorm() => Residual.ZeroScale(conv3.Norm);
-
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
+    private protected override Tensor Branch(Tensor input)
     {
-        normsFolded = true;
-        return BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        Guard.Image(input, InChannels, nameof(SelectiveKernelBottleneck));
-        using var scope = NewDisposeScope();
         var x = conv3.call(conv2.call(conv1.call(input)));
         if (se is not null) x = se.call(x);
-        return Residual.Join(x, input, downsample, drop_path).MoveToOuterDisposeScope();
+        return x;
     }
 }
