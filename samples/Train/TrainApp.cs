@@ -52,7 +52,7 @@ public static class TrainApp
         var clock = Stopwatch.StartNew();
 
         using var train = ShapesDataset.Generate(options.TrainSize, options.ImageSize, options.Seed);
-        using var heldOut = ShapesDataset.Generate(options.TestSize, options.ImageSize, options.Seed + 1_000_003);
+        using var heldOut = ShapesDataset.Generate(options.TestSize, options.ImageSize, options.HeldOutSeed);
         manual_seed(options.Seed);
         var config = ShapesModel.Config(ShapesDataset.NumClasses);
         using var model = new ResNet(config);

@@ -37,6 +37,9 @@ public sealed record TrainOptions
     /// <summary>Seed of the data and the initialisation.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>Seed of the held-out images: far from <see cref="Seed"/>, so no held-out image is a training image.</summary>
+    public int HeldOutSeed => unchecked(Seed + 1_000_003);
+
     /// <summary>
     /// Intra-op CPU threads while training (restored afterwards). The network is so small that one thread is
     /// fastest: measured on the 2-core machine, 2 threads were slower, and 10x slower when other processes were busy.

@@ -103,17 +103,21 @@ public sealed class ClassifyTests : IDisposable
 
     [Theory]
     [InlineData("--model", "no_such_model", "Unknown model 'no_such_model'")]
-    [InlineData("--image", "missing.png", "Image file not found")]
-    [InlineData("--weights", "missing.safetensors", "Weights file not found")]
+    [InlineData("--image", "{dir}/missing.png", "Image file not found")]
+    [InlineData("--weights", "{dir}/missing.safetensors", "Weights file not found")]
+    [InlineData("--classes", "{dir}/missing.txt", "Class names file not found")]
     [InlineData("--top", "0", "--top must be a positive integer")]
+    [InlineData("--top", "1001", "--top must be at most 1000")]
+    [InlineData("--colour", "red", "Unknown option '--colour'")]
     public void User_errors_exit_with_code_2_and_say_what_is_wrong(string option, string value, string message)
     {
         string weights = Path.Combine(directory, "model.safetensors");
         using (var network = ModelZoo.Create("resnest14d"))
             network.SaveWeights(weights);
         var args = new[] { "--model", "resnest14d", "--weights", weights, "--image", Fixtures.File("data", "chelsea.png") }.ToList();
+        value = value.Replace("{dir}", directory, StringComparison.Ordinal);
         int at = args.IndexOf(option);
-        if (at >= 0) args[at + 1] = Path.IsPathRooted(value) || !value.Contains('.') ? value : Path.Combine(directory, value);
+        if (at >= 0) args[at + 1] = value;
         else args.AddRange(new[] { option, value });
         var error = new StringWriter();
 

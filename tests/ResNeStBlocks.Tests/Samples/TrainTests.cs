@@ -8,6 +8,7 @@ using Xunit;
 namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>The Train sample learns its synthetic task, and what it saves is the model it evaluated.</summary>
+[Collection(nameof(SoloCollection))]
 public sealed class TrainTests : IClassFixture<ShortTrainingRun>
 {
     private readonly ShortTrainingRun run;
@@ -36,7 +37,7 @@ public sealed class TrainTests : IClassFixture<ShortTrainingRun>
     {
         using var model = new ResNet(run.Result.Config);
         model.LoadWeights(run.Result.WeightsPath, strict: true);
-        using var heldOut = ShapesDataset.Generate(run.Options.TestSize, run.Options.ImageSize, run.Options.Seed + 1_000_003);
+        using var heldOut = ShapesDataset.Generate(run.Options.TestSize, run.Options.ImageSize, run.Options.HeldOutSeed);
 
         var predictions = TrainApp.Predict(model, heldOut.Images);
 
