@@ -1,0 +1,23 @@
+using System;
+using System.Collections.Generic;
+using ResNeStBlocks.Backbones;
+
+namespace ResNeStBlocks.Samples.Train;
+
+/// <summary>The figures of one epoch.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="MeanLoss">Mean training loss (label-smoothed cross-entropy).</param>
+/// <param name="Accuracy">Training accuracy (in train mode, while learning).</param>
+/// <param name="ImagesPerSecond">Training throughput.</param>
+/// <param name="Elapsed">Wall time of the epoch.</param>
+public sealed record EpochSummary(int Epoch, double MeanLoss, double Accuracy, double ImagesPerSecond, TimeSpan Elapsed);
+
+/// <summary>What <see cref="TrainApp.Run"/> did.</summary>
+/// <param name="Config">The trained architecture (rebuild it with <c>new ResNet(Config)</c> to load the weights).</param>
+/// <param name="Epochs">Per-epoch figures.</param>
+/// <param name="HeldOutAccuracy">Accuracy on the held-out images, in eval mode.</param>
+/// <param name="HeldOutPredictions">Predicted class of each held-out image.</param>
+/// <param name="WeightsPath">Where the weights were saved.</param>
+/// <param name="Elapsed">Wall time of the whole run.</param>
+public sealed record TrainResult(ResNetConfig Config, IReadOnlyList<EpochSummary> Epochs, double HeldOutAccuracy,
+    IReadOnlyList<long> HeldOutPredictions, string WeightsPath, TimeSpan Elapsed);

@@ -1,0 +1,113 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Xml.Linq;
+using FluentAssertions;
+using ResNeStBlocks.Tests.Support;
+using Xunit;
+
+namespace ResNeStBlocks.Tests.Packaging;
+
+/// <summary>
+/// <c>dotnet pack</c> makes a NuGet package that holds the library, its XML docs and README, depends on TorchSharp
+/// only, and works when a fresh project outside the repository installs it from a local feed.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class PackageTests : IClassFixture<PackedLibrary>
+{
+    private const string Version = "0.1.0";
+    private readonly PackedLibrary packed;
+
+    public PackageTests(PackedLibrary packed) => this.packed = packed;
+
+    [Fact]
+    public void Pack_makes_the_package_and_its_symbols()
+    {
+        packed.Pack.ExitCode.Should().Be(0, packed.Pack.ToString());
+        packed.Packages.Select(Path.GetFileName).Should().Equal($"ResNeStBlocks.{Version}.nupkg");
+        File.Exists(Path.Combine(packed.Feed, $"ResNeStBlocks.{Version}.snupkg")).Should().BeTrue();
+    }
+
+    [Fact]
+    public void The_package_holds_the_library_docs_and_readme_and_depends_on_TorchSharp_only()
+    {
+        packed.Pack.ExitCode.Should().Be(0, packed.Pack.ToString());
+        using var archive = ZipFile.OpenRead(Path.Combine(packed.Feed, $"ResNeStBlocks.{Version}.nupkg"));
+        var entries = archive.Entries.Select(e => e.FullName).ToList();
+        entries.Should().Contain(new[] { "lib/net8.0/ResNeStBlocks.dll", "lib/net8.0/ResNeStBlocks.xml", "README.md" });
+
+        XDocument nuspec;
+        using (var stream = archive.GetEntry("ResNeStBlocks.nuspec")!.Open())
+            nuspec = XDocument.Load(stream);
+        XNamespace ns = nuspec.Root!.Name.Namespace;
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+        metadata.Element(ns + "id")!.Value.Should().Be("ResNeStBlocks");
+        metadata.Element(ns + "version")!.Value.Should().Be(Version);
+        metadata.Element(ns + "license")!.Value.Should().Be("MIT");
+        metadata.Element(ns + "readme")!.Value.Should().Be("README.md");
+        metadata.Element(ns + "description")!.Value.Should().NotBeNullOrWhiteSpace();
+        metadata.Element(ns + "authors")!.Value.Should().NotBeNullOrWhiteSpace();
+        var dependencies = metadata.Descendants(ns + "dependency").ToList();
+        dependencies.Should().ContainSingle();
+        dependencies[0].Attribute("id")!.Value.Should().Be("TorchSharp");
+        dependencies[0].Attribute("version")!.Value.Should().Be("0.107.0");
+
+        using var readme = new StreamReader(archive.GetEntry("README.md")!.Open());
+        readme.ReadToEnd().Should().Contain("dotnet add package ResNeStBlocks");
+        using var docs = new StreamReader(archive.GetEntry("lib/net8.0/ResNeStBlocks.xml")!.Open());
+        docs.ReadToEnd().Should().Contain("T:ResNeStBlocks.Layers.SqueezeExcite");
+    }
+
+    [Fact]
+    public void A_fresh_project_outside_the_repository_restores_the_package_and_runs_a_block()
+    {
+        packed.Pack.ExitCode.Should().Be(0, packed.Pack.ToString());
+        string project = Path.Combine(packed.Root, "consumer");
+        Directory.CreateDirectory(project);
+        string globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        // A private packages folder gets this run's ResNeStBlocks (never a cached copy of an older build);
+        // TorchSharp comes from the machine's packages folder when it is there.
+        File.WriteAllText(Path.Combine(project, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <RestorePackagesPath>{Path.Combine(packed.Root, "packages")}</RestorePackagesPath>
+                <RestoreAdditionalProjectFallbackFolders>{globalPackages}</RestoreAdditionalProjectFallbackFolders>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="ResNeStBlocks" Version="{Version}" />
+                <PackageReference Include="TorchSharp-cpu" Version="0.107.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using System;
+            using System.Reflection;
+            using ResNeStBlocks.Layers;
+            using static TorchSharp.torch;
+
+            ResNeStBlocks.Runtime.NativeRuntime.VerifyCpuConvolution();
+            using var block = new SqueezeExcite(64);
+            using var input = ones(1, 64, 8, 8);
+            using var output = block.call(input);
+            Console.WriteLine("shape: [" + string.Join(", ", output.shape) + "]");
+            Console.WriteLine("gated: " + (output.gt(0).all().item<bool>() && output.lt(1).all().item<bool>()));
+            Console.WriteLine("version: " + typeof(SqueezeExcite).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion);
+            """);
+
+        var restore = ChildProcess.DotNet(project, PackedLibrary.CommandTimeout,
+            "restore", "--source", packed.Feed, "--source", "https://api.nuget.org/v3/index.json");
+        restore.ExitCode.Should().Be(0, restore.ToString());
+        var run = ChildProcess.DotNet(project, PackedLibrary.CommandTimeout, "run", "--no-restore");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        var lines = run.Output.Split('\n').Select(l => l.Trim()).ToList();
+        lines.Should().Contain("shape: [1, 64, 8, 8]");
+        lines.Should().Contain("gated: True");
+        lines.Should().Contain(l => l.StartsWith("version: " + Version, StringComparison.Ordinal));
+    }
+}
