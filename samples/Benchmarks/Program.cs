@@ -1,0 +1,47 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Running;
+using ResNeStBlocks.Benchmarks.Flat;
+using ResNeStBlocks.Benchmarks.Measure;
+using ResNeStBlocks.Benchmarks.Models;
+using ResNeStBlocks.Benchmarks.Runtime;
+
+namespace ResNeStBlocks.Benchmarks;
+
+/// <summary>
+/// <c>measure ...</c> times a zoo model (see <see cref="MeasureOptions.Usage"/>); <c>--verify</c> checks the
+/// flat baselines against the library; anything else goes to BenchmarkDotNet (<c>--filter '*'</c>).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        try
+        {
+            if (args.Length > 0 && args[0] == "measure")
+                return MeasureCommand.Run(MeasureOptions.Parse(args.Skip(1).ToArray()));
+            var report = BenchmarkRuntime.PrepareCpu();
+            Console.WriteLine($"CPU convolution check: {report}");
+            if (args.Length > 0 && args[0] == "--verify")
+                return Verify();
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    private static int Verify()
+    {
+        foreach (string name in new[] { "resnest50d", "resnest101e" })
+        {
+            using var pair = new ModelPair(name, batch: 2);
+            Console.WriteLine($"{name}: flat baseline equals the library within {BaselineCheck.Tolerance:G} " +
+                $"(eval and train mode, max |diff| = {pair.MaxDifference:G3}).");
+        }
+        return 0;
+    }
+}
