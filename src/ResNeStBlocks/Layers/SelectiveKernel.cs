@@ -14,9 +14,11 @@ namespace ResNeStBlocks.Layers;
 /// </summary>
 /// <remarks>
 /// With <c>keepThreeByThree</c> every branch is a 3x3 convolution whose dilation reproduces the
-/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). Kernels per forward with two
-/// branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax), stack,
-/// mul, sum.
+/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). The branches are never stacked:
+/// each is pooled on its own and the weighted sum reads them in place. Kernels per forward in eval mode
+/// with two branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax),
+/// lerp (15; 16 before, which stacked the branches and summed their products); with p != 2 branches,
+/// 6p + 4 (the weighted sum is a mul and p - 1 in-place addcmul).
 /// </remarks>
 public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
 {
@@ -103,9 +105,11 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         Guard.Image(input, InChannels, nameof(SelectiveKernel));
         using var scope = NewDisposeScope();
         var inputs = splitInput ? input.chunk(NumPaths, 1) : Enumerable.Repeat(input, NumPaths).ToArray();
-        var branches = stack(paths.Select((path, i) => path.call(inputs[i])), 1);   // [N, P, C, H, W]
-        var pooled = branches.mean(new long[] { 3, 4 }, keepdim: true).sum(1);      // [N, C, 1, 1]
-        var weights = attn.call(pooled);                                            // [N, P, C, 1, 1]
-        return (branches * weights).sum(1).MoveToOuterDisposeScope();
+        var branches = paths.Select((path, i) => path.call(inputs[i])).ToArray();            // P x [N, C, H, W]
+        var pooled = branches[0].mean(new long[] { 2, 3 }, keepdim: true);
+        for (int i = 1; i < branches.Length; i++)
+            pooled = pooled.add_(branches[i].mean(new long[] { 2, 3 }, keepdim: true));   // [N, C, 1, 1]
+        var weights = attn.call(pooled);                                                    // [N, P, C, 1, 1]
+        return WeightedBranchSum.Compute(branches, weights).MoveToOuterDisposeScope();
     }
 }

@@ -13,8 +13,13 @@ namespace ResNeStBlocks.Layers;
 /// </summary>
 /// <remarks>
 /// Splits are never materialised one by one: the convolution uses <c>groups * radix</c> groups, and the
-/// splits are views of its output. Kernels per forward for radix &gt; 1 (with norm): conv, bn, relu, mean,
-/// sum, conv, bn, relu, conv, softmax, reshape copy of the [N, radix, C] weights, mul, sum (13).
+/// splits are views of its output. Kernels per forward in eval mode with norm: for radix 2, conv, bn, relu,
+/// mean, sum, conv, bn, relu, conv, softmax, lerp (11, down from 12: the weighted sum of two splits whose weights sum to
+/// one is <c>s1 + w0 * (s0 - s1)</c>, one pass that reads each split once and writes the output once, where
+/// a mul and a sum over the stacked products took two passes and a [N, radix, C, H, W] temporary);
+/// for radix r &gt; 2, the same up to the softmax, then mul and r - 1 in-place addcmul (10 + r); for radix 1,
+/// conv, bn, relu, mean, conv, bn, relu, conv, sigmoid, mul (10). With cardinality &gt; 1 and radix &gt; 1
+/// one more small kernel copies the [N, radix, C] weights into radix-major order.
 /// </remarks>
 public sealed class SplitAttention : nn.Module<Tensor, Tensor>
 {
@@ -122,13 +127,13 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>
         // Pool each split first, then add the small [N, radix, C] means: one pass over the activations.
         var pooled = splits.mean(new long[] { 3, 4 }).sum(1).view(batch, OutChannels, 1, 1);
         // fc2 emits cardinal-group-major logits [N, groups, radix, C / groups]; softmax across radix, then
-        // reorder to radix-major [N, radix, C] to match the splits.
+        // reorder to radix-major [N, radix, C] to match the splits (a view when groups == 1).
         var weights = Attention(pooled)
             .view(batch, Cardinality, Radix, OutChannels / Cardinality)
             .softmax(2)
             .transpose(1, 2)
             .reshape(batch, Radix, OutChannels, 1, 1);
-        return (splits * weights).sum(1).MoveToOuterDisposeScope();
+        return WeightedBranchSum.Compute(splits.unbind(1), weights).MoveToOuterDisposeScope();
     }
 
     private Tensor Attention(Tensor pooled)
