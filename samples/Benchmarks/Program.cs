@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using BenchmarkDotNet.Running;
 using ResNeStBlocks.Benchmarks.Flat;
+using ResNeStBlocks.Benchmarks.Kernels;
 using ResNeStBlocks.Benchmarks.Measure;
 using ResNeStBlocks.Benchmarks.Models;
 using ResNeStBlocks.Benchmarks.Runtime;
@@ -10,7 +11,7 @@ namespace ResNeStBlocks.Benchmarks;
 
 /// <summary>
 /// <c>measure ...</c> times a zoo model (see <see cref="MeasureOptions.Usage"/>); <c>--verify</c> checks the
-/// flat baselines against the library; anything else goes to BenchmarkDotNet (<c>--filter '*'</c>).
+/// flat baselines against the library; <c>kernels [rounds]</c> compares Split-Attention op sequences; anything else goes to BenchmarkDotNet (<c>--filter '*'</c>).
 /// </summary>
 public static class Program
 {
@@ -24,6 +25,8 @@ public static class Program
             Console.WriteLine($"CPU convolution check: {report}");
             if (args.Length > 0 && args[0] == "--verify")
                 return Verify();
+            if (args.Length > 0 && args[0] == "kernels")
+                return KernelsCommand.Run(rounds: args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
             return 0;
         }
