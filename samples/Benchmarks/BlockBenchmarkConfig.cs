@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
@@ -12,5 +13,6 @@ public sealed class BlockBenchmarkConfig : ManualConfig
     {
         AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("block"));
         AddDiagnoser(MemoryDiagnoser.Default);
+        AddColumn(StatisticColumn.Median);
     }
 }

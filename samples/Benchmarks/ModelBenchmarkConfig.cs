@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
@@ -16,5 +17,6 @@ public sealed class ModelBenchmarkConfig : ManualConfig
         AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithInvocationCount(1).WithUnrollFactor(1)
             .WithToolchain(InProcessEmitToolchain.Instance).WithId("model"));
         AddDiagnoser(MemoryDiagnoser.Default);
+        AddColumn(StatisticColumn.Median);
     }
 }

@@ -8,7 +8,7 @@ namespace ResNeStBlocks.Benchmarks.Kernels;
 
 /// <summary>
 /// <c>kernels [rounds]</c>: compares op sequences for the attention tails at ResNeSt-50's stage-2 shape
-/// (Split-Attention: [8, 2 x 128, 56, 56] after the grouped convolution; Selective Kernel: two branches of
+/// (Split-Attention: [8, radix x 128, 56, 56] after the grouped convolution, radix 2 and 4; Selective Kernel: two branches of
 /// [8, 128, 56, 56]), forward without grad and forward + backward, in alternating rounds.
 /// </summary>
 public static class KernelsCommand
@@ -17,11 +17,12 @@ public static class KernelsCommand
     {
         BenchmarkRuntime.PrepareCpu();
         manual_seed(1);
-        using (var splitAttention = new SplitAttentionTails(channels: 128, radix: 2, attentionChannels: 64))
-        using (var x = randn(8, 256, 56, 56).relu_())
+        foreach (int radix in new[] { 2, 4 })
         {
-            Console.WriteLine("Split-Attention tail, x = [8, 256, 56, 56], radix 2:");
-            Compare(splitAttention.Variants.Select(v => (v.Name, v.Tail)).ToArray(), new[] { x }, rounds);
+            using var splitAttention = new SplitAttentionTails(channels: 128, radix: radix, attentionChannels: 64);
+            using var x = randn(8, radix * 128, 56, 56).relu_();
+            Console.WriteLine($"Split-Attention tail, x = [8, {radix} x 128, 56, 56], radix {radix}:");
+            Compare(splitAttention.Variants, new[] { x }, rounds);
         }
         using (var selectiveKernel = new SelectiveKernelTails(channels: 128, attentionChannels: 32))
         using (var b0 = randn(8, 128, 56, 56).relu_())

@@ -26,23 +26,31 @@ public sealed class SplitAttentionTails : IDisposable
     }
 
     /// <summary>The variants, by name: the current library sequence first.</summary>
-    public IReadOnlyList<(string Name, Func<Tensor[], Tensor> Tail)> Variants => new (string, Func<Tensor[], Tensor>)[]
+    public IReadOnlyList<(string Name, Func<Tensor[], Tensor> Tail)> Variants
     {
-        ("mul+sum (before)", t => { var (s, w) = SplitsAndWeights(t[0]); return (s * w).sum(1); }),
-        ("mul+addcmul_", t =>
+        get
         {
-            var (s, w) = SplitsAndWeights(t[0]);
-            var y = s.select(1, 0).mul(w.select(1, 0));
-            for (int r = 1; r < radix; r++)
-                y = y.addcmul_(s.select(1, r), w.select(1, r), 1);
-            return y;
-        }),
-        ("lerp (after, radix 2)", t =>
-        {
-            var (s, w) = SplitsAndWeights(t[0]);
-            return s.select(1, 1).lerp(s.select(1, 0), w.select(1, 0));
-        }),
-    };
+            var variants = new List<(string, Func<Tensor[], Tensor>)>
+            {
+                ("mul+sum (before)", t => { var (s, w) = SplitsAndWeights(t[0]); return (s * w).sum(1); }),
+                ("mul+addcmul_" + (radix > 2 ? " (after)" : ""), t =>
+                {
+                    var (s, w) = SplitsAndWeights(t[0]);
+                    var y = s.select(1, 0).mul(w.select(1, 0));
+                    for (int r = 1; r < radix; r++)
+                        y = y.addcmul_(s.select(1, r), w.select(1, r), 1);
+                    return y;
+                }),
+            };
+            if (radix == 2)
+                variants.Add(("lerp (after)", t =>
+                {
+                    var (s, w) = SplitsAndWeights(t[0]);
+                    return s.select(1, 1).lerp(s.select(1, 0), w.select(1, 0));
+                }));
+            return variants;
+        }
+    }
 
     private (Tensor Splits, Tensor Weights) SplitsAndWeights(Tensor x)
     {
