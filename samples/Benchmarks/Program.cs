@@ -11,7 +11,8 @@ namespace ResNeStBlocks.Benchmarks;
 
 /// <summary>
 /// <c>measure ...</c> times a zoo model (see <see cref="MeasureOptions.Usage"/>); <c>--verify</c> checks the
-/// flat baselines against the library; <c>kernels [rounds]</c> compares Split-Attention op sequences; anything else goes to BenchmarkDotNet (<c>--filter '*'</c>).
+/// flat baselines against the library; <c>kernels [rounds]</c> compares attention op sequences; <c>compare MODEL BATCH [ROUNDS]</c>
+/// alternates library and flat inference; anything else goes to BenchmarkDotNet (<c>--filter '*'</c>).
 /// </summary>
 public static class Program
 {
@@ -25,6 +26,9 @@ public static class Program
             Console.WriteLine($"CPU convolution check: {report}");
             if (args.Length > 0 && args[0] == "--verify")
                 return Verify();
+            if (args.Length > 2 && args[0] == "compare")
+                return CompareCommand.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10);
             if (args.Length > 0 && args[0] == "kernels")
                 return KernelsCommand.Run(rounds: args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
