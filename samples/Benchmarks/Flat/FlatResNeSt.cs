@@ -51,16 +51,9 @@ public sealed class FlatResNeSt
             var a = (Bn(F.conv2d(pooled, p[k + "conv2.fc1.weight"], p[k + "conv2.fc1.bias"], groups: blk.Groups), k + "conv2.bn1.", training)).relu_();
             a = F.conv2d(a, p[k + "conv2.fc2.weight"], p[k + "conv2.fc2.bias"], groups: blk.Groups);
             var att = a.view(n, blk.Groups, blk.Radix, blk.Width / blk.Groups).softmax(2).transpose(1, 2).reshape(n, blk.Radix, blk.Width, 1, 1);
-            if (blk.Radix == 2)
-            {
-                y = splits.select(1, 1).lerp(splits.select(1, 0), att.select(1, 0));
-            }
-            else
-            {
-                y = splits.select(1, 0).mul(att.select(1, 0));
-                for (int r = 1; r < blk.Radix; r++)
-                    y = y.addcmul_(splits.select(1, r), att.select(1, r), 1);
-            }
+            y = blk.Radix == 2
+                ? splits.select(1, 1).lerp(splits.select(1, 0), att.select(1, 0))
+                : (splits * att).sum(1);
             if (blk.Stride > 1)
                 y = F.avg_pool2d(y, Three, Two, One);
             y = Bn(F.conv2d(y, p[k + "conv3.weight"]), k + "bn3.", training);

@@ -32,8 +32,8 @@ public sealed class SplitAttentionTails : IDisposable
         {
             var variants = new List<(string, Func<Tensor[], Tensor>)>
             {
-                ("mul+sum (before)", t => { var (s, w) = SplitsAndWeights(t[0]); return (s * w).sum(1); }),
-                ("mul+addcmul_" + (radix > 2 ? " (after)" : ""), t =>
+                (radix == 2 ? "mul+sum (before)" : "mul+sum (kept)", t => { var (s, w) = SplitsAndWeights(t[0]); return (s * w).sum(1); }),
+                ("mul+addcmul_", t =>
                 {
                     var (s, w) = SplitsAndWeights(t[0]);
                     var y = s.select(1, 0).mul(w.select(1, 0));

@@ -14,11 +14,11 @@ namespace ResNeStBlocks.Layers;
 /// </summary>
 /// <remarks>
 /// With <c>keepThreeByThree</c> every branch is a 3x3 convolution whose dilation reproduces the
-/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). The branches are never stacked:
+/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). Two branches are never stacked:
 /// each is pooled on its own and the weighted sum reads them in place. Kernels per forward in eval mode
 /// with two branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax),
 /// lerp (15; 16 before, which stacked the branches and summed their products); with p != 2 branches,
-/// 6p + 4 (the weighted sum is a mul and p - 1 in-place addcmul).
+/// 3p + p + (p - 1) + 5 + 3 (the weighted sum stacks the branches, multiplies and sums).
 /// </remarks>
 public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
 {
@@ -110,6 +110,10 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         for (int i = 1; i < branches.Length; i++)
             pooled = pooled.add_(branches[i].mean(new long[] { 2, 3 }, keepdim: true));   // [N, C, 1, 1]
         var weights = attn.call(pooled);                                                    // [N, P, C, 1, 1]
-        return WeightedBranchSum.Compute(branches, weights).MoveToOuterDisposeScope();
+        // Two branches whose weights sum to one mix as b1 + w0 * (b0 - b1): one pass over each branch.
+        var output = branches.Length == 2
+            ? branches[1].lerp(branches[0], weights.select(1, 0))
+            : (stack(branches, 1) * weights).sum(1);
+        return output.MoveToOuterDisposeScope();
     }
 }
