@@ -14,9 +14,11 @@ namespace ResNeStBlocks.Layers;
 /// </summary>
 /// <remarks>
 /// With <c>keepThreeByThree</c> every branch is a 3x3 convolution whose dilation reproduces the
-/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). Kernels per forward with two
-/// branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax), stack,
-/// mul, sum.
+/// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). Two branches are never stacked:
+/// each is pooled on its own and the weighted sum reads them in place. Kernels per forward in eval mode
+/// with two branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax),
+/// lerp (15; 16 before, which stacked the branches and summed their products); with p != 2 branches,
+/// 3p + p + (p - 1) + 5 + 3 (the weighted sum stacks the branches, multiplies and sums).
 /// </remarks>
 public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
 {
@@ -103,9 +105,15 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         Guard.Image(input, InChannels, nameof(SelectiveKernel));
         using var scope = NewDisposeScope();
         var inputs = splitInput ? input.chunk(NumPaths, 1) : Enumerable.Repeat(input, NumPaths).ToArray();
-        var branches = stack(paths.Select((path, i) => path.call(inputs[i])), 1);   // [N, P, C, H, W]
-        var pooled = branches.mean(new long[] { 3, 4 }, keepdim: true).sum(1);      // [N, C, 1, 1]
-        var weights = attn.call(pooled);                                            // [N, P, C, 1, 1]
-        return (branches * weights).sum(1).MoveToOuterDisposeScope();
+        var branches = paths.Select((path, i) => path.call(inputs[i])).ToArray();            // P x [N, C, H, W]
+        var pooled = branches[0].mean(new long[] { 2, 3 }, keepdim: true);
+        for (int i = 1; i < branches.Length; i++)
+            pooled = pooled.add_(branches[i].mean(new long[] { 2, 3 }, keepdim: true));   // [N, C, 1, 1]
+        var weights = attn.call(pooled);                                                    // [N, P, C, 1, 1]
+        // Two branches whose weights sum to one mix as b1 + w0 * (b0 - b1): one pass over each branch.
+        var output = branches.Length == 2
+            ? branches[1].lerp(branches[0], weights.select(1, 0))
+            : (stack(branches, 1) * weights).sum(1);
+        return output.MoveToOuterDisposeScope();
     }
 }

@@ -14,8 +14,14 @@ namespace ResNeStBlocks.Layers;
 /// </summary>
 /// <remarks>
 /// Splits are never materialised one by one: the convolution uses <c>groups * radix</c> groups, and the
-/// splits are views of its output. Kernels per forward for radix &gt; 1 (with norm): conv, bn, relu, mean,
-/// sum, conv, bn, relu, conv, softmax, reshape copy of the [N, radix, C] weights, mul, sum (13).
+/// splits are views of its output. Kernels per forward in eval mode with norm: for radix 2, conv, bn, relu,
+/// mean, sum, conv, bn, relu, conv, softmax, lerp (11, down from 12: the weighted sum of two splits whose weights sum to
+/// one is <c>s1 + w0 * (s0 - s1)</c>, one pass that reads each split once and writes the output once, where
+/// a mul and a sum over the stacked products took two passes and a [N, radix, C, H, W] temporary);
+/// for radix &gt; 2, the same up to the softmax, then mul and sum (12; a mul and in-place addcmul per split
+/// ran the forward faster but the backward slower at radix 4, so it was not kept); for radix 1,
+/// conv, bn, relu, mean, conv, bn, relu, conv, sigmoid, mul (10). With cardinality &gt; 1 and radix &gt; 1
+/// one more small kernel copies the [N, radix, C] weights into radix-major order.
 /// </remarks>
 public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
 {
@@ -138,12 +144,16 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
         // Pool each split first, then add the small [N, radix, C] means: one pass over the activations.
         var pooled = splits.mean(new long[] { 3, 4 }).sum(1).view(batch, OutChannels, 1, 1);
         // fc2 emits cardinal-group-major logits [N, groups, radix, C / groups]; softmax across radix, then
-        // reorder to radix-major [N, radix, C] to match the splits.
+        // reorder to radix-major [N, radix, C] to match the splits (a view when groups == 1).
         var logits = Attention(pooled).view(batch, Cardinality, Radix, OutChannels / Cardinality);
         var weights = StableGates.Softmax(logits, 2)
             .transpose(1, 2)
             .reshape(batch, Radix, OutChannels, 1, 1);
-        return (splits * weights).sum(1).MoveToOuterDisposeScope();
+        // Two splits whose weights sum to one mix as s1 + w0 * (s0 - s1): one pass, no [N, radix, C, H, W] product.
+        var output = Radix == 2
+            ? splits.select(1, 1).lerp(splits.select(1, 0), weights.select(1, 0))
+            : (splits * weights).sum(1);
+        return output.MoveToOuterDisposeScope();
     }
 
     private Tensor Attention(Tensor pooled)
