@@ -24,12 +24,7 @@ public static class MeasureCommand
         if (cuda && !TorchSharp.torch.cuda.is_available())
             throw new ArgumentException($"--device {options.Device}: CUDA is not available (build with -p:TorchBackend=cuda on a GPU machine).");
         if (device.type == DeviceType.CPU)
-        {
-            if (options.KeepNnpack)
-                NativeRuntime.VerifyCpuConvolution();
-            else
-                BenchmarkRuntime.PrepareCpu();
-        }
+            BenchmarkRuntime.PrepareCpu();
         if (options.Threads is { } threads)
             set_num_threads(threads);
 

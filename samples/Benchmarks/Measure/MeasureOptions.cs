@@ -9,12 +9,12 @@ namespace ResNeStBlocks.Benchmarks.Measure;
 /// <summary>Arguments of the <c>measure</c> command; <c>--model</c> and <c>--batch</c> take comma-separated lists.</summary>
 public sealed record MeasureOptions(
     IReadOnlyList<string> Models, string Device, string DType, IReadOnlyList<int> Batches, int? Size, string Mode,
-    int Warmup, int Iterations, int? Threads, bool KeepNnpack)
+    int Warmup, int Iterations, int? Threads)
 {
     public const string Usage =
         "measure --model resnest50d[,resnest101e] [--device cpu|cuda[:i]] [--dtype fp32|bf16|fp16] [--batch 1[,8]]\n" +
         "        [--size 224 (default: the model's pretrained size)] [--mode inference|train] [--warmup 3] [--iters 10]\n" +
-        "        [--threads N] [--keep-nnpack]";
+        "        [--threads N]";
 
     public ScalarType ScalarType => DType switch
     {
@@ -35,13 +35,10 @@ public sealed record MeasureOptions(
     public static MeasureOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        bool keepNnpack = false;
         for (int i = 0; i < args.Count; i++)
         {
             string key = args[i];
-            if (key == "--keep-nnpack")
-                keepNnpack = true;
-            else if (key.StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Count)
+            if (key.StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Count)
                 values[key[2..]] = args[++i];
             else
                 throw new ArgumentException($"Unexpected argument '{key}'.\nUsage: {Usage}");
@@ -59,8 +56,7 @@ public sealed record MeasureOptions(
             int.TryParse(Get("warmup", "3"), NumberStyles.None, CultureInfo.InvariantCulture, out int w) ? w
                 : throw new ArgumentException("--warmup must be a non-negative integer."),
             Int(Get("iters", "10"), "iters"),
-            values.ContainsKey("threads") ? Int(Get("threads", ""), "threads") : null,
-            keepNnpack);
+            values.ContainsKey("threads") ? Int(Get("threads", ""), "threads") : null);
         if (values.Count > 0)
             throw new ArgumentException($"Unknown option(s): {string.Join(", ", values.Keys.Select(k => "--" + k))}.\nUsage: {Usage}");
         _ = options.ScalarType;

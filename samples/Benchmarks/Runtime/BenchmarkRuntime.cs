@@ -6,13 +6,8 @@ namespace ResNeStBlocks.Benchmarks.Runtime;
 public static class BenchmarkRuntime
 {
     /// <summary>
-    /// Checks CPU convolutions (turning oneDNN off where it is wrong, as every program must) and turns
-    /// NNPACK off (see <see cref="NnpackSwitch"/>). Idempotent.
+    /// Checks CPU convolutions: turns oneDNN off where it is wrong, and NNPACK off where the CPU cannot
+    /// run it (it would otherwise be retried, and logged, on every small convolution). Idempotent.
     /// </summary>
-    public static CpuConvolutionReport PrepareCpu()
-    {
-        var report = NativeRuntime.VerifyCpuConvolution();
-        NnpackSwitch.TryDisable();
-        return report;
-    }
+    public static CpuConvolutionReport PrepareCpu() => NativeRuntime.VerifyCpuConvolution();
 }
