@@ -52,8 +52,7 @@ public sealed class Res2NetBottleneck : ResidualBlock
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
         Guard.Positive(scale, nameof(scale));
-        width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
-        Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        width = Guard.GroupWidth(planes, baseWidth, cardinality);
         Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality, nameof(cardinality));
         this.scale = scale;
         int numScales = System.Math.Max(1, scale - 1);

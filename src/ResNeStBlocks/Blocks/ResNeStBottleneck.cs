@@ -49,8 +49,7 @@ public sealed class ResNeStBottleneck : ResidualBlock
         Guard.NonNegative(radix, nameof(radix));
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
-        int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
-        Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        int width = Guard.GroupWidth(planes, baseWidth, cardinality);
         Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality * System.Math.Max(radix, 1), "cardinality x radix");
         int dilation = extras.EffectiveFirstDilation;
 

@@ -41,8 +41,7 @@ public sealed class SelectiveKernelBottleneck : ResidualBlock
         Guard.Positive(cardinality, nameof(cardinality));
         Guard.Positive(baseWidth, nameof(baseWidth));
         Guard.Positive(reduceFirst, nameof(reduceFirst));
-        int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
-        Guard.Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        int width = Guard.GroupWidth(planes, baseWidth, cardinality);
         int firstPlanes = width / reduceFirst;
         Guard.Positive(firstPlanes, "width / reduceFirst");
 

@@ -31,6 +31,14 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1), got {value}.");
     }
 
+    /// <summary>A bottleneck's group width (<see cref="ChannelMath.GroupWidth"/>), which must not round down to zero.</summary>
+    public static int GroupWidth(int planes, int baseWidth, int cardinality)
+    {
+        int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
+        Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        return width;
+    }
+
     /// <summary>Checks that <paramref name="input"/> is a floating-point NCHW batch with the expected channels.</summary>
     public static void Image(Tensor input, long channels, string module)
     {
