@@ -43,17 +43,20 @@ internal static class Guard
     public static void Image(Tensor input, long channels, string module)
     {
         ArgumentNullException.ThrowIfNull(input);
+        // Three metadata reads, no allocation, on the hot path; the shape is formatted only for a message.
         if (input.dim() != 4)
             throw new ArgumentException(
                 $"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{string.Join(", ", input.shape)}].",
                 nameof(input));
-        if (input.shape[1] != channels)
+        long actual = input.size(1);
+        if (actual != channels)
             throw new ArgumentException(
-                $"{module} expects {channels} input channels, got {input.shape[1]} (shape [{string.Join(", ", input.shape)}]).",
+                $"{module} expects {channels} input channels, got {actual} (shape [{string.Join(", ", input.shape)}]).",
                 nameof(input));
-        if (!input.dtype.IsFloatingPoint())
+        var dtype = input.dtype;
+        if (!dtype.IsFloatingPoint())
             throw new ArgumentException(
-                $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got {input.dtype}.",
+                $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got {dtype}.",
                 nameof(input));
     }
 }
