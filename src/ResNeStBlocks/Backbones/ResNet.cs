@@ -103,11 +103,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
     int IFoldableNorm.FoldBatchNorm()
     {
         normsFolded = true;
-        int folded = BatchNormFolding.FoldSequential(this, ref conv1, nameof(conv1));
-        // The deep stem's last convolution (or the 7x7 stem convolution) feeds bn1.
-        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
-        if (last is Conv2d conv)
-            folded += BatchNormFolding.Fold(this, conv, ref bn1, nameof(bn1));
+        int folded = BatchNormFolding.FoldStem(this, ref conv1, ref bn1);
         RegisterChildren();
         return folded;
     }

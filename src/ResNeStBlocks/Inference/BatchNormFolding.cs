@@ -67,6 +67,19 @@ internal static class BatchNormFolding
         return folded.Count;
     }
 
+    /// <summary>
+    /// Folds a ResNet stem owned by <paramref name="owner"/> under timm's names: the BatchNorms inside a deep
+    /// stem's <c>conv1</c> Sequential, then <c>bn1</c> into the stem's last convolution.
+    /// </summary>
+    public static int FoldStem(nn.Module owner, ref nn.Module<Tensor, Tensor> conv1, ref BatchNorm2d? bn1)
+    {
+        int folded = FoldSequential(owner, ref conv1, nameof(conv1));
+        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
+        if (last is Conv2d conv)
+            folded += Fold(owner, conv, ref bn1, nameof(bn1));
+        return folded;
+    }
+
     /// <summary>Rewrites <paramref name="conv"/>'s weight and bias so that it computes <c>norm(conv(x))</c> in eval mode.</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm keeps no running statistics.</exception>
     public static void FoldInto(Conv2d conv, BatchNorm2d norm)
