@@ -31,6 +31,18 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1), got {value}.");
     }
 
+    /// <summary>
+    /// An attention width given either explicitly (<c>reducedChannels</c>, at least 1) or as a fraction of the
+    /// channels (<c>reductionRatio</c>, in (0, 1]); the ratio is only checked when no explicit width is given.
+    /// </summary>
+    public static void Reduction(double reductionRatio, int? reducedChannels)
+    {
+        if (reducedChannels is { } explicitChannels)
+            Positive(explicitChannels, nameof(reducedChannels));
+        else if (!(reductionRatio > 0 && reductionRatio <= 1))
+            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+    }
+
     /// <summary>A bottleneck's group width (<see cref="ChannelMath.GroupWidth"/>), which must not round down to zero.</summary>
     public static int GroupWidth(int planes, int baseWidth, int cardinality)
     {

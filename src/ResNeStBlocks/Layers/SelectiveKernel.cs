@@ -57,10 +57,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         Guard.Positive(dilation, nameof(dilation));
         Guard.Positive(groups, nameof(groups));
         Guard.Positive(reductionDivisor, nameof(reductionDivisor));
-        if (reducedChannels is { } rd)
-            Guard.Positive(rd, nameof(reducedChannels));
-        else if (!(reductionRatio > 0 && reductionRatio <= 1))
-            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+        Guard.Reduction(reductionRatio, reducedChannels);
 
         int numPaths = kernels.Length;
         int[] dilations = keepThreeByThree

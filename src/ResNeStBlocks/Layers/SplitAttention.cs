@@ -66,10 +66,7 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
         Guard.NonNegative(minAttentionChannels, nameof(minAttentionChannels));
         if (padding is { } p)
             Guard.NonNegative(p, nameof(padding));
-        if (reducedChannels is { } rd)
-            Guard.Positive(rd, nameof(reducedChannels));
-        else if (!(reductionRatio > 0 && reductionRatio <= 1))
-            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+        Guard.Reduction(reductionRatio, reducedChannels);
         Guard.Divisible(inChannels, nameof(inChannels), groups * radix, "groups x radix");
         Guard.Divisible(output, nameof(outChannels), groups, nameof(groups));
 

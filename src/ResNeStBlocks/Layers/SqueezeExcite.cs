@@ -27,10 +27,7 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>
     {
         Guard.Positive(channels, nameof(channels));
         Guard.Positive(reductionDivisor, nameof(reductionDivisor));
-        if (reducedChannels is { } explicitChannels)
-            Guard.Positive(explicitChannels, nameof(reducedChannels));
-        else if (!(reductionRatio > 0 && reductionRatio <= 1))
-            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+        Guard.Reduction(reductionRatio, reducedChannels);
 
         Channels = channels;
         ReducedChannels = reducedChannels ?? ChannelMath.MakeDivisible(channels * reductionRatio, reductionDivisor, roundLimit: 0.0);
