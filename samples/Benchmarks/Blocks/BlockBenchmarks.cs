@@ -35,10 +35,11 @@ public class BlockBenchmarks
         BenchmarkRuntime.PrepareCpu();
         manual_seed(2020);
         var s = Stage;
-        int outChannels = s.Planes * ResNeStBottleneck.Expansion;
-        block = new ResNeStBottleneck(s.InPlanes, s.Planes, s.Stride,
-            extras: new BlockExtras(Downsample.Average(s.InPlanes, outChannels, s.Stride)));
-        attention = new SplitAttention(s.Planes, s.Planes, groups: 1, radix: 2);
+        var spec = new ResNeStSpec();
+        int outChannels = s.Planes * spec.Expansion;
+        block = new ResNeStBottleneck(s.InPlanes, s.Planes, spec,
+            new BlockPlacement(s.Stride, Downsample.Average(s.InPlanes, outChannels, s.Stride)));
+        attention = new SplitAttention(s.Planes, s.Planes, new SplitAttentionOptions(Groups: 1, Radix: 2));
         WeightRandomizer.RandomizeNorms(block);
         WeightRandomizer.RandomizeNorms(attention);
         blockInput = randn(new long[] { Batch, s.InPlanes, s.Side, s.Side });

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Blocks;
-using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Weights;
 using TorchSharp;
@@ -20,67 +19,53 @@ namespace ResNeStBlocks.Backbones;
 /// Keys: <c>conv1.*</c>, <c>bn1.*</c>, <c>layer{1..4}.{i}.*</c>, <c>fc.weight</c>, <c>fc.bias</c>.
 /// With <see cref="ResNetConfig.OutputStride"/> 16 or 8, later stages dilate instead of striding, as timm does.
 /// </remarks>
-public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
+public sealed class ResNet : FoldableModule
 {
     private nn.Module<Tensor, Tensor> conv1;
     private BatchNorm2d? bn1;
     private readonly MaxPool2d maxpool;
     private readonly ModuleList<Sequential> stages;
     private readonly Linear? fc;
-    private bool normsFolded;
 
     /// <summary>Builds the network with timm's initialisation (Kaiming-normal convolutions, zero-init last norms).</summary>
     /// <param name="config">The architecture.</param>
-    /// <exception cref="ArgumentException">A setting is invalid; nothing has been allocated.</exception>
+    /// <exception cref="ArgumentException">A setting is invalid, for the network or for the block at any position; nothing has been allocated.</exception>
     public ResNet(ResNetConfig config) : base(nameof(ResNet))
     {
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
+        var (stemChannels, sites) = config.Plan();
         Config = config;
+        NumFeatures = sites[^1].OutChannels;
+        FeatureInfo = sites.GroupBy(site => site.Stage)
+            .Select(stage => new FeatureInfo($"layer{stage.Key + 1}", stage.Last().OutChannels, stage.Last().NetStride))
+            .Prepend(new FeatureInfo("act1", stemChannels, 2))
+            .ToList();
 
-        (conv1, int inPlanes) = Stem.CreateConvolutions(config.StemType, config.InChannels, config.StemWidth);
-        bn1 = nn.BatchNorm2d(inPlanes);
-        maxpool = nn.MaxPool2d(3, 2, 1);
-        var features = new List<FeatureInfo> { new("act1", inPlanes, 2) };
-
-        var stageList = new List<Sequential>();
-        int netStride = 4, dilation = 1, previousDilation = 1, blockIndex = 0;
-        for (int s = 0; s < config.Layers.Count; s++)
+        // Every check passed above; should a block still throw, dispose what was built so no tensor outlives the failure.
+        var built = new List<nn.Module>();
+        try
         {
-            int planes = config.Channels[s];
-            int stride = s == 0 ? 1 : 2;
-            if (netStride >= config.OutputStride)
+            (conv1, _) = StemConvolutions.Create(config.StemType, config.InChannels, config.StemWidth);
+            built.Add(conv1);
+            bn1 = nn.BatchNorm2d(stemChannels);
+            built.Add(bn1);
+            maxpool = nn.MaxPool2d(3, 2, 1);
+            var stageBlocks = sites.GroupBy(site => site.Stage).Select(_ => new List<nn.Module<Tensor, Tensor>>()).ToList();
+            foreach (var site in sites)
             {
-                dilation *= stride;
-                stride = 1;
+                var block = config.Block.Create(site.InPlanes, site.Planes, site.Placement with { Downsample = Shortcut(config, site, built) });
+                built.Add(block);
+                stageBlocks[site.Stage].Add(block);
             }
-            else
-            {
-                netStride *= stride;
-            }
-            int outChannels = planes * config.Block.Expansion;
-            var blocks = new List<nn.Module<Tensor, Tensor>>();
-            for (int b = 0; b < config.Layers[s]; b++)
-            {
-                nn.Module<Tensor, Tensor>? downsample = null;
-                if (b == 0 && (stride != 1 || inPlanes != outChannels))
-                    downsample = config.AvgDown
-                        ? Downsample.Average(inPlanes, outChannels, stride, dilation)
-                        : Downsample.Convolution(inPlanes, outChannels, config.DownKernelSize, stride, dilation, previousDilation);
-                double dropPath = config.TotalBlocks > 1 ? config.DropPathRate * blockIndex / (config.TotalBlocks - 1) : 0;
-                var extras = new BlockExtras(downsample, dilation, previousDilation, dropPath, DropBlockFor(config.DropBlockRate, s));
-                blocks.Add(config.Block.Create(inPlanes, planes, b == 0 ? stride : 1, extras));
-                previousDilation = dilation;
-                inPlanes = outChannels;
-                blockIndex++;
-            }
-            stageList.Add(nn.Sequential(blocks));
-            features.Add(new FeatureInfo($"layer{s + 1}", inPlanes, netStride));
+            stages = nn.ModuleList(stageBlocks.Select(blocks => nn.Sequential(blocks)).ToArray());
+            fc = config.NumClasses > 0 ? nn.Linear(NumFeatures, config.NumClasses) : null;
         }
-        stages = nn.ModuleList(stageList.ToArray());
-        NumFeatures = inPlanes;
-        FeatureInfo = features;
-        fc = config.NumClasses > 0 ? nn.Linear(NumFeatures, config.NumClasses) : null;
+        catch
+        {
+            foreach (var module in built)
+                module.Dispose();
+            throw;
+        }
 
         RegisterChildren();
         InitializeWeights(config.ZeroInitLast);
@@ -98,22 +83,15 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
     /// <summary>The stem output (<c>act1</c>) and each stage's output: channels and reduction.</summary>
     public IReadOnlyList<FeatureInfo> FeatureInfo { get; }
 
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
+    /// <summary>Folds the deep stem's inner pairs, then <c>bn1</c> into the stem's last convolution.</summary>
+    private protected override int FoldNorms()
     {
-        normsFolded = true;
-        int folded = BatchNormFolding.FoldStem(this, ref conv1, ref bn1);
+        int folded = BatchNormFolding.FoldSequential(this, ref conv1, nameof(conv1));
+        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
+        if (last is Conv2d conv)
+            folded += BatchNormFolding.Fold(this, conv, ref bn1, nameof(bn1));
         RegisterChildren();
         return folded;
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
     }
 
     /// <summary>Classifies images: <c>ForwardHead(ForwardFeatures(input))</c>.</summary>
@@ -177,7 +155,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
     }
 
     /// <summary>
-    /// Loads a timm <c>model.safetensors</c> (or one saved by <see cref="SaveWeights"/>) by key.
+    /// Loads a timm <c>model.safetensors</c> (or one saved by <c>model.SaveWeights(path)</c>) by key.
     /// </summary>
     /// <param name="path">The weights file.</param>
     /// <param name="strict">Fail on any missing or unexpected key.</param>
@@ -187,11 +165,11 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
     /// <exception cref="SafetensorsFormatException">The file is malformed; the network is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The network's BatchNorms have been folded for inference; the network is unchanged.</exception>
     public LoadResult LoadWeights(string path, bool strict = true, bool skipClassifier = false) =>
-        StateDictLoader.LoadFile(this, path, strict, skipClassifier ? IsClassifierKey : null);
+        ModuleWeights.LoadWeights(this, path, strict, skipClassifier ? IsClassifierKey : null);
 
-    /// <summary>Saves every parameter and buffer to safetensors with timm's keys.</summary>
+    /// <summary>Saves every parameter and buffer to safetensors with timm's keys (as <c>module.SaveWeights(path)</c> does for any module).</summary>
     /// <param name="path">The file to write.</param>
-    public void SaveWeights(string path) => SafeTensors.Save(path, state_dict());
+    public void SaveWeights(string path) => ModuleWeights.SaveWeights(this, path);
 
     private static bool IsClassifierKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
 
@@ -216,12 +194,19 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
             register_module(nameof(fc), fc);
     }
 
-    private static Func<DropBlock>? DropBlockFor(double rate, int stage) => (rate, stage) switch
+    /// <summary>The shortcut projection of a block that changes stride or channels (timm's downsample_avg or downsample_conv).</summary>
+    private static nn.Module<Tensor, Tensor>? Shortcut(ResNetConfig config, BlockSite site, List<nn.Module> built)
     {
-        ( > 0, 2) => () => new DropBlock(rate, 5, 0.25),
-        ( > 0, 3) => () => new DropBlock(rate, 3, 1.0),
-        _ => null,
-    };
+        if (!site.NeedsShortcut)
+            return null;
+        var placement = site.Placement;
+        var shortcut = config.AvgDown
+            ? Downsample.Average(site.InPlanes, site.OutChannels, placement.Stride, placement.Dilation)
+            : Downsample.Convolution(site.InPlanes, site.OutChannels, config.DownKernelSize, placement.Stride, placement.Dilation,
+                placement.FirstDilation);
+        built.Add(shortcut);
+        return shortcut;
+    }
 
     private void InitializeWeights(bool zeroInitLast)
     {
@@ -230,7 +215,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IFoldableNorm
             if (module is Conv2d conv)
                 nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
         if (zeroInitLast)
-            foreach (var block in modules().OfType<IResidualBlock>())
+            foreach (var block in modules().OfType<ResidualBlock>())
                 block.ZeroInitLastNorm();
     }
 }

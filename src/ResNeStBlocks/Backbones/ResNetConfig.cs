@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using ResNeStBlocks.Layers;
 
 namespace ResNeStBlocks.Backbones;
 
@@ -49,13 +48,21 @@ public sealed record ResNetConfig(BlockSpec Block, IReadOnlyList<int> Layers)
     /// <summary>Zero the last BatchNorm scale of every residual branch at initialisation.</summary>
     public bool ZeroInitLast { get; init; } = true;
 
-    /// <summary>Checks every setting; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
-    public void Validate()
+    /// <summary>
+    /// Checks every setting, and the block spec at every position of the network, without allocating; throws
+    /// <see cref="ArgumentException"/> naming the first bad one.
+    /// </summary>
+    public void Validate() => Plan();
+
+    /// <summary>Total number of residual blocks.</summary>
+    public int TotalBlocks => Layers.Sum();
+
+    /// <summary>Validates the settings; returns the stem's output channels and every block's position.</summary>
+    internal (int StemChannels, IReadOnlyList<BlockSite> Sites) Plan()
     {
         ArgumentNullException.ThrowIfNull(Block);
         ArgumentNullException.ThrowIfNull(Layers);
         ArgumentNullException.ThrowIfNull(Channels);
-        Block.Validate();
         if (Layers.Count == 0)
             throw new ArgumentException("Layers must name at least one stage.", nameof(Layers));
         if (Layers.Count != Channels.Count)
@@ -63,16 +70,16 @@ public sealed record ResNetConfig(BlockSpec Block, IReadOnlyList<int> Layers)
         foreach (int blocks in Layers) Guard.Positive(blocks, nameof(Layers));
         foreach (int planes in Channels) Guard.Positive(planes, nameof(Channels));
         Guard.NonNegative(NumClasses, nameof(NumClasses));
-        Guard.Positive(InChannels, nameof(InChannels));
-        Guard.Positive(StemWidth, nameof(StemWidth));
+        int stemChannels = StemConvolutions.Validate(StemType, InChannels, StemWidth);
         Guard.Positive(DownKernelSize, nameof(DownKernelSize));
         if (OutputStride is not (8 or 16 or 32))
             throw new ArgumentOutOfRangeException(nameof(OutputStride), OutputStride, $"OutputStride must be 8, 16 or 32, got {OutputStride}.");
         Guard.Probability(DropRate, nameof(DropRate));
         Guard.Probability(DropPathRate, nameof(DropPathRate));
         Guard.Probability(DropBlockRate, nameof(DropBlockRate));
+        var sites = BlockSite.Plan(this, stemChannels);
+        foreach (var site in sites)
+            Block.Validate(site.InPlanes, site.Planes, site.Placement);
+        return (stemChannels, sites);
     }
-
-    /// <summary>Total number of residual blocks.</summary>
-    public int TotalBlocks => Layers.Sum();
 }

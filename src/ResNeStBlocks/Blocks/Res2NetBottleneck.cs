@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using ResNeStBlocks.Inference;
+using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -20,9 +20,6 @@ namespace ResNeStBlocks.Blocks;
 /// </summary>
 public sealed class Res2NetBottleneck : ResidualBlock
 {
-    /// <summary>Output channels per plane.</summary>
-    public const int Expansion = 4;
-
     private readonly Conv2d conv1;
     private BatchNorm2d? bn1;
     private readonly ModuleList<Conv2d> convs;
@@ -30,57 +27,43 @@ public sealed class Res2NetBottleneck : ResidualBlock
     private readonly AvgPool2d? pool;
     private readonly Conv2d conv3;
     private BatchNorm2d? bn3;
-    private readonly nn.Module<Tensor, Tensor>? se;
     private readonly int width;
     private readonly int scale;
 
     /// <summary>Creates a Res2Net bottleneck.</summary>
     /// <param name="inPlanes">Input channels.</param>
     /// <param name="planes">Bottleneck planes; the output has <c>planes * 4</c> channels.</param>
-    /// <param name="stride">Stride of the split convolutions.</param>
-    /// <param name="cardinality">Groups of each split convolution (Res2NeXt).</param>
-    /// <param name="baseWidth">Channels per split at 64 planes; width = <c>floor(planes * baseWidth / 64) * cardinality</c>.</param>
-    /// <param name="scale">Number of splits; at least 1.</param>
-    /// <param name="attention">Channel attention on the branch output, or <c>null</c>.</param>
-    /// <param name="extras">Shortcut, dilation and regularisation chosen by the backbone.</param>
-    public Res2NetBottleneck(int inPlanes, int planes, int stride = 1, int cardinality = 1, int baseWidth = 26, int scale = 4,
-        AttentionFactory? attention = null, BlockExtras? extras = null)
-        : base(nameof(Res2NetBottleneck), inPlanes, planes, Expansion, extras ?? BlockExtras.None)
+    /// <param name="spec">Cardinality, base width, scale and attention; <c>null</c> for timm's <c>res2net50_26w_4s</c> block.</param>
+    /// <param name="placement">Stride, shortcut, dilation and regularisation; <c>null</c> for <see cref="BlockPlacement.Default"/>.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; nothing was allocated.</exception>
+    public Res2NetBottleneck(int inPlanes, int planes, Res2NetSpec? spec = null, BlockPlacement? placement = null)
+        : base(nameof(Res2NetBottleneck), inPlanes, planes, spec ??= new(), placement ??= BlockPlacement.Default)
     {
-        extras ??= BlockExtras.None;
-        Guard.Positive(stride, nameof(stride));
-        Guard.Positive(cardinality, nameof(cardinality));
-        Guard.Positive(baseWidth, nameof(baseWidth));
-        Guard.Positive(scale, nameof(scale));
-        width = Guard.GroupWidth(planes, baseWidth, cardinality);
-        Guard.Divisible(width, "floor(planes * baseWidth / 64) * cardinality", cardinality, nameof(cardinality));
-        this.scale = scale;
-        int numScales = System.Math.Max(1, scale - 1);
-        int dilation = extras.EffectiveFirstDilation;
-        IsStageForm = stride > 1 || extras.Downsample is not null;
+        width = ChannelMath.GroupWidth(planes, spec.BaseWidth, spec.Cardinality);
+        scale = spec.Scale;
+        int numScales = Math.Max(1, scale - 1);
+        int dilation = placement.EffectiveFirstDilation;
+        int stride = placement.Stride;
+        IsStageForm = stride > 1 || placement.Downsample is not null;
 
         conv1 = nn.Conv2d(inPlanes, width * scale, 1, bias: false);
         bn1 = nn.BatchNorm2d(width * scale);
         convs = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ =>
-            nn.Conv2d(width, width, 3, stride: stride, padding: dilation, dilation: dilation, groups: cardinality, bias: false)).ToArray());
+            nn.Conv2d(width, width, 3, stride: stride, padding: dilation, dilation: dilation, groups: spec.Cardinality, bias: false)).ToArray());
         bns = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ => nn.BatchNorm2d(width)).ToArray());
         pool = IsStageForm ? nn.AvgPool2d(3, stride, 1) : null;
         conv3 = nn.Conv2d(width * scale, OutChannels, 1, bias: false);
         bn3 = nn.BatchNorm2d(OutChannels);
-        se = attention?.Invoke(OutChannels);
-        RegisterComponents();
+        CompleteConstruction();
     }
 
     /// <summary>Whether this is the first block of a stage (no hierarchical adds, pooled last split).</summary>
     public bool IsStageForm { get; }
 
-    /// <inheritdoc />
-    public override void ZeroInitLastNorm() => Residual.ZeroScale(bn3);
+    private protected override BatchNorm2d? LastNorm => bn3;
 
     private protected override int FoldBranchNorms() =>
-        BatchNormFolding.Fold(this, conv1, ref bn1, nameof(bn1))
-            + FoldSplitNorms()
-            + BatchNormFolding.Fold(this, conv3, ref bn3, nameof(bn3));
+        Fold(conv1, ref bn1, nameof(bn1)) + FoldSplitNorms() + Fold(conv3, ref bn3, nameof(bn3));
 
     private int FoldSplitNorms()
     {
@@ -110,8 +93,6 @@ public sealed class Res2NetBottleneck : ResidualBlock
         }
         if (scale > 1)
             outputs.Add(pool is null ? splits[^1] : pool.call(splits[^1]));
-        var x = bn3.CallOrPass(conv3.call(cat(outputs, 1)));
-        if (se is not null) x = se.call(x);
-        return x;
+        return bn3.CallOrPass(conv3.call(cat(outputs, 1)));
     }
 }

@@ -1,56 +1,65 @@
 using System;
-using ResNeStBlocks.Inference;
+using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Blocks;
 
 /// <summary>
-/// What every residual block shares: the shortcut (<c>downsample</c>), stochastic depth on the branch,
-/// the final add and ReLU, input checks, and the eval-only state after BatchNorm folding. A block supplies
-/// its residual branch.
+/// What every residual block shares: construction from its <see cref="BlockSpec"/> and
+/// <see cref="BlockPlacement"/> (with every check made before any tensor exists), the channel attention on
+/// the branch output (<c>se</c>), DropBlock, stochastic depth, the shortcut (<c>downsample</c>), the final add
+/// and ReLU, input checks and BatchNorm folding. A block supplies its residual branch.
 /// </summary>
-public abstract class ResidualBlock : nn.Module<Tensor, Tensor>, IResidualBlock, IFoldableNorm
+public abstract class ResidualBlock : FoldableModule
 {
+    // Registered by name (timm's keys), so they are visible to the derived block's RegisterComponents().
+    private protected readonly DropBlock? drop_block;
+    private protected nn.Module<Tensor, Tensor>? se;
     private protected nn.Module<Tensor, Tensor>? downsample;
-    private protected DropPath? drop_path;
-    private bool normsFolded;
+    private protected readonly DropPath? drop_path;
+    private readonly AttentionFactory? attention;
 
-    private protected ResidualBlock(string name, int inPlanes, int planes, int expansion, BlockExtras extras) : base(name)
+    private protected ResidualBlock(string name, int inPlanes, int planes, BlockSpec spec, BlockPlacement placement) : base(name)
     {
-        Guard.Positive(inPlanes, nameof(inPlanes));
-        Guard.Positive(planes, nameof(planes));
-        extras.Validate();
+        spec.Validate(inPlanes, planes, placement);
+        int outChannels = planes * spec.Expansion;
+        if (placement.Downsample is null && (placement.Stride != 1 || inPlanes != outChannels))
+            throw MissingShortcut(name, inPlanes, outChannels, placement.Stride);
         InChannels = inPlanes;
-        OutChannels = planes * expansion;
-        downsample = extras.Downsample;
-        drop_path = extras.CreateDropPath();
+        OutChannels = outChannels;
+        Placement = placement;
+        downsample = placement.Downsample;
+        drop_path = placement.DropPathRate > 0 ? new DropPath(placement.DropPathRate) : null;
+        drop_block = spec.DropBlockInBranch ? placement.DropBlock?.Invoke() : null;
+        attention = spec.BranchAttention;
     }
 
-    /// <inheritdoc />
+    /// <summary>Channels the block expects.</summary>
     public int InChannels { get; }
 
-    /// <inheritdoc />
+    /// <summary>Channels the block produces (<c>planes * expansion</c>).</summary>
     public int OutChannels { get; }
 
-    /// <inheritdoc />
-    public abstract void ZeroInitLastNorm();
+    /// <summary>Stride, shortcut, dilation and regularisation chosen for this block.</summary>
+    private protected BlockPlacement Placement { get; }
 
-    bool IFoldableNorm.NormsFolded => normsFolded;
+    /// <summary>The last BatchNorm of the residual branch, or <c>null</c> once folded.</summary>
+    private protected abstract BatchNorm2d? LastNorm { get; }
 
-    int IFoldableNorm.FoldBatchNorm()
+    /// <summary>
+    /// Sets the scale (weight) of the last BatchNorm in the residual branch to zero, so that the block
+    /// starts as the identity (Goyal et al., 2017; timm <c>zero_init_last</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The block's BatchNorms have been folded for inference.</exception>
+    public void ZeroInitLastNorm()
     {
-        normsFolded = true;
-        return FoldBranchNorms() + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
+        var norm = LastNorm ?? throw new InvalidOperationException(
+            "The block's last BatchNorm has been folded into its convolution; zero-init applies before folding only.");
+        using var _ = no_grad();
+        norm.weight!.zero_();
     }
 
     /// <summary>Runs the residual branch, then adds the (projected) input and applies ReLU.</summary>
@@ -60,15 +69,43 @@ public abstract class ResidualBlock : nn.Module<Tensor, Tensor>, IResidualBlock,
     {
         Guard.Image(input, InChannels, GetType().Name);
         using var scope = NewDisposeScope();
-        var branch = Branch(input);
+        var branch = se.CallOrPass(Branch(input));
         if (drop_path is not null) branch = drop_path.call(branch);
-        var shortcut = downsample is null ? input : downsample.call(input);
+        var shortcut = downsample.CallOrPass(input);
         return branch.add_(shortcut).relu_().MoveToOuterDisposeScope();
     }
 
-    /// <summary>The residual branch, before stochastic depth and the shortcut.</summary>
+    /// <summary>
+    /// Creates the branch attention and registers the children; a block calls it last, after allocating its
+    /// branch, so that a failing branch leaves nothing allocated.
+    /// </summary>
+    private protected void CompleteConstruction()
+    {
+        se = attention?.Invoke(OutChannels);
+        RegisterComponents();
+    }
+
+    /// <summary>The residual branch, before the attention, stochastic depth and the shortcut.</summary>
     private protected abstract Tensor Branch(Tensor input);
 
     /// <summary>Folds the branch's own conv/BatchNorm pairs (pairs inside child layers fold themselves).</summary>
     private protected virtual int FoldBranchNorms() => 0;
+
+    /// <summary>Folds one of the branch's BatchNorm fields, registered under <paramref name="name"/>, into <paramref name="conv"/>.</summary>
+    private protected int Fold(Conv2d conv, ref BatchNorm2d? norm, string name) => BatchNormFolding.Fold(this, conv, ref norm, name);
+
+    private protected sealed override int FoldNorms() =>
+        FoldBranchNorms() + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+
+    private static ArgumentException MissingShortcut(string block, int inPlanes, int outChannels, int stride)
+    {
+        string arguments = stride == 1 ? $"{inPlanes}, {outChannels}" : $"{inPlanes}, {outChannels}, stride: {stride}";
+        string change = stride == 1
+            ? $"changes the channels from {inPlanes} to {outChannels}"
+            : $"has stride {stride}";
+        return new ArgumentException(
+            $"{block} {change} but has no shortcut projection, so the input cannot be added to the branch. " +
+            $"Pass one in the placement: Downsample = Downsample.Convolution({arguments}) or Downsample.Average({arguments}).",
+            "placement");
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using ResNeStBlocks.Layers;
 
 namespace ResNeStBlocks.Blocks;
 
@@ -17,4 +18,9 @@ public sealed record SelectiveKernelOptions(
 {
     /// <summary>timm's defaults: kernels [3, 5], ratio 1/16, divisor 8, dilated 3x3, split input.</summary>
     public static SelectiveKernelOptions Default { get; } = new();
+
+    /// <summary>Creates the Selective Kernel convolution of an SK block with these settings.</summary>
+    internal SelectiveKernel Create(int inChannels, int outChannels, int stride, int dilation, int groups) =>
+        new(inChannels, outChannels, KernelSizes, stride, dilation, groups, ReductionRatio, ReductionDivisor,
+            keepThreeByThree: KeepThreeByThree, splitInput: SplitInput);
 }

@@ -8,7 +8,7 @@ namespace ResNeStBlocks.Inference;
 
 /// <summary>
 /// Converts a network to bfloat16 or float16 for inference while keeping its numerically sensitive parts
-/// in float32.
+/// in float32: <c>model.ToHalfPrecision(ScalarType.BFloat16)</c>.
 /// </summary>
 /// <remarks>
 /// <para>What stays float32: every BatchNorm's statistics and affine parameters (libtorch normalises
@@ -16,7 +16,7 @@ namespace ResNeStBlocks.Inference;
 /// layers, the radix softmax, the Selective Kernel softmax and the sigmoid gates, whose logits are cast up
 /// to float32 and whose weights are cast back. Everything else (convolutions, the classifier) holds
 /// <c>dtype</c> weights, and the network expects inputs of that dtype and returns logits of it.</para>
-/// <para>Folding first (<see cref="InferencePreparation.FoldBatchNorm"/>, in float32) and converting afterwards
+/// <para>Folding first (<c>model.FoldBatchNorm()</c>, in float32) and converting afterwards
 /// is also sound: the folded scales and shifts are rounded once into the convolutions' weights and biases.</para>
 /// <para>Accuracy, measured against float32 on the CPU on this library's tests (the tiny timm fixture networks
 /// with their seeded weights and randomised BatchNorm statistics, and ResNeSt-14 with random weights at 96x96):
@@ -40,7 +40,7 @@ public static class HalfPrecision
     /// <exception cref="ArgumentException"><paramref name="dtype"/> is not a half-precision type, or a module of
     /// <paramref name="model"/> holds parameters beside child modules (such parameters cannot be converted apart
     /// from their children); nothing was converted.</exception>
-    public static TModule ToHalfPrecision<TModule>(TModule model, ScalarType dtype = ScalarType.BFloat16) where TModule : nn.Module
+    public static TModule ToHalfPrecision<TModule>(this TModule model, ScalarType dtype = ScalarType.BFloat16) where TModule : nn.Module
     {
         ArgumentNullException.ThrowIfNull(model);
         if (dtype is not (ScalarType.BFloat16 or ScalarType.Float16))

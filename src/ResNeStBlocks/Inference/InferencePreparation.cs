@@ -1,11 +1,14 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Inference;
 
 /// <summary>
-/// Prepares a trained network for inference by folding each BatchNorm into the convolution that feeds it.
+/// Prepares a trained network for inference by folding each BatchNorm into the convolution that feeds it:
+/// <c>model.FoldBatchNorm()</c>.
 /// </summary>
 /// <remarks>
 /// <para>In eval mode a BatchNorm is a per-channel affine map, so a convolution followed only by a BatchNorm
@@ -18,8 +21,8 @@ namespace ResNeStBlocks.Inference;
 /// left alone.</para>
 /// <para>The folded network no longer has timm's state-dict keys: the BatchNorm keys are gone and the folded
 /// convolutions gain a <c>bias</c>. Load weights first, then fold. Folding is for inference only: a folded
-/// module refuses <c>train()</c>, and <see cref="Weights.StateDictLoader"/> refuses to load into it, both with
-/// an <see cref="InvalidOperationException"/>.</para>
+/// module (a <see cref="FoldableModule"/>) refuses <c>train()</c>, and <c>LoadWeights</c> refuses to load into it,
+/// both with an <see cref="InvalidOperationException"/>.</para>
 /// </remarks>
 public static class InferencePreparation
 {
@@ -29,27 +32,29 @@ public static class InferencePreparation
     /// </summary>
     /// <param name="model">A network or block, with its final weights loaded.</param>
     /// <returns>The number of BatchNorm layers folded.</returns>
+    /// <example><code>model.LoadWeights("model.safetensors");
+    /// model.FoldBatchNorm();</code></example>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="InvalidOperationException">A BatchNorm keeps no running statistics.</exception>
-    public static int FoldBatchNorm(nn.Module model)
+    public static int FoldBatchNorm(this nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         model.eval();
         // Collect first: folding re-registers children, which must not happen while enumerating them.
-        var owners = WithDescendants(model).OfType<IFoldableNorm>().ToList();
-        return owners.Sum(owner => owner.FoldBatchNorm());
+        var owners = WithDescendants(model).OfType<FoldableModule>().ToList();
+        return owners.Sum(owner => owner.FoldOwnBatchNorms());
     }
 
     /// <summary>Whether any module of <paramref name="model"/> has had its BatchNorms folded.</summary>
     /// <param name="model">A network or block.</param>
     /// <returns>True once <see cref="FoldBatchNorm"/> has folded anything in it.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    public static bool IsBatchNormFolded(nn.Module model)
+    public static bool IsBatchNormFolded(this nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return WithDescendants(model).OfType<IFoldableNorm>().Any(owner => owner.NormsFolded);
+        return WithDescendants(model).OfType<FoldableModule>().Any(owner => owner.IsFolded);
     }
 
-    private static System.Collections.Generic.IEnumerable<nn.Module> WithDescendants(nn.Module model) =>
+    private static IEnumerable<nn.Module> WithDescendants(nn.Module model) =>
         model.modules().Prepend(model).Distinct();
 }

@@ -2,7 +2,7 @@ using System;
 
 namespace ResNeStBlocks.Layers;
 
-/// <summary>Channel arithmetic shared by the attention layers and blocks, with timm's rounding rules.</summary>
+/// <summary>Channel arithmetic with timm's rounding rules, shared by the attention layers and blocks.</summary>
 public static class ChannelMath
 {
     /// <summary>
@@ -41,7 +41,7 @@ public static class ChannelMath
     /// <param name="baseWidth">Channels per group at 64 planes.</param>
     /// <param name="cardinality">The number of groups.</param>
     /// <returns>The grouped convolution's channel count.</returns>
-    public static int GroupWidth(int planes, int baseWidth, int cardinality) =>
+    internal static int GroupWidth(int planes, int baseWidth, int cardinality) =>
         (int)Math.Floor(planes * (baseWidth / 64.0)) * cardinality;
 
     /// <summary>
@@ -52,6 +52,6 @@ public static class ChannelMath
     /// <param name="stride">The stride.</param>
     /// <param name="dilation">The dilation.</param>
     /// <returns>The padding on each side.</returns>
-    public static int SamePadding(int kernelSize, int stride = 1, int dilation = 1) =>
+    internal static int SamePadding(int kernelSize, int stride = 1, int dilation = 1) =>
         ((stride - 1) + dilation * (kernelSize - 1)) / 2;
 }

@@ -1,5 +1,4 @@
 using System;
-using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,12 +9,11 @@ namespace ResNeStBlocks.Layers;
 /// Convolution without bias, BatchNorm, then optionally ReLU (timm <c>ConvNormAct</c>).
 /// State-dict keys: <c>conv.weight</c>, <c>bn.*</c>. Padding keeps the convolution centred.
 /// </summary>
-public sealed class ConvNormAct : nn.Module<Tensor, Tensor>, IFoldableNorm
+public sealed class ConvNormAct : FoldableModule
 {
     private readonly Conv2d conv;
     private BatchNorm2d? bn;
     private readonly bool applyActivation;
-    private bool normsFolded;
 
     /// <summary>Creates a convolution + BatchNorm (+ ReLU) unit.</summary>
     /// <param name="inChannels">Input channels.</param>
@@ -28,12 +26,8 @@ public sealed class ConvNormAct : nn.Module<Tensor, Tensor>, IFoldableNorm
     public ConvNormAct(int inChannels, int outChannels, int kernelSize = 1, int stride = 1, int dilation = 1, int groups = 1, bool applyActivation = true)
         : base(nameof(ConvNormAct))
     {
-        Guard.Positive(inChannels, nameof(inChannels));
-        Guard.Positive(outChannels, nameof(outChannels));
-        Guard.Positive(kernelSize, nameof(kernelSize));
-        Guard.Positive(stride, nameof(stride));
-        Guard.Positive(dilation, nameof(dilation));
-        Guard.Positive(groups, nameof(groups));
+        Guard.Positive((inChannels, nameof(inChannels)), (outChannels, nameof(outChannels)), (kernelSize, nameof(kernelSize)),
+            (stride, nameof(stride)), (dilation, nameof(dilation)), (groups, nameof(groups)));
         Guard.Divisible(inChannels, nameof(inChannels), groups, nameof(groups));
         Guard.Divisible(outChannels, nameof(outChannels), groups, nameof(groups));
         InChannels = inChannels;
@@ -51,20 +45,9 @@ public sealed class ConvNormAct : nn.Module<Tensor, Tensor>, IFoldableNorm
     /// <exception cref="InvalidOperationException">The BatchNorm has been folded into the convolution.</exception>
     public BatchNorm2d Norm => bn ?? throw new InvalidOperationException("The BatchNorm of this ConvNormAct has been folded into its convolution.");
 
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
+    private protected override int FoldNorms()
     {
-        normsFolded = true;
         return BatchNormFolding.Fold(this, conv, ref bn, nameof(bn));
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorm was folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
     }
 
     /// <inheritdoc />

@@ -17,7 +17,7 @@ namespace ResNeStBlocks.Layers;
 /// requested kernel's receptive field (<c>dilation * (k - 1) / 2</c>). Two branches are never stacked:
 /// each is pooled on its own and the weighted sum reads them in place. Kernels per forward in eval mode
 /// with two branches: 2 x (conv, bn, relu), 2 means, add, the attention (conv, bn, relu, conv, softmax),
-/// lerp (15; 16 before, which stacked the branches and summed their products); with p != 2 branches,
+/// lerp (15, with no stacked copy of the branches); with p != 2 branches,
 /// 3p + p + (p - 1) + 5 + 3 (the weighted sum stacks the branches, multiplies and sums).
 /// </remarks>
 public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>

@@ -1,5 +1,4 @@
 using System;
-using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,12 +11,11 @@ namespace ResNeStBlocks.Layers;
 /// weights normalised with a softmax across branches.
 /// State-dict keys: <c>fc_reduce.weight</c>, <c>bn.*</c>, <c>fc_select.weight</c>.
 /// </summary>
-public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
+internal sealed class SelectiveKernelAttention : FoldableModule
 {
     private readonly Conv2d fc_reduce;
     private BatchNorm2d? bn;
     private readonly Conv2d fc_select;
-    private bool normsFolded;
 
     /// <summary>Creates the attention for <paramref name="numPaths"/> branches of <paramref name="channels"/> channels.</summary>
     /// <param name="channels">Channels of each branch.</param>
@@ -43,20 +41,9 @@ public sealed class SelectiveKernelAttention : nn.Module<Tensor, Tensor>, IFolda
     /// <summary>Number of branches.</summary>
     public int NumPaths { get; }
 
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
+    private protected override int FoldNorms()
     {
-        normsFolded = true;
         return BatchNormFolding.Fold(this, fc_reduce, ref bn, nameof(bn));
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
     }
 
     /// <summary>

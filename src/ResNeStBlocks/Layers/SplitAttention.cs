@@ -1,5 +1,4 @@
 using System;
-using ResNeStBlocks.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,15 +14,14 @@ namespace ResNeStBlocks.Layers;
 /// <remarks>
 /// Splits are never materialised one by one: the convolution uses <c>groups * radix</c> groups, and the
 /// splits are views of its output. Kernels per forward in eval mode with norm: for radix 2, conv, bn, relu,
-/// mean, sum, conv, bn, relu, conv, softmax, lerp (11, down from 12: the weighted sum of two splits whose weights sum to
-/// one is <c>s1 + w0 * (s0 - s1)</c>, one pass that reads each split once and writes the output once, where
-/// a mul and a sum over the stacked products took two passes and a [N, radix, C, H, W] temporary);
-/// for radix &gt; 2, the same up to the softmax, then mul and sum (12; a mul and in-place addcmul per split
-/// ran the forward faster but the backward slower at radix 4, so it was not kept); for radix 1,
+/// mean, sum, conv, bn, relu, conv, softmax, lerp (11: the weighted sum of two splits whose weights sum to
+/// one is <c>s1 + w0 * (s0 - s1)</c>, one pass that reads each split once and writes the output once, with no
+/// [N, radix, C, H, W] temporary); for radix &gt; 2, the same up to the softmax, then mul and sum (12; a
+/// per-split in-place addcmul runs the backward slower at radix 4); for radix 1,
 /// conv, bn, relu, mean, conv, bn, relu, conv, sigmoid, mul (10). With cardinality &gt; 1 and radix &gt; 1
 /// one more small kernel copies the [N, radix, C] weights into radix-major order.
 /// </remarks>
-public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
+public sealed class SplitAttention : FoldableModule
 {
     private readonly Conv2d conv;
     private BatchNorm2d? bn0;
@@ -31,63 +29,32 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
     private readonly Conv2d fc1;
     private BatchNorm2d? bn1;
     private readonly Conv2d fc2;
-    private bool normsFolded;
 
     /// <summary>Creates a Split-Attention convolution.</summary>
     /// <param name="inChannels">Input channels.</param>
     /// <param name="outChannels">Output channels; defaults to <paramref name="inChannels"/>.</param>
-    /// <param name="kernelSize">Kernel size of the grouped convolution.</param>
-    /// <param name="stride">Stride of the grouped convolution.</param>
-    /// <param name="padding">Zero padding; defaults to <c>kernelSize / 2</c>.</param>
-    /// <param name="dilation">Dilation of the grouped convolution.</param>
-    /// <param name="groups">Cardinality: groups of the attention's 1x1 convolutions.</param>
-    /// <param name="radix">Splits per cardinal group; 1 gives a sigmoid (SE-like) gate.</param>
-    /// <param name="reductionRatio">Attention width as a fraction of <c>inChannels * radix</c> (timm <c>rd_ratio</c>).</param>
-    /// <param name="reductionDivisor">Attention width is rounded to a multiple of this (timm <c>rd_divisor</c>).</param>
-    /// <param name="reducedChannels">Explicit attention width per split (timm <c>rd_channels</c>; the layer uses it times radix).</param>
-    /// <param name="minAttentionChannels">The attention width never drops below this (32 in ResNeSt).</param>
-    /// <param name="useNorm">BatchNorm after the grouped convolution and inside the attention (timm passes BatchNorm2d in ResNeSt).</param>
-    /// <param name="dropLayer">An optional regulariser (such as DropBlock) applied after the first norm.</param>
-    /// <exception cref="ArgumentException">Channels are not divisible by <c>groups * radix</c> or a count is not positive.</exception>
-    public SplitAttention(int inChannels, int? outChannels = null, int kernelSize = 3, int stride = 1, int? padding = null,
-        int dilation = 1, int groups = 1, int radix = 2, double reductionRatio = 0.25, int reductionDivisor = 8,
-        int? reducedChannels = null, int minAttentionChannels = 32, bool useNorm = true, nn.Module<Tensor, Tensor>? dropLayer = null)
+    /// <param name="options">Kernel, stride, groups, radix and attention width; <c>null</c> for <see cref="SplitAttentionOptions.Default"/>.</param>
+    /// <param name="dropLayer">An optional regulariser (such as DropBlock) applied after the first norm; the layer owns it.</param>
+    /// <exception cref="ArgumentException">Channels are not divisible by <c>groups * radix</c> or a count is not positive; nothing was allocated.</exception>
+    public SplitAttention(int inChannels, int? outChannels = null, SplitAttentionOptions? options = null, nn.Module<Tensor, Tensor>? dropLayer = null)
         : base(nameof(SplitAttention))
     {
-        Guard.Positive(inChannels, nameof(inChannels));
+        options ??= SplitAttentionOptions.Default;
         int output = outChannels ?? inChannels;
-        Guard.Positive(output, nameof(outChannels));
-        Guard.Positive(kernelSize, nameof(kernelSize));
-        Guard.Positive(stride, nameof(stride));
-        Guard.Positive(dilation, nameof(dilation));
-        Guard.Positive(groups, nameof(groups));
-        Guard.Positive(radix, nameof(radix));
-        Guard.Positive(reductionDivisor, nameof(reductionDivisor));
-        Guard.NonNegative(minAttentionChannels, nameof(minAttentionChannels));
-        if (padding is { } p)
-            Guard.NonNegative(p, nameof(padding));
-        Guard.Reduction(reductionRatio, reducedChannels);
-        Guard.Divisible(inChannels, nameof(inChannels), groups * radix, "groups x radix");
-        Guard.Divisible(output, nameof(outChannels), groups, nameof(groups));
-
-        int attentionChannels = reducedChannels is { } perSplit
-            ? perSplit * radix
-            : ChannelMath.MakeDivisible(inChannels * radix * reductionRatio, reductionDivisor, minValue: minAttentionChannels);
-        Guard.Divisible(attentionChannels, "attention channels", groups, nameof(groups));
-
+        int attentionChannels = options.AttentionChannels(inChannels, output);
         InChannels = inChannels;
         OutChannels = output;
-        Radix = radix;
-        Cardinality = groups;
+        Radix = options.Radix;
+        Cardinality = options.Groups;
         AttentionChannels = attentionChannels;
-        int mid = output * radix;
-        conv = nn.Conv2d(inChannels, mid, kernelSize, stride: stride, padding: padding ?? kernelSize / 2, dilation: dilation,
-            groups: groups * radix, bias: false);
-        bn0 = useNorm ? nn.BatchNorm2d(mid) : null;
+        int mid = output * Radix;
+        conv = nn.Conv2d(inChannels, mid, options.KernelSize, stride: options.Stride, padding: options.Padding ?? options.KernelSize / 2,
+            dilation: options.Dilation, groups: Cardinality * Radix, bias: false);
+        bn0 = options.UseNorm ? nn.BatchNorm2d(mid) : null;
         drop = dropLayer;
-        fc1 = nn.Conv2d(output, attentionChannels, 1, groups: groups, bias: true);
-        bn1 = useNorm ? nn.BatchNorm2d(attentionChannels) : null;
-        fc2 = nn.Conv2d(attentionChannels, mid, 1, groups: groups, bias: true);
+        fc1 = nn.Conv2d(output, attentionChannels, 1, groups: Cardinality, bias: true);
+        bn1 = options.UseNorm ? nn.BatchNorm2d(attentionChannels) : null;
+        fc2 = nn.Conv2d(attentionChannels, mid, 1, groups: Cardinality, bias: true);
         RegisterComponents();
     }
 
@@ -106,20 +73,9 @@ public sealed class SplitAttention : nn.Module<Tensor, Tensor>, IFoldableNorm
     /// <summary>Width of the attention's hidden layer.</summary>
     public int AttentionChannels { get; }
 
-    bool IFoldableNorm.NormsFolded => normsFolded;
-
-    int IFoldableNorm.FoldBatchNorm()
+    private protected override int FoldNorms()
     {
-        normsFolded = true;
         return BatchNormFolding.Fold(this, conv, ref bn0, nameof(bn0)) + BatchNormFolding.Fold(this, fc1, ref bn1, nameof(bn1));
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">Training is requested after the BatchNorms were folded.</exception>
-    public override void train(bool on = true)
-    {
-        BatchNormFolding.EnsureTrainable(normsFolded, on, this);
-        base.train(on);
     }
 
     /// <inheritdoc />

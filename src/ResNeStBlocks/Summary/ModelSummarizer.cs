@@ -8,7 +8,7 @@ namespace ResNeStBlocks.Summary;
 
 /// <summary>
 /// Computes a <see cref="ModelSummary"/> (per-layer output shapes, parameters and MACs) by running one forward pass
-/// with forward hooks on every module.
+/// with forward hooks on every module: <c>model.Summarize(1, 3, 224, 224)</c>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -38,11 +38,11 @@ public static class ModelSummarizer
     /// <param name="inputShape">The full input shape, batch dimension first (for example <c>1, 3, 224, 224</c>).</param>
     /// <returns>
     /// Rows for every leaf module (and every module owning parameters directly) in the order they were first
-    /// called, plus totals.
+    /// called (a module never called follows the row defined before it), plus totals.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="module"/> or <paramref name="inputShape"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="inputShape"/> is empty or has a dimension below 1.</exception>
-    public static ModelSummary Summarize(nn.Module<Tensor, Tensor> module, params long[] inputShape)
+    public static ModelSummary Summarize(this nn.Module<Tensor, Tensor> module, params long[] inputShape)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(inputShape);

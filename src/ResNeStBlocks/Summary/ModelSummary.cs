@@ -6,7 +6,7 @@ namespace ResNeStBlocks.Summary;
 
 /// <summary>
 /// The result of <see cref="ModelSummarizer.Summarize"/>: one <see cref="LayerSummary"/> per leaf module (and per
-/// module that owns parameters directly), in definition order, with model totals.
+/// module that owns parameters directly), in the order the summarising pass first called them, with model totals.
 /// </summary>
 public sealed class ModelSummary
 {
@@ -35,7 +35,7 @@ public sealed class ModelSummary
     /// <summary>The input shape the summary was computed for (batch first).</summary>
     public IReadOnlyList<long> InputShape { get; }
 
-    /// <summary>Per-layer rows, in the order the modules are defined.</summary>
+    /// <summary>Per-layer rows in call order (see <see cref="ModelSummarizer.Summarize"/>).</summary>
     public IReadOnlyList<LayerSummary> Layers { get; }
 
     /// <summary>All parameters of the model.</summary>

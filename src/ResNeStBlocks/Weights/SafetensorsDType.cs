@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Weights;
 
 /// <summary>The safetensors dtype names this library reads and writes, and their torch equivalents.</summary>
-public static class SafetensorsDType
+internal static class SafetensorsDType
 {
     private static readonly Dictionary<string, (ScalarType Type, int Size)> ByName = new()
     {

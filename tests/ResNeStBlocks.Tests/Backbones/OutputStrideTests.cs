@@ -41,8 +41,8 @@ public class OutputStrideTests
     {
         var c = Fixtures.Case(name);
         using var scope = NewDisposeScope();
-        using var strided = new ResNet(TinyModels.Config(c));
-        using var dilated = new ResNet(TinyModels.Config(c) with { OutputStride = outputStride });
+        using var strided = new ResNet(TimmModules.Config(c));
+        using var dilated = new ResNet(TimmModules.Config(c) with { OutputStride = outputStride });
         string weights = Fixtures.File("timm", c.WeightsFile);
         strided.LoadWeights(weights);
         dilated.LoadWeights(weights);

@@ -12,8 +12,7 @@ namespace ResNeStBlocks.Tests.Backbones;
 /// <summary>Every models/tiny_* case: whole backbones built with timm's ResNet, compared end to end.</summary>
 public class TinyModelParityTests
 {
-    public static IEnumerable<object[]> ModelCases() =>
-        Fixtures.Cases.Values.Where(c => c.WeightsFile.StartsWith("models/")).Select(c => new object[] { c.Name });
+    public static IEnumerable<object[]> ModelCases() => Fixtures.ModelCases();
 
     [Fact]
     public void All_eight_model_cases_are_present() => ModelCases().Should().HaveCount(8);
@@ -23,7 +22,7 @@ public class TinyModelParityTests
     public void Keys_shapes_and_parameters_equal_timm(string name)
     {
         var c = Fixtures.Case(name);
-        using var model = new ResNet(TinyModels.Config(c));
+        using var model = new ResNet(TimmModules.Config(c));
         model.state_dict().Select(kv => $"{kv.Key} {TensorAssert.Shape(kv.Value.shape)}")
             .Should().BeEquivalentTo(c.StateDict.Select(kv => $"{kv.Key} {TensorAssert.Shape(kv.Shape)}"));
         model.parameters().Sum(p => p.numel()).Should().Be(c.Params);
@@ -69,7 +68,7 @@ public class TinyModelParityTests
     private static (FixtureCase, ResNet, Dictionary<string, Tensor>) Load(string name)
     {
         var c = Fixtures.Case(name);
-        var model = new ResNet(TinyModels.Config(c));
+        var model = new ResNet(TimmModules.Config(c));
         model.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         var io = SafeTensors.Load(Fixtures.File("timm", c.IoFile));
         return (c, model, io);

@@ -20,17 +20,17 @@ public class ArgumentValidationTests
 
     [Fact]
     public void Split_attention_channels_must_divide_by_groups_times_radix() =>
-        ShouldRejectWithoutAllocating(() => new SplitAttention(60, groups: 4, radix: 4), "inChannels",
+        ShouldRejectWithoutAllocating(() => new SplitAttention(60, options: new SplitAttentionOptions(Groups: 4, Radix: 4)), "inChannels",
             "inChannels (60) must be divisible by groups x radix (16).*");
 
     [Fact]
     public void ResNeSt_width_must_divide_by_cardinality_times_radix() =>
-        ShouldRejectWithoutAllocating(() => new ResNeStBottleneck(64, 32, radix: 4, cardinality: 2, baseWidth: 36), "floor(planes * baseWidth / 64) * cardinality",
+        ShouldRejectWithoutAllocating(() => new ResNeStBottleneck(64, 32, new ResNeStSpec(Radix: 4, Cardinality: 2, BaseWidth: 36)), "BaseWidth",
             "floor(planes * baseWidth / 64) * cardinality (36) must be divisible by cardinality x radix (8).*");
 
     [Fact]
     public void Res2Net_scale_must_be_at_least_one() =>
-        ShouldRejectWithoutAllocating(() => new Res2NetBottleneck(64, 16, scale: 0), "scale", "scale must be at least 1, got 0.*");
+        ShouldRejectWithoutAllocating(() => new Res2NetBottleneck(64, 16, new Res2NetSpec(Scale: 0)), "Scale", "Scale must be at least 1, got 0.*");
 
     [Theory]
     [InlineData(4)]
@@ -52,13 +52,13 @@ public class ArgumentValidationTests
     public void Bottleneck_width_must_divide_by_cardinality()
     {
         // planes 16, base width 6, cardinality 3 -> floor(16 * 6 / 64) * 3 = 3, divisible; reduce_first 2 -> 1, not divisible by 3.
-        ShouldRejectWithoutAllocating(() => new Bottleneck(64, 16, cardinality: 3, baseWidth: 6, reduceFirst: 2), "width / reduceFirst",
+        ShouldRejectWithoutAllocating(() => new Bottleneck(64, 16, new BottleneckSpec(Cardinality: 3, BaseWidth: 6) { ReduceFirst = 2 }), "ReduceFirst",
             "width / reduceFirst (1) must be divisible by cardinality (3).*");
     }
 
     [Fact]
     public void Group_width_must_not_round_to_zero() =>
-        ShouldRejectWithoutAllocating(() => new Res2NetBottleneck(64, 2, baseWidth: 26), "floor(planes * baseWidth / 64) * cardinality",
+        ShouldRejectWithoutAllocating(() => new Res2NetBottleneck(64, 2, new Res2NetSpec(BaseWidth: 26)), "BaseWidth",
             "floor(planes * baseWidth / 64) * cardinality must be at least 1, got 0.*");
 
     [Fact]
@@ -75,6 +75,25 @@ public class ArgumentValidationTests
     public void Drop_path_rate_must_be_a_probability() =>
         ShouldRejectWithoutAllocating(() => new ResNet(new ResNetConfig(new BasicBlockSpec(), new[] { 1, 1, 1, 1 }) { DropPathRate = 1.0 }),
             "DropPathRate", "DropPathRate must be in [0, 1), got 1.*");
+
+    [Fact]
+    public void Split_attention_width_must_divide_by_its_groups() =>
+        // 48 channels, 3 groups, radix 1: make_divisible(48 * 0.25, 8, min 32) = 32 attention channels, not divisible by 3.
+        ShouldRejectWithoutAllocating(() => new SplitAttention(48, options: new SplitAttentionOptions(Groups: 3, Radix: 1)), "ReductionRatio",
+            "the attention width (32) must be divisible by groups (3).*");
+
+    [Fact]
+    public void A_network_whose_blocks_cannot_be_built_allocates_nothing() =>
+        // Stage 1 (planes 64): width floor(64 * 4 / 64) * 3 = 12, not divisible by 3 x 5; every position is checked before the stem exists.
+        ShouldRejectWithoutAllocating(() => new ResNet(new ResNetConfig(new ResNeStSpec(Radix: 5, Cardinality: 3, BaseWidth: 4), new[] { 1, 1, 1, 1 })),
+            "BaseWidth", "floor(planes * baseWidth / 64) * cardinality (12) must be divisible by cardinality x radix (15).*");
+
+    [Fact]
+    public void A_network_whose_block_fails_while_building_disposes_what_it_built() =>
+        // The Selective Kernel checks its kernels when it is built, after the stem: the stem must not leak.
+        ShouldRejectWithoutAllocating(() => new ResNet(new ResNetConfig(
+                new SelectiveKernelBasicSpec(new SelectiveKernelOptions(KernelSizes: new[] { 3, 4 })), new[] { 1, 1, 1, 1 })),
+            "kernelSizes", "kernelSizes must be odd and at least 3, got 4.*");
 
     [Fact]
     public void Make_divisible_follows_timm()

@@ -17,7 +17,7 @@ public class InputValidationTests
         ["se"] = (() => new SqueezeExcite(32), 32, "SqueezeExcite"),
         ["sk"] = (() => new SelectiveKernel(32, 32), 32, "SelectiveKernel"),
         ["sk-attention"] = (() => new SelectiveKernelAttention(32, 2, 8), 32, "SelectiveKernelAttention"),
-        ["splat"] = (() => new SplitAttention(32, radix: 2), 32, "SplitAttention"),
+        ["splat"] = (() => new SplitAttention(32, options: new SplitAttentionOptions(Radix: 2)), 32, "SplitAttention"),
         ["conv-norm-act"] = (() => new ConvNormAct(32, 16, 3), 32, "ConvNormAct"),
         ["basic"] = (() => new BasicBlock(32, 32), 32, "BasicBlock"),
         ["bottleneck"] = (() => new Bottleneck(64, 16), 64, "Bottleneck"),
@@ -25,7 +25,7 @@ public class InputValidationTests
         ["resnest"] = (() => new ResNeStBottleneck(64, 16), 64, "ResNeStBottleneck"),
         ["sk-basic"] = (() => new SelectiveKernelBasicBlock(32, 32), 32, "SelectiveKernelBasicBlock"),
         ["sk-bottleneck"] = (() => new SelectiveKernelBottleneck(64, 16), 64, "SelectiveKernelBottleneck"),
-        ["stem"] = (() => new Stem(StemType.Deep, 3, 8), 3, "Stem"),
+        ["resnet-deep-stem"] = (() => new ResNet(new ResNetConfig(new BasicBlockSpec(), new[] { 1 }) { Channels = new[] { 16 }, StemType = StemType.Deep, StemWidth = 8 }), 3, "ResNet"),
         ["resnet"] = (() => new ResNet(new ResNetConfig(new BasicBlockSpec(), new[] { 1, 1, 1, 1 }) { Channels = new[] { 8, 8, 8, 8 }, NumClasses = 3 }), 3, "ResNet"),
     };
 

@@ -18,22 +18,21 @@ namespace ResNeStBlocks.Tests.Inference;
 public class BatchNormFoldingTests
 {
     private const double Relative = 1e-4;
-    public static IEnumerable<object[]> ModelCases() =>
-        Fixtures.Cases.Values.Where(c => c.WeightsFile.StartsWith("models/")).Select(c => new object[] { c.Name });
+    public static IEnumerable<object[]> ModelCases() => Fixtures.ModelCases();
 
     [Theory]
     [MemberData(nameof(ModelCases))]
     public void Folded_tiny_model_equals_unfolded_eval_logits(string name)
     {
         var c = Fixtures.Case(name);
-        using var reference = new ResNet(TinyModels.Config(c));
-        using var folded = new ResNet(TinyModels.Config(c));
+        using var reference = new ResNet(TimmModules.Config(c));
+        using var folded = new ResNet(TimmModules.Config(c));
         reference.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         folded.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         var io = SafeTensors.Load(Fixtures.File("timm", c.IoFile));
         int norms = reference.modules().OfType<BatchNorm2d>().Count();
 
-        InferencePreparation.FoldBatchNorm(folded).Should().Be(norms);
+        folded.FoldBatchNorm().Should().Be(norms);
 
         folded.modules().OfType<BatchNorm2d>().Should().BeEmpty();
         folded.state_dict().Keys.Should().NotContain(k => k.Contains("running_mean"));
@@ -58,19 +57,14 @@ public class BatchNormFoldingTests
     }
 
     [Fact]
-    public void Folded_standalone_stem_equals_unfolded()
+    public void Folded_deep_tiered_stem_equals_unfolded()
     {
-        using var reference = new Stem(StemType.DeepTiered, 3, 16);
-        RandomNorms.Randomize(reference, 5);
-        using var folded = new Stem(StemType.DeepTiered, 3, 16);
-        folded.load_state_dict(reference.state_dict());
-        InferencePreparation.FoldBatchNorm(folded).Should().Be(3);
-        folded.state_dict().Keys.Should().BeEquivalentTo("conv1.0.weight", "conv1.0.bias", "conv1.3.weight", "conv1.3.bias", "conv1.6.weight", "conv1.6.bias");
-        reference.eval();
-        using var scope = NewDisposeScope();
-        var input = randn(2, 3, 32, 32);
-        using (no_grad())
-            AssertRelativelyClose(folded.call(input), reference.call(input), "deep-tiered stem");
+        var config = Tiny(new BasicBlockSpec()) with { StemType = StemType.DeepTiered, StemWidth = 16, AvgDown = false };
+        AssertFoldKeepsOutputs(config, new long[] { 2, 3, 32, 32 }, "deep-tiered stem");
+        using var model = new ResNet(config);
+        model.FoldBatchNorm();
+        model.state_dict().Keys.Where(k => k.StartsWith("conv1.") || k.StartsWith("bn1."))
+            .Should().Equal("conv1.0.weight", "conv1.0.bias", "conv1.3.weight", "conv1.3.bias", "conv1.6.weight", "conv1.6.bias");
     }
 
     [Fact]
@@ -78,7 +72,7 @@ public class BatchNormFoldingTests
     {
         using var model = new ResNet(Tiny(new ResNeStSpec()));
         var keys = model.state_dict().Keys.ToList();
-        InferencePreparation.FoldBatchNorm(model);
+        model.FoldBatchNorm();
         var folded = model.state_dict().Keys.ToList();
 
         folded.Should().NotContain(k => k.StartsWith("bn1.") || k.Contains(".bn"));
@@ -92,10 +86,10 @@ public class BatchNormFoldingTests
     public void Folding_twice_folds_nothing_more_and_reports_the_state()
     {
         using var model = new ResNet(Tiny(new ResNeStSpec()));
-        InferencePreparation.IsBatchNormFolded(model).Should().BeFalse();
-        InferencePreparation.FoldBatchNorm(model).Should().BePositive();
-        InferencePreparation.IsBatchNormFolded(model).Should().BeTrue();
-        InferencePreparation.FoldBatchNorm(model).Should().Be(0);
+        model.IsBatchNormFolded().Should().BeFalse();
+        model.FoldBatchNorm().Should().BePositive();
+        model.IsBatchNormFolded().Should().BeTrue();
+        model.FoldBatchNorm().Should().Be(0);
     }
 
     [Fact]
@@ -103,14 +97,14 @@ public class BatchNormFoldingTests
     {
         using var model = new ResNet(Tiny(new ResNeStSpec()));
         var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        InferencePreparation.FoldBatchNorm(model);
+        model.FoldBatchNorm();
 
         model.Invoking(m => m.train()).Should().Throw<InvalidOperationException>().WithMessage("*folded*eval mode*");
         var block = model.modules().OfType<ResNeStBottleneck>().First();
         block.Invoking(b => b.train(true)).Should().Throw<InvalidOperationException>();
         model.Invoking(m => m.eval()).Should().NotThrow();
         model.Invoking(m => StateDictLoader.Load(m, weights, strict: false)).Should().Throw<InvalidOperationException>().WithMessage("*folded*");
-        ((IResidualBlock)block).Invoking(b => b.ZeroInitLastNorm()).Should().Throw<InvalidOperationException>();
+        block.Invoking(b => b.ZeroInitLastNorm()).Should().Throw<InvalidOperationException>();
     }
 
     [Fact]
@@ -120,7 +114,7 @@ public class BatchNormFoldingTests
         RandomNorms.Randomize(reference, 50);
         using var folded = ModelZoo.Create("resnest50d");
         folded.load_state_dict(reference.state_dict());
-        InferencePreparation.FoldBatchNorm(folded);
+        folded.FoldBatchNorm();
         reference.eval();
         using var scope = NewDisposeScope();
         var input = randn(1, 3, 224, 224, generator: new Generator(7));
@@ -143,7 +137,7 @@ public class BatchNormFoldingTests
         RandomNorms.Randomize(reference, 11);
         using var folded = new ResNet(config);
         folded.load_state_dict(reference.state_dict());
-        InferencePreparation.FoldBatchNorm(folded).Should().Be(reference.modules().OfType<BatchNorm2d>().Count(), what);
+        folded.FoldBatchNorm().Should().Be(reference.modules().OfType<BatchNorm2d>().Count(), what);
         folded.modules().OfType<BatchNorm2d>().Should().BeEmpty(what);
         reference.eval();
         using var scope = NewDisposeScope();

@@ -30,20 +30,19 @@ public class HalfPrecisionTests
     public HalfPrecisionTests(ITestOutputHelper output) => this.output = output;
 
     public static IEnumerable<object[]> ModelCasesAndTypes() =>
-        from c in Fixtures.Cases.Values
-        where c.WeightsFile.StartsWith("models/")
+        from row in Fixtures.ModelCases()
         from dtype in new[] { ScalarType.BFloat16, ScalarType.Float16 }
-        select new object[] { c.Name, dtype };
+        select new object[] { row[0], dtype };
 
     [Theory]
     [MemberData(nameof(ModelCasesAndTypes))]
     public void Tiny_model_logits_stay_close_to_float32(string name, ScalarType dtype)
     {
         var c = Fixtures.Case(name);
-        using var model = new ResNet(TinyModels.Config(c));
+        using var model = new ResNet(TimmModules.Config(c));
         model.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         var io = SafeTensors.Load(Fixtures.File("timm", c.IoFile));
-        HalfPrecision.ToHalfPrecision(model, dtype);
+        model.ToHalfPrecision(dtype);
         using var scope = NewDisposeScope();
         using (no_grad())
         {
@@ -66,7 +65,7 @@ public class HalfPrecisionTests
         Tensor expected;
         using (no_grad())
             expected = model.forward(input);
-        HalfPrecision.ToHalfPrecision(model, dtype);
+        model.ToHalfPrecision(dtype);
         using (no_grad())
             AssertWithinBound(model.forward(input.to(dtype)), expected, dtype, "resnest14d");
     }
@@ -75,11 +74,11 @@ public class HalfPrecisionTests
     public void Folded_then_converted_model_stays_close_to_float32()
     {
         var c = Fixtures.Case("tiny_resnest_2s1x64d");
-        using var model = new ResNet(TinyModels.Config(c));
+        using var model = new ResNet(TimmModules.Config(c));
         model.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         var io = SafeTensors.Load(Fixtures.File("timm", c.IoFile));
-        InferencePreparation.FoldBatchNorm(model);
-        HalfPrecision.ToHalfPrecision(model, ScalarType.BFloat16);
+        model.FoldBatchNorm();
+        model.ToHalfPrecision(ScalarType.BFloat16);
         model.parameters().Should().OnlyContain(p => p.dtype == ScalarType.BFloat16);
         using var scope = NewDisposeScope();
         using (no_grad())
@@ -90,7 +89,7 @@ public class HalfPrecisionTests
     public void BatchNorms_stay_float32_and_everything_else_converts()
     {
         using var model = ModelZoo.Create("resnest14d", numClasses: 10);
-        HalfPrecision.ToHalfPrecision(model, ScalarType.BFloat16);
+        model.ToHalfPrecision(ScalarType.BFloat16);
         foreach (var (key, tensor) in model.state_dict())
         {
             bool norm = key.StartsWith("bn1.") || key.Contains(".bn") || key.StartsWith("conv1.1.") || key.StartsWith("conv1.4.")
@@ -106,7 +105,7 @@ public class HalfPrecisionTests
     public void Only_half_precision_types_are_accepted()
     {
         using var model = nn.Sequential(("conv", nn.Conv2d(3, 4, 1)));
-        var act = () => HalfPrecision.ToHalfPrecision(model, ScalarType.Float64);
+        var act = () => model.ToHalfPrecision(ScalarType.Float64);
         act.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("dtype");
         model.parameters().Should().OnlyContain(p => p.dtype == ScalarType.Float32);
     }

@@ -3,12 +3,13 @@ using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Samples.Train;
+using ResNeStBlocks.Tests.Support;
 using Xunit;
 
 namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>The Train sample learns its synthetic task, and what it saves is the model it evaluated.</summary>
-[Collection(nameof(SoloCollection))]
+[Collection(IsolatedCollection.Name)]
 public sealed class TrainTests : IClassFixture<ShortTrainingRun>
 {
     private readonly ShortTrainingRun run;

@@ -24,7 +24,7 @@ public class ModelSummarizerTests
     public void Small_net_rows_match_hand_computed_shapes_parameters_and_macs()
     {
         using var net = SmallNet();
-        var summary = ModelSummarizer.Summarize(net, 1, 3, 8, 8);
+        var summary = net.Summarize(1, 3, 8, 8);
 
         // Conv 3->8: 8x8x8 outputs, each 3 inputs x 3x3 taps; params 8*3*9 weights + 8 biases.
         long stemConvMacs = 8 * 8 * 8 * (3 * 3 * 3);
@@ -53,8 +53,8 @@ public class ModelSummarizerTests
     public void Macs_are_per_sample_whatever_the_batch()
     {
         using var net = SmallNet();
-        var one = ModelSummarizer.Summarize(net, 1, 3, 8, 8);
-        var four = ModelSummarizer.Summarize(net, 4, 3, 8, 8);
+        var one = net.Summarize(1, 3, 8, 8);
+        var four = net.Summarize(4, 3, 8, 8);
 
         four.Layers.Select(l => l.Macs).Should().Equal(one.Layers.Select(l => l.Macs));
         four.Layers[0].OutputShape.Should().Equal(4, 8, 8, 8);
@@ -63,8 +63,8 @@ public class ModelSummarizerTests
     [Fact]
     public void Split_attention_radix_2_matches_hand_computed_macs()
     {
-        using var block = new SplitAttention(64, radix: 2);
-        var summary = ModelSummarizer.Summarize(block, 1, 64, 16, 16);
+        using var block = new SplitAttention(64, options: new SplitAttentionOptions(Radix: 2));
+        var summary = block.Summarize(1, 64, 16, 16);
 
         // conv: 64 -> 128 (64 x radix 2), groups = radix = 2, so every output sees 64/2 channels x 3x3.
         long conv = 128L * 16 * 16 * (64 / 2 * 3 * 3);
@@ -85,8 +85,8 @@ public class ModelSummarizerTests
     [Fact]
     public void Split_attention_with_cardinality_2_divides_every_convolution_by_its_groups()
     {
-        using var block = new SplitAttention(64, groups: 2, radix: 2);
-        var summary = ModelSummarizer.Summarize(block, 1, 64, 8, 8);
+        using var block = new SplitAttention(64, options: new SplitAttentionOptions(Groups: 2, Radix: 2));
+        var summary = block.Summarize(1, 64, 8, 8);
 
         var macs = summary.Layers.ToDictionary(l => l.Name, l => l.Macs);
         macs["conv"].Should().Be(128L * 8 * 8 * (64 / 4 * 3 * 3)); // groups x radix = 4 groups
@@ -98,7 +98,7 @@ public class ModelSummarizerTests
     public void Linear_on_a_sequence_is_charged_for_every_position()
     {
         using var net = nn.Sequential(("proj", nn.Linear(12, 7, hasBias: false)));
-        var summary = ModelSummarizer.Summarize(net, 2, 5, 12);
+        var summary = net.Summarize(2, 5, 12);
 
         summary.Layers.Should().ContainSingle().Which.Should().Be(new LayerSummary("proj", "Linear", summary.Layers[0].OutputShape, 84, 84, 5 * 12 * 7));
         summary.Layers[0].OutputShape.Should().Equal(2, 5, 7);
@@ -111,7 +111,7 @@ public class ModelSummarizerTests
             ("up", nn.ConvTranspose2d(4, 6, 2, stride: 2, bias: false)),
             ("flat", nn.Flatten(2)),
             ("mix", nn.Conv1d(6, 10, 5, groups: 2, bias: false)));
-        var macs = ModelSummarizer.Summarize(net, 1, 4, 3, 3).Layers.ToDictionary(l => l.Name, l => l.Macs);
+        var macs = net.Summarize(1, 4, 3, 3).Layers.ToDictionary(l => l.Name, l => l.Macs);
 
         // 2x2 kernel at stride 2: every one of the 6x6x6 outputs receives exactly 4 channels x 1 tap,
         // which is the 4x3x3 inputs each scattered through 6 x 2x2 weights.
@@ -124,7 +124,7 @@ public class ModelSummarizerTests
     public void A_bare_leaf_module_is_its_own_root_row()
     {
         using var conv = nn.Conv2d(4, 6, 1, bias: false);
-        var summary = ModelSummarizer.Summarize(conv, 1, 4, 5, 5);
+        var summary = conv.Summarize(1, 4, 5, 5);
 
         var row = summary.Layers.Should().ContainSingle().Subject;
         row.Name.Should().BeEmpty();
@@ -139,7 +139,7 @@ public class ModelSummarizerTests
         using var net = SmallNet();
         foreach (var p in net.named_parameters().Where(p => p.name.StartsWith("stem.")))
             p.parameter.requires_grad = false;
-        var summary = ModelSummarizer.Summarize(net, 1, 3, 8, 8);
+        var summary = net.Summarize(1, 3, 8, 8);
 
         summary.TotalParameters.Should().Be(2_282);
         summary.NonTrainableParameters.Should().Be(224 + 16);
@@ -151,7 +151,7 @@ public class ModelSummarizerTests
     public void Grouping_at_depth_1_aggregates_each_top_level_module()
     {
         using var net = SmallNet();
-        var groups = ModelSummarizer.Summarize(net, 1, 3, 8, 8).GroupByDepth(1);
+        var groups = net.Summarize(1, 3, 8, 8).GroupByDepth(1);
 
         groups.Select(g => (g.Name, g.Type, Shape: string.Join("x", g.OutputShape!), g.Parameters, g.Macs)).Should().Equal(
             ("stem", "Sequential", "1x8x8x8", 240, 13_824),
@@ -168,7 +168,7 @@ public class ModelSummarizerTests
         var bn = net.named_modules().Single(m => m.name == "stem.1").module;
         bn.eval();
 
-        ModelSummarizer.Summarize(net, 1, 3, 8, 8);
+        net.Summarize(1, 3, 8, 8);
 
         net.named_modules().Where(m => m.name != "stem.1").Should().OnlyContain(m => m.module.training);
         bn.training.Should().BeFalse();
@@ -179,10 +179,10 @@ public class ModelSummarizerTests
     [Fact]
     public void A_failing_forward_still_removes_hooks_and_restores_training()
     {
-        using var block = new SplitAttention(64, radix: 2);
+        using var block = new SplitAttention(64, options: new SplitAttentionOptions(Radix: 2));
         block.train();
 
-        var act = () => ModelSummarizer.Summarize(block, 1, 32, 8, 8);
+        var act = () => block.Summarize(1, 32, 8, 8);
 
         act.Should().Throw<ArgumentException>().WithMessage("SplitAttention expects 64 input channels, got 32*");
         block.training.Should().BeTrue();
@@ -194,7 +194,7 @@ public class ModelSummarizerTests
     public void Children_invoked_with_forward_are_reported_as_unobserved()
     {
         using var net = new BypassesHooks();
-        var summary = ModelSummarizer.Summarize(net, 1, 2, 4, 4);
+        var summary = net.Summarize(1, 2, 4, 4);
 
         summary.UnobservedLayers.Should().Equal("inner");
         var row = summary.Layers.Should().ContainSingle().Subject;
@@ -208,8 +208,8 @@ public class ModelSummarizerTests
     public void Summaries_leave_the_module_usable_and_repeatable()
     {
         using var net = SmallNet();
-        var first = ModelSummarizer.Summarize(net, 1, 3, 8, 8);
-        var second = ModelSummarizer.Summarize(net, 1, 3, 8, 8);
+        var first = net.Summarize(1, 3, 8, 8);
+        var second = net.Summarize(1, 3, 8, 8);
 
         second.Layers.Select(l => l.Macs).Should().Equal(first.Layers.Select(l => l.Macs));
         second.TotalMacs.Should().Be(first.TotalMacs);
@@ -227,10 +227,10 @@ public class ModelSummarizerTests
         FluentActions.Invoking(() => ModelSummarizer.Summarize(net))
             .Should().Throw<ArgumentException>().WithParameterName("inputShape")
             .WithMessage("inputShape must have at least one dimension, each at least 1 (batch first), got []. (Parameter 'inputShape')");
-        FluentActions.Invoking(() => ModelSummarizer.Summarize(net, 1, 3, 0, 8))
+        FluentActions.Invoking(() => net.Summarize(1, 3, 0, 8))
             .Should().Throw<ArgumentException>().WithParameterName("inputShape")
             .WithMessage("inputShape must have at least one dimension, each at least 1 (batch first), got [1, 3, 0, 8]. (Parameter 'inputShape')");
-        var summary = ModelSummarizer.Summarize(net, 1, 3, 8, 8);
+        var summary = net.Summarize(1, 3, 8, 8);
         FluentActions.Invoking(() => summary.GroupByDepth(0))
             .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("depth")
             .WithMessage("depth must be at least 1, got 0.*");

@@ -13,8 +13,8 @@ public class SummaryTableTests
     [Fact]
     public void Split_attention_table_is_aligned_with_thousands_separators()
     {
-        using var block = new SplitAttention(64, radix: 2);
-        string table = ModelSummarizer.Summarize(block, 1, 64, 16, 16).ToTable();
+        using var block = new SplitAttention(64, options: new SplitAttentionOptions(Radix: 2));
+        string table = block.Summarize(1, 64, 16, 16).ToTable();
 
         table.Should().Be(string.Join("\n",
             "Layer  Type         Output shape      Params       MACs",
@@ -39,7 +39,7 @@ public class SummaryTableTests
         using var net = nn.Sequential(
             ("stem", nn.Sequential(nn.Conv2d(3, 32, 3, padding: 1), nn.BatchNorm2d(32), nn.ReLU())),
             ("head", nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 1000))));
-        var lines = ModelSummarizer.Summarize(net, 1, 3, 32, 32).ToTable(depth: 1).Split('\n');
+        var lines = net.Summarize(1, 3, 32, 32).ToTable(depth: 1).Split('\n');
 
         lines.Take(4).Should().Equal(
             "Layer  Type        Output shape     Params     MACs",

@@ -27,6 +27,15 @@ public static class Fixtures
     /// <summary>Every case in timm/cases.json by name.</summary>
     public static IReadOnlyDictionary<string, FixtureCase> Cases => AllCases.Value;
 
+    /// <summary>The names of the blocks/* cases (single layers and blocks), as xunit MemberData rows.</summary>
+    public static IEnumerable<object[]> BlockCases() => CasesUnder("blocks/");
+
+    /// <summary>The names of the models/* cases (tiny whole backbones), as xunit MemberData rows.</summary>
+    public static IEnumerable<object[]> ModelCases() => CasesUnder("models/");
+
+    private static IEnumerable<object[]> CasesUnder(string folder) =>
+        Cases.Values.Where(c => c.WeightsFile.StartsWith(folder, StringComparison.Ordinal)).Select(c => new object[] { c.Name });
+
     /// <summary>One case by name.</summary>
     public static FixtureCase Case(string name) =>
         Cases.TryGetValue(name, out var c) ? c : throw new KeyNotFoundException($"No fixture case '{name}' in timm/cases.json.");

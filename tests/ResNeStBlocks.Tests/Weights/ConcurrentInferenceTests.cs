@@ -22,7 +22,7 @@ public class ConcurrentInferenceTests
 
     private static SplitAttention Loaded()
     {
-        var module = new SplitAttention(64, radix: 2);
+        var module = new SplitAttention(64, options: new SplitAttentionOptions(Radix: 2));
         StateDictLoader.LoadFile(module, Fixtures.File("timm", "blocks", "splat_r2_g1.safetensors"));
         module.eval();
         return module;

@@ -5,7 +5,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Inference;
+namespace ResNeStBlocks.Layers;
 
 /// <summary>
 /// The arithmetic and bookkeeping of folding an eval-mode BatchNorm into the convolution before it:
@@ -67,19 +67,6 @@ internal static class BatchNormFolding
         return folded.Count;
     }
 
-    /// <summary>
-    /// Folds a ResNet stem owned by <paramref name="owner"/> under timm's names: the BatchNorms inside a deep
-    /// stem's <c>conv1</c> Sequential, then <c>bn1</c> into the stem's last convolution.
-    /// </summary>
-    public static int FoldStem(nn.Module owner, ref nn.Module<Tensor, Tensor> conv1, ref BatchNorm2d? bn1)
-    {
-        int folded = FoldSequential(owner, ref conv1, nameof(conv1));
-        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
-        if (last is Conv2d conv)
-            folded += Fold(owner, conv, ref bn1, nameof(bn1));
-        return folded;
-    }
-
     /// <summary>Rewrites <paramref name="conv"/>'s weight and bias so that it computes <c>norm(conv(x))</c> in eval mode.</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm keeps no running statistics.</exception>
     public static void FoldInto(Conv2d conv, BatchNorm2d norm)
@@ -114,15 +101,5 @@ internal static class BatchNormFolding
         {
             conv.bias = new Parameter(bias, weight.requires_grad);
         }
-    }
-
-    /// <summary>Refuses to switch a folded module to training mode.</summary>
-    /// <exception cref="InvalidOperationException"><paramref name="training"/> is true and the norms are folded.</exception>
-    public static void EnsureTrainable(bool normsFolded, bool training, nn.Module module)
-    {
-        if (normsFolded && training)
-            throw new InvalidOperationException(
-                $"{module.GetName()} has had its BatchNorm layers folded into its convolutions for inference; it can only run in eval mode. " +
-                "Train (and load weights into) a model before folding it.");
     }
 }

@@ -1,15 +1,26 @@
 using System;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Layers;
+namespace ResNeStBlocks;
 
-/// <summary>Argument checks that run before any tensor is allocated or any native call is made.</summary>
+/// <summary>
+/// Argument checks that run before any tensor is allocated or any native call is made. Every check takes the
+/// name of a real parameter (the exception's <c>ParamName</c>); when the checked value is derived from it,
+/// <c>what</c> describes the derivation for the message.
+/// </summary>
 internal static class Guard
 {
-    public static void Positive(int value, string name)
+    public static void Positive(int value, string name, string? what = null)
     {
         if (value < 1)
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1, got {value}.");
+            throw new ArgumentOutOfRangeException(name, value, $"{what ?? name} must be at least 1, got {value}.");
+    }
+
+    /// <summary>Checks several counts at once, in order; each pair is a value and its parameter's name.</summary>
+    public static void Positive(params (int Value, string Name)[] values)
+    {
+        foreach (var (value, name) in values)
+            Positive(value, name);
     }
 
     public static void NonNegative(int value, string name)
@@ -18,11 +29,11 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or more, got {value}.");
     }
 
-    public static void Divisible(int value, string name, int divisor, string divisorDescription)
+    public static void Divisible(int value, string name, int divisor, string divisorDescription, string? what = null)
     {
         if (divisor < 1 || value % divisor != 0)
             throw new ArgumentException(
-                $"{name} ({value}) must be divisible by {divisorDescription} ({divisor}).", name);
+                $"{what ?? name} ({value}) must be divisible by {divisorDescription} ({divisor}).", name);
     }
 
     public static void Probability(double value, string name)
@@ -35,19 +46,23 @@ internal static class Guard
     /// An attention width given either explicitly (<c>reducedChannels</c>, at least 1) or as a fraction of the
     /// channels (<c>reductionRatio</c>, in (0, 1]); the ratio is only checked when no explicit width is given.
     /// </summary>
-    public static void Reduction(double reductionRatio, int? reducedChannels)
+    public static void Reduction(double reductionRatio, int? reducedChannels,
+        string ratioName = "reductionRatio", string channelsName = "reducedChannels")
     {
         if (reducedChannels is { } explicitChannels)
-            Positive(explicitChannels, nameof(reducedChannels));
+            Positive(explicitChannels, channelsName);
         else if (!(reductionRatio > 0 && reductionRatio <= 1))
-            throw new ArgumentOutOfRangeException(nameof(reductionRatio), reductionRatio, $"reductionRatio must be in (0, 1], got {reductionRatio}.");
+            throw new ArgumentOutOfRangeException(ratioName, reductionRatio, $"{ratioName} must be in (0, 1], got {reductionRatio}.");
     }
 
-    /// <summary>A bottleneck's group width (<see cref="ChannelMath.GroupWidth"/>), which must not round down to zero.</summary>
+    /// <summary>The description of a bottleneck's group width in messages.</summary>
+    public const string GroupWidthRule = "floor(planes * baseWidth / 64) * cardinality";
+
+    /// <summary>A bottleneck's group width (<see cref="Layers.ChannelMath.GroupWidth"/>), which must not round down to zero.</summary>
     public static int GroupWidth(int planes, int baseWidth, int cardinality)
     {
-        int width = ChannelMath.GroupWidth(planes, baseWidth, cardinality);
-        Positive(width, "floor(planes * baseWidth / 64) * cardinality");
+        int width = Layers.ChannelMath.GroupWidth(planes, baseWidth, cardinality);
+        Positive(width, "BaseWidth", GroupWidthRule);
         return width;
     }
 
@@ -71,11 +86,4 @@ internal static class Guard
                 $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got {dtype}.",
                 nameof(input));
     }
-}
-
-/// <summary>Scalar-type helpers.</summary>
-internal static class ScalarTypes
-{
-    public static bool IsFloatingPoint(this ScalarType type) =>
-        type is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64;
 }
