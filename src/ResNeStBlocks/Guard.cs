@@ -66,11 +66,16 @@ internal static class Guard
         return width;
     }
 
-    /// <summary>Checks that <paramref name="input"/> is a floating-point NCHW batch with the expected channels.</summary>
-    public static void Image(Tensor input, long channels, string module)
+    /// <summary>
+    /// Checks that <paramref name="input"/> is a floating-point NCHW batch with the expected channels and, when the
+    /// module's first weight is given, the same dtype and device as that weight: libtorch would otherwise fail inside
+    /// a convolution with a native stack. Half-precision models keep BatchNorms in float32, so the reference is a
+    /// convolution's weight.
+    /// </summary>
+    public static void Image(Tensor input, long channels, string module, Tensor? weight = null)
     {
         ArgumentNullException.ThrowIfNull(input);
-        // Three metadata reads, no allocation, on the hot path; the shape is formatted only for a message.
+        // Metadata reads only, no allocation and no device sync, on the hot path; shapes are formatted only for a message.
         if (input.dim() != 4)
             throw new ArgumentException(
                 $"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{string.Join(", ", input.shape)}].",
@@ -84,6 +89,18 @@ internal static class Guard
         if (!dtype.IsFloatingPoint())
             throw new ArgumentException(
                 $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got {dtype}.",
+                nameof(input));
+        if (weight is null)
+            return;
+        var expected = weight.dtype;
+        if (dtype != expected)
+            throw new ArgumentException(
+                $"{module} has {expected} weights but the input is {dtype}; cast the input first: input.to_type(ScalarType.{expected}).",
+                nameof(input));
+        if (input.device_type != weight.device_type || input.device_index != weight.device_index)
+            throw new ArgumentException(
+                $"{module} has its weights on {weight.device} but the input is on {input.device}; move the input first: " +
+                $"input.to(new Device(\"{weight.device}\")).",
                 nameof(input));
     }
 }

@@ -26,6 +26,8 @@ public sealed class ResNet : FoldableModule
     private readonly MaxPool2d maxpool;
     private readonly ModuleList<Sequential> stages;
     private readonly Linear? fc;
+    // Not a child of its own: the stem's first convolution, whose weight sets the dtype and device inputs must have.
+    private readonly Conv2d stemConvolution;
 
     /// <summary>Builds the network with timm's initialisation (Kaiming-normal convolutions, zero-init last norms).</summary>
     /// <param name="config">The architecture.</param>
@@ -68,6 +70,7 @@ public sealed class ResNet : FoldableModule
         }
 
         RegisterChildren();
+        stemConvolution = conv1.modules().Prepend(conv1).OfType<Conv2d>().First();
         InitializeWeights(config.ZeroInitLast);
     }
 
@@ -175,7 +178,7 @@ public sealed class ResNet : FoldableModule
 
     private Tensor ForwardStem(Tensor input)
     {
-        Guard.Image(input, Config.InChannels, nameof(ResNet));
+        Guard.Image(input, Config.InChannels, nameof(ResNet), stemConvolution.weight);
         return maxpool.call(bn1.CallOrPass(conv1.call(input)).relu_());
     }
 

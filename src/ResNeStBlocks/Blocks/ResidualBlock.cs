@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using TorchSharp;
@@ -21,6 +22,8 @@ public abstract class ResidualBlock : FoldableModule
     private protected nn.Module<Tensor, Tensor>? downsample;
     private protected readonly DropPath? drop_path;
     private readonly AttentionFactory? attention;
+    // Private, so the derived block's RegisterComponents() does not register this second reference to a child.
+    private Conv2d? firstConvolution;
 
     private protected ResidualBlock(string name, int inPlanes, int planes, BlockSpec spec, BlockPlacement placement) : base(name)
     {
@@ -67,7 +70,7 @@ public abstract class ResidualBlock : FoldableModule
     /// <returns>Features [N, <see cref="OutChannels"/>, H / stride, W / stride].</returns>
     public sealed override Tensor forward(Tensor input)
     {
-        Guard.Image(input, InChannels, GetType().Name);
+        Guard.Image(input, InChannels, GetType().Name, firstConvolution?.weight);
         using var scope = NewDisposeScope();
         var branch = se.CallOrPass(Branch(input));
         if (drop_path is not null) branch = drop_path.call(branch);
@@ -83,6 +86,7 @@ public abstract class ResidualBlock : FoldableModule
     {
         se = attention?.Invoke(OutChannels);
         RegisterComponents();
+        firstConvolution = modules().OfType<Conv2d>().FirstOrDefault();
     }
 
     /// <summary>The residual branch, before the attention, stochastic depth and the shortcut.</summary>
@@ -99,13 +103,13 @@ public abstract class ResidualBlock : FoldableModule
 
     private static ArgumentException MissingShortcut(string block, int inPlanes, int outChannels, int stride)
     {
-        string arguments = stride == 1 ? $"{inPlanes}, {outChannels}" : $"{inPlanes}, {outChannels}, stride: {stride}";
-        string change = stride == 1
-            ? $"changes the channels from {inPlanes} to {outChannels}"
-            : $"has stride {stride}";
+        string stridden = stride == 1 ? "" : $", stride: {stride}";
+        string what = stride == 1 ? $"changes {inPlanes} channels to {outChannels}" : $"has stride {stride}";
+        string placement = stride == 1 ? "new BlockPlacement(Downsample: " : $"new BlockPlacement(Stride: {stride}, Downsample: ";
         return new ArgumentException(
-            $"{block} {change} but has no shortcut projection, so the input cannot be added to the branch. " +
-            $"Pass one in the placement: Downsample = Downsample.Convolution({arguments}) or Downsample.Average({arguments}).",
+            $"{block} {what}, but no shortcut projection matches its input to its output; pass " +
+            $"{placement}Downsample.Convolution({inPlanes}, {outChannels}{stridden})) " +
+            $"(or Downsample.Average({inPlanes}, {outChannels}{stridden}) for a ResNet-D shortcut).",
             "placement");
     }
 }

@@ -41,6 +41,9 @@ public sealed class ConvNormAct : FoldableModule
     /// <summary>Input channels.</summary>
     public int InChannels { get; }
 
+    /// <summary>The convolution's weight: the dtype and device inputs must have.</summary>
+    internal Tensor? Weight => conv.weight;
+
     /// <summary>The BatchNorm layer (its weight is zeroed by zero-init of a residual branch).</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm has been folded into the convolution.</exception>
     public BatchNorm2d Norm => bn ?? throw new InvalidOperationException("The BatchNorm of this ConvNormAct has been folded into its convolution.");
@@ -53,7 +56,7 @@ public sealed class ConvNormAct : FoldableModule
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        Guard.Image(input, InChannels, nameof(ConvNormAct));
+        Guard.Image(input, InChannels, nameof(ConvNormAct), conv.weight);
         using var scope = NewDisposeScope();
         var output = bn.CallOrPass(conv.call(input));
         if (applyActivation)

@@ -99,7 +99,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
     /// <summary>Runs every branch and mixes them with the learned per-channel branch weights.</summary>
     public override Tensor forward(Tensor input)
     {
-        Guard.Image(input, InChannels, nameof(SelectiveKernel));
+        Guard.Image(input, InChannels, nameof(SelectiveKernel), paths[0].Weight);
         using var scope = NewDisposeScope();
         var inputs = splitInput ? input.chunk(NumPaths, 1) : Enumerable.Repeat(input, NumPaths).ToArray();
         var branches = paths.Select((path, i) => path.call(inputs[i])).ToArray();            // P x [N, C, H, W]

@@ -53,7 +53,7 @@ internal sealed class SelectiveKernelAttention : FoldableModule
     /// <returns>Branch weights [N, paths, C, 1, 1] that sum to one across branches.</returns>
     public override Tensor forward(Tensor pooled)
     {
-        Guard.Image(pooled, Channels, nameof(SelectiveKernelAttention));
+        Guard.Image(pooled, Channels, nameof(SelectiveKernelAttention), fc_reduce.weight);
         using var scope = NewDisposeScope();
         var logits = fc_select.call(bn.CallOrPass(fc_reduce.call(pooled)).relu_());
         return StableGates.Softmax(logits.view(logits.shape[0], NumPaths, Channels, 1, 1), 1).MoveToOuterDisposeScope();

@@ -81,7 +81,7 @@ public sealed class SplitAttention : FoldableModule
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        Guard.Image(input, InChannels, nameof(SplitAttention));
+        Guard.Image(input, InChannels, nameof(SplitAttention), conv.weight);
         using var scope = NewDisposeScope();
         var x = conv.call(input);
         x = drop.CallOrPass(bn0.CallOrPass(x)).relu_();

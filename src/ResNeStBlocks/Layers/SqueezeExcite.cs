@@ -45,7 +45,7 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>
     /// <summary>Rescales each channel of <paramref name="input"/> ([N, C, H, W]) by its learned gate.</summary>
     public override Tensor forward(Tensor input)
     {
-        Guard.Image(input, Channels, nameof(SqueezeExcite));
+        Guard.Image(input, Channels, nameof(SqueezeExcite), fc1.weight);
         using var scope = NewDisposeScope();
         var gate = StableGates.Sigmoid(fc2.call(fc1.call(input.mean(new long[] { 2, 3 }, keepdim: true)).relu_()));
         return (input * gate).MoveToOuterDisposeScope();

@@ -96,6 +96,26 @@ public class ArgumentValidationTests
             "kernelSizes", "kernelSizes must be odd and at least 3, got 4.*");
 
     [Fact]
+    public void A_block_that_changes_channels_needs_a_shortcut() =>
+        ShouldRejectWithoutAllocating(() => new Bottleneck(64, 64), "placement",
+            "Bottleneck changes 64 channels to 256, but no shortcut projection matches its input to its output; " +
+            "pass new BlockPlacement(Downsample: Downsample.Convolution(64, 256)) (or Downsample.Average(64, 256) for a ResNet-D shortcut).*");
+
+    [Fact]
+    public void A_strided_block_needs_a_shortcut() =>
+        ShouldRejectWithoutAllocating(() => new ResNeStBottleneck(256, 64, placement: new BlockPlacement(Stride: 2)), "placement",
+            "ResNeStBottleneck has stride 2, but no shortcut projection matches its input to its output; " +
+            "pass new BlockPlacement(Stride: 2, Downsample: Downsample.Convolution(256, 256, stride: 2)) " +
+            "(or Downsample.Average(256, 256, stride: 2) for a ResNet-D shortcut).*");
+
+    [Fact]
+    public void The_suggested_shortcut_builds_the_block()
+    {
+        using var block = new ResNeStBottleneck(256, 64, placement: new BlockPlacement(Stride: 2, Downsample: Downsample.Convolution(256, 256, stride: 2)));
+        block.OutChannels.Should().Be(256);
+    }
+
+    [Fact]
     public void Make_divisible_follows_timm()
     {
         ChannelMath.MakeDivisible(64 / 16.0, 8).Should().Be(8);

@@ -3,13 +3,17 @@ using System.Collections.Generic;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Layers;
 using Xunit;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Blocks;
 
-/// <summary>Every public block rejects a wrong rank, channel count or dtype with ArgumentException naming what it expected.</summary>
+/// <summary>
+/// Every public block rejects a wrong rank, channel count or dtype with ArgumentException naming what it expected and the
+/// fix, before any native call. (A wrong device is checked the same way; these machines have no second device to test it.)
+/// </summary>
 public class InputValidationTests
 {
     private static readonly Dictionary<string, (Func<nn.Module<Tensor, Tensor>> Create, int Channels, string Name)> Blocks = new()
@@ -69,5 +73,30 @@ public class InputValidationTests
         FluentActions.Invoking(() => block.call(zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Int64)))
             .Should().Throw<ArgumentException>().WithParameterName("input")
             .WithMessage($"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got Int64.*");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Float64_input_to_a_float32_module_is_rejected_with_the_cast(string name)
+    {
+        var (create, channels, module) = Blocks[name];
+        using var scope = NewDisposeScope();
+        using var block = create();
+        FluentActions.Invoking(() => block.call(zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Float64)))
+            .Should().Throw<ArgumentException>().WithParameterName("input")
+            .WithMessage($"{module} has Float32 weights but the input is Float64; cast the input first: input.to_type(ScalarType.Float32). (Parameter 'input')");
+    }
+
+    [Fact]
+    public void Float32_input_to_a_bfloat16_model_is_rejected_with_the_cast()
+    {
+        using var model = new ResNet(new ResNetConfig(new ResNeStSpec(), new[] { 1, 1, 1, 1 }) { Channels = new[] { 16, 32, 64, 128 }, NumClasses = 3 });
+        model.ToHalfPrecision(ScalarType.BFloat16);
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => model.call(zeros(1, 3, 32, 32)))
+            .Should().Throw<ArgumentException>().WithParameterName("input")
+            .WithMessage("ResNet has BFloat16 weights but the input is Float32; cast the input first: input.to_type(ScalarType.BFloat16). (Parameter 'input')");
+        using (no_grad())
+            model.call(zeros(1, 3, 32, 32).to_type(ScalarType.BFloat16)).shape.Should().Equal(1, 3);
     }
 }
