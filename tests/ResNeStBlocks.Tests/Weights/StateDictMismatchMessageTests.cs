@@ -45,6 +45,23 @@ public sealed class StateDictMismatchMessageTests
         + "96 unexpected key(s): layer1.0.conv2.weight, layer1.0.bn2.weight, layer1.0.bn2.bias, layer1.1.conv2.weight, layer1.1.bn2.weight "
         + "... and 91 more. The full lists are the exception's MissingKeys, UnexpectedKeys and Mismatches.";
 
+    [Theory]
+    [InlineData(12)]
+    [InlineData(0)]
+    public void The_zoo_model_is_named_whatever_the_files_class_count(int classes)
+    {
+        using var scope = NewDisposeScope();
+        using var finetuned = ModelZoo.Create("resnet18", classes);
+        using var target = ModelZoo.Create("resnest14d");
+
+        var thrown = FluentActions.Invoking(() => StateDictLoader.Load(target, finetuned.state_dict()))
+            .Should().Throw<StateDictMismatchException>().Which;
+
+        thrown.MatchingZooModel.Should().Be("resnet18");
+        thrown.Message.Should().Contain("This file looks like weights for a different architecture: ")
+            .And.Contain("Its keys and shapes are those of the zoo model 'resnet18': create that model with ModelZoo.Create(\"resnet18\").");
+    }
+
     [Fact]
     public void A_classifier_with_another_class_count_points_to_skipClassifier()
     {
