@@ -26,7 +26,7 @@ public sealed record CpuConvolutionReport(double MaxErrorWithOneDnn, bool OneDnn
 /// small convolution and, only then, turns oneDNN off for the process. Call it once at start-up, before
 /// running models on the CPU; the samples and tests do.
 /// </remarks>
-public static class NativeRuntime
+public static partial class NativeRuntime
 {
     /// <summary>Largest deviation from a float64 reference that counts as correct for the probe convolution.</summary>
     public const double ConvolutionTolerance = 1e-3;
@@ -55,8 +55,10 @@ public static class NativeRuntime
     /// oneDNN off when they do not. Later calls return the first result.
     /// </summary>
     /// <returns>The measurement and the decision.</returns>
+    /// <exception cref="NativeRuntimeUnavailableException">libtorch cannot be loaded on this machine (see <see cref="EnsureLoaded"/>).</exception>
     public static CpuConvolutionReport VerifyCpuConvolution()
     {
+        EnsureLoaded();
         lock (Gate)
         {
             if (verified is not null)

@@ -15,7 +15,9 @@ namespace ResNeStBlocks.Weights;
 /// <para>The rules checked, each reported with the offending key where there is one:</para>
 /// <list type="bullet">
 /// <item>the 8-byte header length is at most <see cref="MaxHeaderBytes"/> and lies within the file;</item>
-/// <item>the header is valid UTF-8 and valid JSON (no comments, no trailing commas) whose root is an object;</item>
+/// <item>the header is valid UTF-8 and valid JSON (no comments, no trailing commas, nested at most
+/// <see cref="MaxNesting"/> levels) whose root is an object;</item>
+/// <item>no string's <c>\u</c> escapes leave a UTF-16 surrogate unpaired (such as <c>"\ud800"</c>), as the reference reader requires;</item>
 /// <item>no key appears twice, neither at the top level nor inside an entry or <c>__metadata__</c>;</item>
 /// <item><c>__metadata__</c>, when present, is an object of string values;</item>
 /// <item>every other entry is an object with exactly <c>dtype</c> (a name in <see cref="SafetensorsDType.Names"/>),
@@ -34,6 +36,9 @@ public sealed class SafetensorsHeader
 
     /// <summary>The most dimensions a tensor may have.</summary>
     public const int MaxDimensions = 16;
+
+    /// <summary>The deepest JSON nesting accepted; a valid header needs 3 (root, entry, shape).</summary>
+    public const int MaxNesting = 8;
 
     private SafetensorsHeader(IReadOnlyList<SafetensorsEntry> entries, IReadOnlyDictionary<string, string> metadata, long dataStart)
     {
@@ -109,7 +114,7 @@ public sealed class SafetensorsHeader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { MaxDepth = 8 });
+            document = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { MaxDepth = MaxNesting });
         }
         catch (JsonException e)
         {
@@ -127,12 +132,13 @@ public sealed class SafetensorsHeader
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
-                if (!seen.Add(property.Name))
-                    throw Fail(source, $"key '{property.Name}' appears twice in the header.");
-                if (property.Name == "__metadata__")
+                string key = Name(property, "a key of the header", source);
+                if (!seen.Add(key))
+                    throw Fail(source, $"key '{key}' appears twice in the header.");
+                if (key == "__metadata__")
                     ReadMetadata(property.Value, metadata, source);
                 else
-                    entries.Add(ReadEntry(property.Name, property.Value, dataLength, source));
+                    entries.Add(ReadEntry(key, property.Value, dataLength, source));
             }
             entries.Sort(CompareByOffset);
             CheckLayout(entries, dataLength, source);
@@ -153,10 +159,11 @@ public sealed class SafetensorsHeader
             throw Fail(source, $"'__metadata__' must be an object of strings, got {value.ValueKind}.");
         foreach (var item in value.EnumerateObject())
         {
+            string name = Name(item, "a '__metadata__' key", source);
             if (item.Value.ValueKind != JsonValueKind.String)
-                throw Fail(source, $"'__metadata__' value '{item.Name}' must be a string, got {item.Value.ValueKind}.");
-            if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-                throw Fail(source, $"'__metadata__' key '{item.Name}' appears twice.");
+                throw Fail(source, $"'__metadata__' value '{name}' must be a string, got {item.Value.ValueKind}.");
+            if (!metadata.TryAdd(name, Text(item.Value, $"'__metadata__' value '{name}'", source)))
+                throw Fail(source, $"'__metadata__' key '{name}' appears twice.");
         }
     }
 
@@ -167,18 +174,19 @@ public sealed class SafetensorsHeader
         JsonElement? dtypeElement = null, shapeElement = null, offsetsElement = null;
         foreach (var field in value.EnumerateObject())
         {
-            switch (field.Name)
+            string name = Name(field, $"tensor '{key}': a field name", source);
+            switch (name)
             {
-                case "dtype": dtypeElement = Once(dtypeElement, field, key, source); break;
-                case "shape": shapeElement = Once(shapeElement, field, key, source); break;
-                case "data_offsets": offsetsElement = Once(offsetsElement, field, key, source); break;
-                default: throw Fail(source, $"tensor '{key}': unknown field '{field.Name}'.");
+                case "dtype": dtypeElement = Once(dtypeElement, field, name, key, source); break;
+                case "shape": shapeElement = Once(shapeElement, field, name, key, source); break;
+                case "data_offsets": offsetsElement = Once(offsetsElement, field, name, key, source); break;
+                default: throw Fail(source, $"tensor '{key}': unknown field '{name}'.");
             }
         }
 
         if (dtypeElement is not { ValueKind: JsonValueKind.String } dtypeValue)
             throw Fail(source, $"tensor '{key}': 'dtype' is missing or not a string.");
-        string dtype = dtypeValue.GetString()!;
+        string dtype = Text(dtypeValue, $"tensor '{key}': 'dtype'", source);
         if (!SafetensorsDType.TryParse(dtype, out var type, out int elementSize))
             throw Fail(source, $"tensor '{key}': dtype '{dtype}' is not supported (supported: {string.Join(", ", SafetensorsDType.Names)}).");
 
@@ -220,8 +228,37 @@ public sealed class SafetensorsHeader
         return new SafetensorsEntry(key, dtype, type, Array.AsReadOnly(shape.ToArray()), begin, end);
     }
 
-    private static JsonElement Once(JsonElement? previous, JsonProperty field, string key, string source) =>
-        previous is null ? field.Value : throw Fail(source, $"tensor '{key}': field '{field.Name}' appears twice.");
+    private static JsonElement Once(JsonElement? previous, JsonProperty field, string name, string key, string source) =>
+        previous is null ? field.Value : throw Fail(source, $"tensor '{key}': field '{name}' appears twice.");
+
+    // System.Text.Json parses a lone surrogate escape such as "\ud800" and only fails when the string is
+    // decoded, with InvalidOperationException; the format (like any UTF-8 text) has no such strings.
+    private static string Name(JsonProperty property, string what, string source)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw UnpairedSurrogate(source, what, e);
+        }
+    }
+
+    private static string Text(JsonElement value, string what, string source)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw UnpairedSurrogate(source, what, e);
+        }
+    }
+
+    private static SafetensorsFormatException UnpairedSurrogate(string source, string what, Exception inner) =>
+        Fail(source, $"{what} holds a \\u escape that leaves a UTF-16 surrogate unpaired (such as \"\\ud800\"), which is not valid Unicode.", inner);
 
     private static void CheckLayout(List<SafetensorsEntry> entries, long dataLength, string source)
     {

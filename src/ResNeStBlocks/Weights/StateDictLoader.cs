@@ -53,15 +53,18 @@ public static class StateDictLoader
         var skipped = new List<string>();
         var skippedSet = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
+        var mismatchedKeys = new List<string>();
         var mismatches = new List<string>();
         foreach (var (key, destination) in target)
         {
             if (skip?.Invoke(key) == true) { skipped.Add(key); skippedSet.Add(key); continue; }
             if (!source.TryGetValue(key, out var value)) { missing.Add(key); continue; }
-            if (!value.shape.SequenceEqual(destination.shape))
-                mismatches.Add($"{key}: expected shape [{string.Join(", ", destination.shape)}], got [{string.Join(", ", value.shape)}]");
-            else if (!Convertible(value.dtype, destination.dtype))
-                mismatches.Add($"{key}: expected {destination.dtype}, got {value.dtype}");
+            string? problem = !value.shape.SequenceEqual(destination.shape)
+                ? $"expected shape [{string.Join(", ", destination.shape)}], got [{string.Join(", ", value.shape)}]"
+                : !Convertible(value.dtype, destination.dtype) ? $"expected {destination.dtype}, got {value.dtype}" : null;
+            if (problem is null) continue;
+            mismatchedKeys.Add(key);
+            mismatches.Add($"{key}: {problem}");
         }
         var unexpected = new List<string>();
         foreach (var key in source.Keys)
@@ -72,7 +75,12 @@ public static class StateDictLoader
         }
 
         if (mismatches.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
-            throw new StateDictMismatchException(module.GetName(), missing, unexpected, mismatches);
+        {
+            int loadable = target.Count - skippedSet.Count;
+            int offered = source.Keys.Count(key => skip?.Invoke(key) != true);
+            throw StateDictDiagnosis.Exception(module, source, loadable, offered, loadable - missing.Count - mismatches.Count,
+                missing, unexpected, mismatchedKeys, mismatches);
+        }
 
         using (no_grad())
         {

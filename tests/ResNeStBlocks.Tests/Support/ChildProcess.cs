@@ -16,7 +16,12 @@ public static class ChildProcess
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>.</summary>
     /// <exception cref="TimeoutException">It ran past <paramref name="timeout"/> (the process tree was killed).</exception>
-    public static Outcome DotNet(string workingDirectory, TimeSpan timeout, params string[] arguments)
+    public static Outcome DotNet(string workingDirectory, TimeSpan timeout, params string[] arguments) =>
+        DotNet(workingDirectory, timeout, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> and extra <paramref name="environment"/> variables.</summary>
+    /// <exception cref="TimeoutException">It ran past <paramref name="timeout"/> (the process tree was killed).</exception>
+    public static Outcome DotNet(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -34,6 +39,8 @@ public static class ChildProcess
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };

@@ -39,6 +39,7 @@ internal static class ReferenceSafetensors
         catch (JsonException) { return (null, 0, "json"); }
         using (doc)
         {
+            if (!Unicode(doc.RootElement)) return (null, 0, "unpaired surrogate");
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, 0, "root");
             var tensors = new List<Tensor>();
             var names = new List<string>();
@@ -69,6 +70,30 @@ internal static class ReferenceSafetensors
                 for (long i = t.Begin; i < t.End; i++)
                     if (file[dataStart + i] > 1) return (null, 0, "bool");
             return (tensors, dataStart, null);
+        }
+    }
+
+    /// <summary>Whether every string and key decodes to valid UTF-16 (JSON lets an escape name a lone surrogate; the format does not).</summary>
+    private static bool Unicode(JsonElement e)
+    {
+        try
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    return e.EnumerateObject().All(p => p.Name.Length >= 0 && Unicode(p.Value));
+                case JsonValueKind.Array:
+                    return e.EnumerateArray().All(Unicode);
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

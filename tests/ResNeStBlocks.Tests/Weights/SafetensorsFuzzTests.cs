@@ -15,8 +15,8 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Tests.Weights;
 
 /// <summary>
-/// Thousands of files derived (with a fixed seed) from valid fixtures by bit flips, truncations, header edits and
-/// random bytes. Each must load exactly as <see cref="ReferenceSafetensors"/> interprets the bytes, or, where the
+/// Thousands of files derived (with a fixed seed) from valid fixtures by bit flips, truncations, header edits,
+/// surrogate escapes, deep nesting and random bytes. Each must load exactly as <see cref="ReferenceSafetensors"/> interprets the bytes, or, where the
 /// oracle finds the file invalid, raise <see cref="SafetensorsFormatException"/>; nothing else may escape.
 /// </summary>
 public class SafetensorsFuzzTests(ITestOutputHelper output)
@@ -26,7 +26,7 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
     private enum Kind
     {
         DataBitFlip, HeaderBitFlip, Truncation, AppendedBytes, NumberEdit, DtypeEdit, DuplicateKey, DuplicateField,
-        RemovedEntry, SwappedOffsets, CharacterEdit, Metadata, LengthPrefix, RandomBytes,
+        RemovedEntry, SwappedOffsets, CharacterEdit, Metadata, LengthPrefix, RandomBytes, SurrogateEscape, DeepNesting,
     }
 
     private sealed record Mutant(Kind Kind, Expect Expect, byte[] Bytes, string What);
@@ -65,6 +65,8 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
         // The derivation must exercise both outcomes, or the test could pass by rejecting (or accepting) everything.
         outcomes.GetValueOrDefault((Kind.DataBitFlip, true)).Should().BeGreaterThan(0);
         outcomes.GetValueOrDefault((Kind.SwappedOffsets, true)).Should().BeGreaterThan(0, "swapping equal-sized spans gives valid files");
+        outcomes.GetValueOrDefault((Kind.SurrogateEscape, true)).Should().BeGreaterThan(0, "a paired escape in a key gives a valid file");
+        outcomes.GetValueOrDefault((Kind.SurrogateEscape, false)).Should().BeGreaterThan(0);
         outcomes.Where(o => !o.Key.Item2).Sum(o => o.Value).Should().BeGreaterThan(count / 3);
         outcomes.Where(o => o.Key.Item1 is Kind.HeaderBitFlip or Kind.NumberEdit or Kind.CharacterEdit or Kind.DtypeEdit && o.Key.Item2)
             .Sum(o => o.Value).Should().BeGreaterThan(0, "some header edits yield valid files whose contents the oracle checks");
@@ -147,6 +149,10 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
     [
         """{"format":"pt"}""", "{}", """{"a":"b","c":"d"}""", """{"format":1}""", "\"pt\"", "null", "[]", """{"a":"b","a":"c"}""",
     ];
+
+    // JSON escapes as they appear in the header text; only the first is a valid UTF-16 pair.
+    private static readonly string[] SurrogateEscapes =
+        [@"\ud83d\ude00", @"\ud800", @"\udbff", @"\udc00", @"\udfff", @"\udc00\ud800", @"\ud800\ud800", @"\ud800\u0041"];
 
     private static Mutant Mutate(Source s, Kind kind, Random r)
     {
@@ -274,6 +280,38 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
                 if (length >= 8 && r.Next(2) == 0)
                     BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), (ulong)r.Next(length - 7));
                 return new(kind, Expect.Either, bytes, $"{length} bytes");
+            }
+            case Kind.SurrogateEscape:
+            {
+                // Into a tensor key (renaming it), a dtype, or a metadata key or value.
+                string escape = SurrogateEscapes[r.Next(SurrogateEscapes.Length)];
+                bool paired = escape == SurrogateEscapes[0];
+                var entries = s.Entries.ToList();
+                string key = entries[r.Next(entries.Count)].Key;
+                int place = r.Next(3);
+                string header = Header(entries);
+                string quotedKey = JsonSerializer.Serialize(key) + ":{";
+                header = place switch
+                {
+                    0 => header.Replace(quotedKey, quotedKey[..^3] + escape + "\":{"),
+                    1 => header.Replace("\"dtype\":\"", "\"dtype\":\"" + escape),
+                    _ => Header(entries.Prepend(("__metadata__", r.Next(2) == 0 ? $"{{\"{escape}\":\"pt\"}}" : $"{{\"format\":\"{escape}\"}}"))),
+                };
+                var expect = paired && place != 1 ? Expect.Load : Expect.Reject;
+                return new(kind, expect, Crafted.File(header, s.Data), $"{escape} in {(place == 0 ? key : place == 1 ? "dtype" : "metadata")}");
+            }
+            case Kind.DeepNesting:
+            {
+                // Arrays or objects nested around a number: never valid where the format expects a number or a string.
+                int[] depths = [1, 5, 6, 7, 8, 9, 64, 65, 1000];
+                int depth = depths[r.Next(depths.Length)];
+                bool arrays = r.Next(2) == 0;
+                string nested = string.Concat(Enumerable.Repeat(arrays ? "[" : "{\"a\":", depth)) + "1" + new string(arrays ? ']' : '}', depth);
+                var entries = s.Entries.ToList();
+                string header = r.Next(2) == 0
+                    ? Header(entries.Prepend(("__metadata__", $"{{\"format\":{nested}}}")))
+                    : Header(entries).Replace("\"shape\":[", "\"shape\":[" + nested + ",");
+                return new(kind, Expect.Reject, Crafted.File(header, s.Data), $"{depth} {(arrays ? "arrays" : "objects")}");
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind));

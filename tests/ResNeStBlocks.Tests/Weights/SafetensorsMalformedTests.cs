@@ -69,6 +69,41 @@ public class SafetensorsMalformedTests
     public void Invalid_json_is_rejected(string json) => Rejects(json, 0, "the header is not valid JSON*");
 
     [Theory]
+    [InlineData(9)]
+    [InlineData(100_000)]
+    public void Nesting_deeper_than_the_limit_is_rejected(int depth) =>
+        Rejects("{\"__metadata__\":{\"a\":" + new string('[', depth) + new string(']', depth) + "}}", 0,
+            "the header is not valid JSON (*depth of 8 has been exceeded*");
+
+    private const string Unpaired = "holds a \\u escape that leaves a UTF-16 surrogate unpaired (such as \"\\ud800\"), which is not valid Unicode.";
+
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udfff")]
+    [InlineData("\\udc00\\ud800")]
+    [InlineData("\\ud800x")]
+    [InlineData("\\ud800\\ud800")]
+    [InlineData("w\\ud83d")]
+    public void An_unpaired_surrogate_escape_in_a_tensor_key_is_rejected(string escaped) =>
+        Rejects("{" + Entry(escaped, "F32", "[1]", 0, 4) + "}", 4, "a key of the header " + Unpaired);
+
+    [Theory]
+    [InlineData("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"\ud800":1}}""", 4, "tensor 'w': a field name ")]
+    [InlineData("""{"w":{"dtype":"F\ud80032","shape":[1],"data_offsets":[0,4]}}""", 4, "tensor 'w': 'dtype' ")]
+    [InlineData("""{"__metadata__":{"\udc00":"pt"}}""", 0, "a '__metadata__' key ")]
+    [InlineData("""{"__metadata__":{"format":"p\ud800t"}}""", 0, "'__metadata__' value 'format' ")]
+    public void An_unpaired_surrogate_escape_anywhere_else_is_rejected(string json, int dataBytes, string where) =>
+        Rejects(json, dataBytes, where + Unpaired);
+
+    [Fact]
+    public void A_surrogate_pair_escape_is_a_valid_key()
+    {
+        using var scope = NewDisposeScope();
+        var tensors = Crafted.Load(Crafted.File("{" + Entry("w\\ud83d\\ude00", "F32", "[1]", 0, 4) + "}", Crafted.Bytes(4)));
+        tensors.Keys.Should().Equal("w\U0001F600");
+    }
+
+    [Theory]
     [InlineData("[]", "Array")]
     [InlineData("\"x\"", "String")]
     [InlineData("42", "Number")]

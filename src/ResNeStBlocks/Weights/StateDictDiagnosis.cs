@@ -1,0 +1,52 @@
+using System.Collections.Generic;
+using System.Linq;
+using ResNeStBlocks.Backbones;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Weights;
+
+/// <summary>
+/// Recognises the two common reasons a load fails, so the exception can say the fix: weights made for
+/// another architecture (most of the module's tensors do not fit), and a classifier head with another
+/// class count (nothing but <c>fc.*</c> differs).
+/// </summary>
+internal static class StateDictDiagnosis
+{
+    /// <summary>Builds the exception for a failed load, with its diagnosis when one applies.</summary>
+    /// <param name="module">The module being loaded.</param>
+    /// <param name="source">The state dict offered.</param>
+    /// <param name="loadable">How many of the module's keys (those not skipped) the load covers.</param>
+    /// <param name="offered">How many of the state dict's keys (those not skipped) the load covers.</param>
+    /// <param name="fitting">How many of the module's keys the state dict has with a fitting shape and dtype.</param>
+    /// <param name="missing">Missing keys.</param>
+    /// <param name="unexpected">Unexpected keys.</param>
+    /// <param name="mismatchedKeys">Keys whose shape or dtype disagrees.</param>
+    /// <param name="mismatches">One description per mismatched key.</param>
+    /// <returns>The exception to throw.</returns>
+    public static StateDictMismatchException Exception(nn.Module module, IReadOnlyDictionary<string, Tensor> source, int loadable, int offered, int fitting,
+        IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> mismatchedKeys, IReadOnlyList<string> mismatches)
+    {
+        string? diagnosis = null, zooModel = null;
+        var problemKeys = missing.Concat(unexpected).Concat(mismatchedKeys);
+        if (module is ResNet resNet && problemKeys.All(ClassifierKeys.Contains))
+        {
+            diagnosis = "Only the classifier (fc.*) differs" + ClassCounts(resNet, source)
+                + ": pass skipClassifier: true to LoadWeights to load everything else and keep the model's own head.";
+        }
+        else if (fitting * 2 < System.Math.Max(loadable, offered))
+        {
+            zooModel = ZooModelMatcher.Find(source.ToDictionary(kv => kv.Key, kv => kv.Value.shape));
+            diagnosis = $"This file looks like weights for a different architecture: only {fitting} tensors fit, of the module's {loadable} and the file's {offered}. "
+                + (zooModel is null
+                    ? "Its keys match no ModelZoo model."
+                    : $"Its keys and shapes are those of the zoo model '{zooModel}': create that model with ModelZoo.Create(\"{zooModel}\").");
+        }
+        return new StateDictMismatchException(module.GetName(), missing, unexpected, mismatches, diagnosis, zooModel);
+    }
+
+    private static string ClassCounts(ResNet model, IReadOnlyDictionary<string, Tensor> source) =>
+        source.TryGetValue("fc.weight", out var head) && head.shape.Length == 2 && model.Config.NumClasses > 0
+            ? $" (the file has {head.shape[0]} classes, the model {model.Config.NumClasses})"
+            : "";
+}
