@@ -3,8 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
-using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Preprocessing;
+using ResNeStBlocks.Tests.Support;
 using Xunit;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,23 +16,11 @@ namespace ResNeStBlocks.Tests.Placement;
 /// are built first, then the default device becomes the meta device (or the default dtype float64), and every code
 /// path runs. A tensor created without the input's placement lands on meta (or in float64) and fails or shows.
 /// </summary>
-[Collection(DefaultPlacementCollection.Name)]
+[Collection(ProcessStateCollection.Name)]
 public class DeviceCleanTests
 {
-    private static readonly Dictionary<string, BlockSpec> Families = new(StringComparer.Ordinal)
-    {
-        ["resnest_1s4x24d"] = new ResNeStSpec(Radix: 1, Cardinality: 4, BaseWidth: 24, AvdFirst: true),
-        ["resnest_2s1x64d"] = new ResNeStSpec(),
-        ["resnest_4s2x64d"] = new ResNeStSpec(Radix: 4, Cardinality: 2, BaseWidth: 64, AvdFirst: true),
-        ["res2net_26w_4s"] = new Res2NetSpec(BaseWidth: 26, Scale: 4),
-        ["skresnet_basic"] = new SelectiveKernelBasicSpec(),
-        ["skresnext_4x16d"] = new SelectiveKernelBottleneckSpec(4, 16),
-        ["seresnext_4x16d"] = new BottleneckSpec(4, 16, Attention.SqueezeExcite),
-        ["resnet_d"] = new BottleneckSpec(),
-    };
-
     public static IEnumerable<object[]> Cases() =>
-        from family in Families.Keys
+        from family in TinyFamilies.Names
         from outputStride in new[] { 32, 8 }
         select new object[] { family, outputStride };
 
@@ -93,19 +81,7 @@ public class DeviceCleanTests
     private static (ResNet Model, Tensor Input) Build(string family, int outputStride)
     {
         manual_seed(7);
-        bool deep = family.StartsWith("resnest", StringComparison.Ordinal) || family == "resnet_d";
-        var config = new ResNetConfig(Families[family], new[] { 1, 1, 1, 1 })
-        {
-            Channels = new[] { 8, 8, 16, 16 },
-            NumClasses = 5,
-            StemType = deep ? StemType.Deep : StemType.Default,
-            StemWidth = 8,
-            AvgDown = deep,
-            OutputStride = outputStride,
-            DropPathRate = 0.2,
-            DropBlockRate = 0.2,
-            DropRate = 0.1,
-        };
+        var config = TinyFamilies.Config(family, outputStride) with { DropPathRate = 0.2, DropBlockRate = 0.2, DropRate = 0.1 };
         return (new ResNet(config), randn(2, 3, 32, 32));
     }
 
