@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.IO;
 using System.Text.Json;
 using ResNeStBlocks.Benchmarks.Runtime;
 using ResNeStBlocks.Inference;
@@ -25,8 +26,10 @@ public static class MeasureCommand
 {
     public const string Implementation = "ResNeStBlocks";
 
-    public static int Run(MeasureOptions options)
+    public static int Run(MeasureOptions options, TextWriter output)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
         var device = ComputeDevice.Parse(options.Device);
         bool cuda = device.type == DeviceType.CUDA;
         if (!cuda)
@@ -48,7 +51,8 @@ public static class MeasureCommand
                 foreach (int batch in options.Batches)
                 {
                     var measurement = Measure(name, batch, round, options, device, baseline);
-                    Console.WriteLine(JsonSerializer.Serialize(measurement));
+                    output.WriteLine(JsonSerializer.Serialize(measurement));
+                    output.Flush();
                 }
         return 0;
     }
