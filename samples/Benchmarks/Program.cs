@@ -21,7 +21,7 @@ public static class Program
         try
         {
             if (args.Length > 0 && args[0] == "measure")
-                return MeasureCommand.Run(MeasureOptions.Parse(args.Skip(1).ToArray()));
+                return MeasureCommand.Run(MeasureOptions.Parse(args.Skip(1).ToArray()), Console.Out);
             var report = BenchmarkRuntime.PrepareCpu();
             Console.WriteLine($"CPU convolution check: {report}");
             if (args.Length > 0 && args[0] == "--verify")

@@ -85,8 +85,8 @@ public static class ClassifyApp
         var input = pretrained.CreatePreprocessor().Process(image).unsqueeze(0);
         var probabilities = nn.functional.softmax(model.call(input), 1)[0];
         var (values, indices) = probabilities.topk(options.Top);
-        var topValues = values.to(ScalarType.Float64).data<double>().ToArray();
-        var topIndices = indices.data<long>().ToArray();
+        var topValues = values.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var topIndices = indices.cpu().data<long>().ToArray();
 
         var predictions = new List<Prediction>(options.Top);
         for (int i = 0; i < topIndices.Length; i++)

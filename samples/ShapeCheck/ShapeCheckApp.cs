@@ -38,8 +38,20 @@ public static class ShapeCheckApp
         if (args.Any(a => a is "-h" or "--help"))
         {
             console.WriteLine("Usage: ShapeCheck [model ...]   (default: " + string.Join(" ", DefaultModels) + ")");
+            console.WriteLine("       ShapeCheck --device cuda[:N] [model ...]   compare GPU and CPU logits (default: every model)");
             console.WriteLine("Models: " + string.Join(", ", ModelZoo.Names));
             return 0;
+        }
+        int deviceOption = args.ToList().IndexOf("--device");
+        if (deviceOption >= 0)
+        {
+            if (deviceOption + 1 >= args.Count)
+            {
+                console.WriteLine("--device needs a value: cuda or cuda:N.");
+                return 2;
+            }
+            var models = args.Where((_, i) => i != deviceOption && i != deviceOption + 1).ToList();
+            return DeviceCheck.Run(args[deviceOption + 1], models, output);
         }
         var names = args.Count > 0 ? args : DefaultModels;
         var unknown = names.Where(n => !ModelZoo.Contains(n)).ToList();

@@ -84,14 +84,17 @@ public static class TrainApp
                 var images = train.Images.index_select(0, indices);
                 var labels = train.Labels.index_select(0, indices);
 
-                optimizer.zero_grad();
+                model.zero_grad();
                 var logits = model.call(images);
                 var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
                 loss.backward();
                 optimizer.step();
 
-                lossSum += loss.item<float>() * options.BatchSize;
-                correct += logits.argmax(1).eq(labels).sum().item<long>();
+                // Both figures in one read: each read from the device waits for the step to finish.
+                var figures = stack(new[] { loss.detach().to(ScalarType.Float64), logits.argmax(1).eq(labels).sum().to(ScalarType.Float64) })
+                    .cpu().data<double>();
+                lossSum += figures[0] * options.BatchSize;
+                correct += (long)figures[1];
                 seen += options.BatchSize;
                 observer.StepFinished(new StepProgress(epoch, s + 1, stepsPerEpoch, lossSum / seen, (double)correct / seen,
                     seen / epochClock.Elapsed.TotalSeconds, rate));
@@ -101,7 +104,7 @@ public static class TrainApp
         }
 
         var predictions = Predict(model, heldOut.Images);
-        var truth = heldOut.Labels.data<long>().ToArray();
+        var truth = heldOut.Labels.cpu().data<long>().ToArray();
         double accuracy = (double)predictions.Where((p, i) => p == truth[i]).Count() / truth.Length;
         string directory = Path.GetDirectoryName(Path.GetFullPath(options.OutputPath))!;
         Directory.CreateDirectory(directory);
@@ -129,7 +132,7 @@ public static class TrainApp
         {
             using var scope = NewDisposeScope();
             long count = Math.Min(EvalBatchSize, result.Length - start);
-            var batch = model.call(images.narrow(0, start, count)).argmax(1).data<long>().ToArray();
+            var batch = model.call(images.narrow(0, start, count)).argmax(1).cpu().data<long>().ToArray();
             batch.CopyTo(result, start);
         }
         return result;

@@ -1,91 +1,148 @@
 using System;
 using System.Diagnostics;
-using System.Linq;
+using System.IO;
 using System.Text.Json;
 using ResNeStBlocks.Benchmarks.Runtime;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Runtime;
+using ResNeStBlocks.Training;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Benchmarks.Measure;
 
 /// <summary>
 /// Times any zoo model on any device and dtype, inference (eval, no grad) or a training step (SGD on
-/// cross-entropy against random labels), and prints one JSON line per model and batch.
+/// cross-entropy against random labels), and prints one JSON line per model, batch and round.
 /// </summary>
+/// <remarks>
+/// Half-precision inference uses <see cref="HalfPrecision"/> (BatchNorm float32); half-precision training uses
+/// <see cref="MixedPrecisionTrainer"/> (float32 masters; float16 with a loss scaler, whose finite-gradient check
+/// reads one flag per step). Throughput is <c>iters</c> steps between two synchronisations; latency is measured
+/// separately, synchronising after every step. Warm-up steps (at least one) are never timed.
+/// </remarks>
 public static class MeasureCommand
 {
-    public static int Run(MeasureOptions options)
+    public const string Implementation = "ResNeStBlocks";
+
+    public static int Run(MeasureOptions options, TextWriter output)
     {
-        var device = new Device(options.Device);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        var device = ComputeDevice.Parse(options.Device);
         bool cuda = device.type == DeviceType.CUDA;
-        if (cuda && !TorchSharp.torch.cuda.is_available())
-            throw new ArgumentException($"--device {options.Device}: CUDA is not available (build with -p:TorchBackend=cuda on a GPU machine).");
-        if (device.type == DeviceType.CPU)
+        if (!cuda)
             BenchmarkRuntime.PrepareCpu();
         if (options.Threads is { } threads)
             set_num_threads(threads);
+        using var settings = CudaSettings.Use(options.CudnnBenchmark, options.Tf32);
+        long? baseline = null;
+        if (cuda)
+        {
+            // Create the CUDA context first, so that the baseline includes it and the figure counts tensors only.
+            using (zeros(1, device: device)) { }
+            TorchSharp.torch.cuda.synchronize(device);
+            baseline = PeakMemory.DeviceUsedBytes();
+        }
 
-        foreach (string name in options.Models)
-            foreach (int batch in options.Batches)
-            {
-                var measurement = Measure(name, batch, options, device);
-                Console.WriteLine(JsonSerializer.Serialize(measurement));
-            }
+        for (int round = 1; round <= options.Rounds; round++)
+            foreach (string name in options.Models)
+                foreach (int batch in options.Batches)
+                {
+                    var measurement = Measure(name, batch, round, options, device, baseline);
+                    output.WriteLine(JsonSerializer.Serialize(measurement));
+                    output.Flush();
+                }
         return 0;
     }
 
-    private static Measurement Measure(string name, int batch, MeasureOptions options, Device device)
+    private static Measurement Measure(string name, int batch, int round, MeasureOptions options, Device device, long? baseline)
     {
         bool cuda = device.type == DeviceType.CUDA;
+        var dtype = options.ScalarType;
+        bool half = dtype != ScalarType.Float32;
         int size = options.Size ?? ModelZoo.Pretrained(name).InputSize;
         manual_seed(0);
         using var model = ModelZoo.Create(name);
-        model.to(device).to(options.ScalarType);
+        model.to(device);
+        optim.Optimizer? optimizer = null;
+        MixedPrecisionTrainer? trainer = null;
+        if (options.Training && half)
+            trainer = new MixedPrecisionTrainer(model, dtype, p => optim.SGD(p, 0.01, momentum: 0.9),
+                dtype == ScalarType.Float16 ? new DynamicLossScaler() : null);
+        else if (options.Training)
+            optimizer = optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+        else if (half)
+            HalfPrecision.ToHalfPrecision(model, dtype);
         model.train(options.Training);
-        using var input = randn(new long[] { batch, 3, size, size }, dtype: options.ScalarType, device: device);
+        if (options.ChannelsLast)
+            ChannelsLast.ToChannelsLast(model);
+
+        using var random = randn(new long[] { batch, 3, size, size }, dtype: dtype, device: device);
+        using var input = options.ChannelsLast ? ChannelsLast.ToChannelsLast(random) : random.alias();
         using var labels = randint(0, model.NumClasses, new long[] { batch }, device: device);
-        using var optimizer = options.Training ? optim.SGD(model.parameters(), 0.01, momentum: 0.9) : null;
-
-        void Step()
+        try
         {
-            using var scope = NewDisposeScope();
-            if (optimizer is null)
+            void Step()
             {
-                using var _ = no_grad();
-                model.call(input);
-                return;
+                using var scope = NewDisposeScope();
+                if (trainer is not null)
+                {
+                    trainer.Step(() => nn.functional.cross_entropy(model.call(input).to(ScalarType.Float32), labels));
+                    return;
+                }
+                if (optimizer is null)
+                {
+                    using var _ = no_grad();
+                    model.call(input);
+                    return;
+                }
+                model.zero_grad();
+                nn.functional.cross_entropy(model.call(input), labels).backward();
+                optimizer.step();
             }
-            optimizer.zero_grad();
-            var logits = model.call(input).to_type(ScalarType.Float32);
-            nn.functional.cross_entropy(logits, labels).backward();
-            optimizer.step();
-        }
 
-        void Sync()
-        {
-            if (cuda)
-                TorchSharp.torch.cuda.synchronize(device);
-        }
+            void Sync()
+            {
+                if (cuda)
+                    TorchSharp.torch.cuda.synchronize(device);
+            }
 
-        for (int i = 0; i < options.Warmup; i++)
-            Step();
-        Sync();
-        var times = new double[options.Iterations];
-        for (int i = 0; i < times.Length; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            Step();
+            for (int i = 0; i < options.Warmup; i++)
+                Step();
             Sync();
-            times[i] = watch.Elapsed.TotalMilliseconds;
+
+            var throughput = Stopwatch.StartNew();
+            for (int i = 0; i < options.Iterations; i++)
+                Step();
+            Sync();
+            double total = throughput.Elapsed.TotalMilliseconds;
+
+            var latencies = new double[options.Iterations];
+            for (int i = 0; i < latencies.Length; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                Step();
+                Sync();
+                latencies[i] = watch.Elapsed.TotalMilliseconds;
+            }
+            Array.Sort(latencies);
+            double median = latencies.Length % 2 == 1
+                ? latencies[latencies.Length / 2]
+                : (latencies[latencies.Length / 2 - 1] + latencies[latencies.Length / 2]) / 2;
+            var (peak, kind) = PeakMemory.Read(cuda, baseline);
+            var switches = CudaSettings.Current;
+            return new Measurement(Implementation, name, options.Mode, device.ToString(), options.DType, batch, size, round,
+                Math.Round(batch * options.Iterations * 1000.0 / total, 2), Math.Round(total / options.Iterations, 3),
+                Math.Round(median, 3), Math.Round(latencies[0], 3), options.Warmup, options.Iterations,
+                switches.CudnnBenchmark, switches.ConvolutionTf32, switches.MatmulTf32, options.ChannelsLast,
+                peak is { } mb ? Math.Round(mb, 1) : null, kind, get_num_threads());
         }
-        Array.Sort(times);
-        double median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
-        var (peak, kind) = PeakMemory.Read(cuda);
-        return new Measurement(name, options.Mode, device.ToString(), options.DType, batch, size,
-            Math.Round(batch * 1000.0 / median, 2), Math.Round(median, 2), Math.Round(times[0], 2), times.Length,
-            peak is { } mb ? Math.Round(mb, 1) : null, kind, get_num_threads());
+        finally
+        {
+            trainer?.Dispose();
+            optimizer?.Dispose();
+        }
     }
 }

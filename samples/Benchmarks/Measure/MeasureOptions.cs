@@ -9,12 +9,12 @@ namespace ResNeStBlocks.Benchmarks.Measure;
 /// <summary>Arguments of the <c>measure</c> command; <c>--model</c> and <c>--batch</c> take comma-separated lists.</summary>
 public sealed record MeasureOptions(
     IReadOnlyList<string> Models, string Device, string DType, IReadOnlyList<int> Batches, int? Size, string Mode,
-    int Warmup, int Iterations, int? Threads)
+    int Warmup, int Iterations, int? Threads, bool? CudnnBenchmark = null, bool? Tf32 = null, bool ChannelsLast = false, int Rounds = 1)
 {
     public const string Usage =
         "measure --model resnest50d[,resnest101e] [--device cpu|cuda[:i]] [--dtype fp32|bf16|fp16] [--batch 1[,8]]\n" +
-        "        [--size 224 (default: the model's pretrained size)] [--mode inference|train] [--warmup 3] [--iters 10]\n" +
-        "        [--threads N]";
+        "        [--size 224 (default: the model's pretrained size)] [--mode inference|train] [--warmup 3 (at least 1)]\n" +
+        "        [--iters 10] [--rounds 1] [--threads N] [--cudnn-benchmark on|off] [--tf32 on|off] [--channels-last on|off]";
 
     public ScalarType ScalarType => DType switch
     {
@@ -46,6 +46,15 @@ public sealed record MeasureOptions(
         string Get(string key, string fallback) => values.Remove(key, out var v) ? v : fallback;
         int Int(string text, string key) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0
             ? v : throw new ArgumentException($"--{key} must be a positive integer, got '{text}'.");
+        bool? Switch(string key) => values.ContainsKey(key)
+            ? Get(key, "") switch
+            {
+                "on" => true,
+                "off" => false,
+                var other => throw new ArgumentException($"--{key} must be on or off, got '{other}'."),
+            }
+            : null;
+        string warmup = Get("warmup", "3");
         var options = new MeasureOptions(
             Get("model", "resnest50d").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Get("device", "cpu"),
@@ -53,10 +62,15 @@ public sealed record MeasureOptions(
             Get("batch", "1").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => Int(b, "batch")).ToArray(),
             values.ContainsKey("size") ? Int(Get("size", ""), "size") : null,
             Get("mode", "inference"),
-            int.TryParse(Get("warmup", "3"), NumberStyles.None, CultureInfo.InvariantCulture, out int w) ? w
-                : throw new ArgumentException("--warmup must be a non-negative integer."),
+            // The first steps pay for cuDNN's algorithm search, allocator growth and lazy initialisation: never time them.
+            int.TryParse(warmup, NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w >= 1 ? w
+                : throw new ArgumentException($"--warmup must be at least 1 (the first step is never timed), got '{warmup}'."),
             Int(Get("iters", "10"), "iters"),
-            values.ContainsKey("threads") ? Int(Get("threads", ""), "threads") : null);
+            values.ContainsKey("threads") ? Int(Get("threads", ""), "threads") : null,
+            Switch("cudnn-benchmark"),
+            Switch("tf32"),
+            Switch("channels-last") ?? false,
+            values.ContainsKey("rounds") ? Int(Get("rounds", ""), "rounds") : 1);
         if (values.Count > 0)
             throw new ArgumentException($"Unknown option(s): {string.Join(", ", values.Keys.Select(k => "--" + k))}.\nUsage: {Usage}");
         _ = options.ScalarType;

@@ -105,8 +105,22 @@ public sealed class SplitAttention : FoldableModule
         // Two splits whose weights sum to one mix as s1 + w0 * (s0 - s1): one pass, no [N, radix, C, H, W] product.
         var output = Radix == 2
             ? splits.select(1, 1).lerp(splits.select(1, 0), weights.select(1, 0))
-            : (splits * weights).sum(1);
+            : WeightedSum(splits, weights, ChannelsLast.IsChannelsLast(x));
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Sums the splits [N, radix, C, H, W] weighted by [N, radix, C, 1, 1]. A reduction writes a fresh NCHW tensor,
+    /// so for channels-last activations it runs over [N, H, W, radix, C] instead, which is then contiguous, and the
+    /// result keeps the NHWC layout.
+    /// </summary>
+    private static Tensor WeightedSum(Tensor splits, Tensor weights, bool channelsLast)
+    {
+        if (!channelsLast)
+            return (splits * weights).sum(1);
+        using var scope = NewDisposeScope();
+        var sum = (splits.permute(0, 3, 4, 1, 2) * weights.permute(0, 3, 4, 1, 2)).sum(3);
+        return sum.permute(0, 3, 1, 2).MoveToOuterDisposeScope();
     }
 
     private Tensor Attention(Tensor pooled)

@@ -33,6 +33,9 @@ public sealed class ImagePreprocessor
 
     private readonly float[] mean;
     private readonly float[] std;
+    // Mean and std as [3, 1, 1] tensors per device, made once: a fresh host-to-device copy of six floats per image
+    // would cost a transfer (and, on a GPU, a synchronisation of the copy) for every call.
+    private readonly Dictionary<(DeviceType Type, int Index), (Tensor Mean, Tensor Std)> normalisers = new();
 
     /// <summary>Creates a preprocessor.</summary>
     /// <param name="inputSize">Side of the square output (timm <c>input_size[-1]</c>), at least 1.</param>
@@ -123,9 +126,24 @@ public sealed class ImagePreprocessor
         long top = ResizeGeometry.CropOffset(newHeight, InputSize);
         long left = ResizeGeometry.CropOffset(newWidth, InputSize);
         var cropped = resized[0].narrow(1, top, InputSize).narrow(2, left, InputSize);
-        var meanTensor = tensor(mean, ScalarType.Float32, image.device).view(3, 1, 1);
-        var stdTensor = tensor(std, ScalarType.Float32, image.device).view(3, 1, 1);
+        var (meanTensor, stdTensor) = Normalisers(image.device);
         return ((cropped - meanTensor) / stdTensor).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The mean and std tensors for <paramref name="device"/>, created on first use and kept with this preprocessor.</summary>
+    private (Tensor Mean, Tensor Std) Normalisers(Device device)
+    {
+        var key = (device.type, device.index);
+        lock (normalisers)
+        {
+            if (!normalisers.TryGetValue(key, out var pair))
+            {
+                pair = (tensor(mean, ScalarType.Float32, device).view(3, 1, 1).DetachFromDisposeScope(),
+                        tensor(std, ScalarType.Float32, device).view(3, 1, 1).DetachFromDisposeScope());
+                normalisers[key] = pair;
+            }
+            return pair;
+        }
     }
 
     /// <summary>PIL's order on 8-bit images: horizontal pass, round to 8 bits, vertical pass, round to 8 bits.</summary>

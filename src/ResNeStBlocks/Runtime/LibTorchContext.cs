@@ -10,10 +10,16 @@ namespace ResNeStBlocks.Runtime;
 /// </summary>
 internal static unsafe class LibTorchContext
 {
+    /// <summary>The handle of the libtorch copy TorchSharp loaded; zero when it cannot be found.</summary>
+    internal static IntPtr Handle => Library.Value;
+
     private static readonly Lazy<IntPtr> Library = new(LoadLibrary);
 
     public static readonly ContextFlag OneDnn = new("Mkldnn", "_ZNK2at7Context17userEnabledMkldnnEv", "_ZN2at7Context20setUserEnabledMkldnnEb",
         "?userEnabledMkldnn@Context@at@@QEBA_NXZ", "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z");
+
+    public static readonly ContextFlag CudnnBenchmark = new("cuDNN benchmark", "_ZNK2at7Context14benchmarkCuDNNEv", "_ZN2at7Context17setBenchmarkCuDNNEb",
+        "?benchmarkCuDNN@Context@at@@QEBA_NXZ", "?setBenchmarkCuDNN@Context@at@@QEAAX_N@Z");
 
     public static readonly ContextFlag Nnpack = new("NNPACK", "_ZNK2at7Context17userEnabledNNPACKEv", "_ZN2at7Context20setUserEnabledNNPACKEb",
         "?userEnabledNNPACK@Context@at@@QEBA_NXZ", "?setUserEnabledNNPACK@Context@at@@QEAAX_N@Z");
@@ -41,12 +47,16 @@ internal static unsafe class LibTorchContext
             : IntPtr.Zero;
     }
 
+    /// <summary>The file name of the libtorch library that holds <c>at::Context</c> on this platform.</summary>
+    internal static string LibraryName =>
+        OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
+
     private static IntPtr LoadLibrary()
     {
-        // TorchSharp has loaded libtorch already (touch it first); loading by name returns that handle.
-        using (TorchSharp.torch.zeros(1)) { }
-        string name = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-        return NativeLibrary.TryLoad(name, typeof(LibTorchContext).Assembly, null, out var handle) ? handle : IntPtr.Zero;
+        // Make TorchSharp load libtorch (an explicit CPU tensor, whatever the default device), then take the handle
+        // of that very copy: the CPU and CUDA packages both ship libtorch_cpu, and only an already-loaded one will do.
+        using (TorchSharp.torch.zeros(1, TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU)) { }
+        return LoadedLibrary.Find(LibraryName);
     }
 }
 

@@ -67,16 +67,23 @@ public static partial class NativeRuntime
             // without NNPACK support does not log a warning for the probe itself.
             bool? nnpack = LibTorchContext.Nnpack.Value;
             LibTorchContext.Nnpack.TrySet(false);
-            double before = ProbeError();
+            double before, after;
             bool disabled = false;
-            double after = before;
-            if (!(before <= ConvolutionTolerance) && LibTorchContext.OneDnn.TrySet(false))
+            try
             {
-                disabled = true;
-                after = ProbeError();
+                before = ProbeError();
+                after = before;
+                if (!(before <= ConvolutionTolerance) && LibTorchContext.OneDnn.TrySet(false))
+                {
+                    disabled = true;
+                    after = ProbeError();
+                }
             }
-            if (nnpack is { } wasEnabled)
-                LibTorchContext.Nnpack.TrySet(wasEnabled);
+            finally
+            {
+                if (nnpack is { } wasEnabled)
+                    LibTorchContext.Nnpack.TrySet(wasEnabled);
+            }
             // Without oneDNN, libtorch tries NNPACK for small convolutions and, on a CPU that cannot run it,
             // logs a warning on every call. Switch it off there (the availability check logs once).
             bool nnpackDisabled = disabled && nnpack == true && LibTorchContext.NnpackAvailable() == false && LibTorchContext.Nnpack.TrySet(false);
@@ -85,13 +92,15 @@ public static partial class NativeRuntime
         }
     }
 
-    private static double ProbeError()
+    /// <summary>Largest deviation of one float32 CPU convolution from its float64 reference, as libtorch is configured now.</summary>
+    internal static double ProbeError()
     {
         using var scope = NewDisposeScope();
-        var generator = new Generator(20201);
-        // 26 channels and an 8x8 map: a shape the faulty kernels get wrong, and cheap.
-        var input = rand(new long[] { 2, 26, 8, 8 }, generator: generator).sub_(0.5);
-        var weight = rand(new long[] { 26, 26, 3, 3 }, generator: generator).sub_(0.5);
+        using var generator = new Generator(20201, CPU);
+        // 26 channels and an 8x8 map: a shape the faulty kernels get wrong, and cheap. The probe is about the CPU,
+        // so its tensors say so, whatever the process's default device and dtype are.
+        var input = rand(new long[] { 2, 26, 8, 8 }, ScalarType.Float32, CPU, generator: generator).sub_(0.5);
+        var weight = rand(new long[] { 26, 26, 3, 3 }, ScalarType.Float32, CPU, generator: generator).sub_(0.5);
         var single = nn.functional.conv2d(input, weight, null, new long[] { 2, 2 }, new long[] { 1, 1 });
         var reference = nn.functional.conv2d(input.to(ScalarType.Float64), weight.to(ScalarType.Float64), null, new long[] { 2, 2 }, new long[] { 1, 1 });
         return (single.to(ScalarType.Float64) - reference).abs().max().item<double>();

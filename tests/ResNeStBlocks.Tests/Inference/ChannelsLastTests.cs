@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FluentAssertions;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Inference;
+using ResNeStBlocks.Tests.Support;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Tests.Inference;
+
+/// <summary>Channels-last conversion: same results as NCHW, and the NHWC layout carried through every stage.</summary>
+public class ChannelsLastTests
+{
+    public static IEnumerable<object[]> Families() => TinyFamilies.Names.Select(n => new object[] { n });
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Outputs_equal_nchw_and_every_stage_stays_channels_last(string family)
+    {
+        var (reference, converted) = Pair(family);
+        using (reference)
+        using (converted)
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var input = randn(2, 3, 32, 32);
+            var nhwc = ChannelsLast.ToChannelsLast(input);
+            ChannelsLast.IsChannelsLast(nhwc).Should().BeTrue();
+            ChannelsLast.IsChannelsLast(input).Should().BeFalse();
+
+            var expectedStages = reference.ForwardStages(input);
+            var stages = converted.ForwardStages(nhwc);
+            for (int i = 0; i < stages.Count; i++)
+            {
+                ChannelsLast.IsChannelsLast(stages[i]).Should().BeTrue($"{family} stage {i + 1} has strides [{string.Join(", ", stages[i].stride())}]");
+                TensorAssert.Close(stages[i], expectedStages[i], 1e-5, 1e-5, $"{family} stage {i + 1}");
+            }
+            TensorAssert.Close(converted.call(nhwc), reference.call(input), 1e-5, 1e-5, $"{family} logits");
+        }
+    }
+
+    [Fact]
+    public void Conversion_keeps_parameter_identity_and_values_and_gradients_follow()
+    {
+        var (reference, converted) = Pair("resnest_2s1x64d");
+        using (reference)
+        using (converted)
+        {
+            var before = converted.parameters().ToList();
+            var weights = converted.parameters().Where(p => p.dim() == 4).ToList();
+            weights.Should().OnlyContain(p => ChannelsLast.IsChannelsLast(p));
+            converted.parameters().Should().Equal(before, ReferenceEquals);
+
+            reference.train();
+            converted.train();
+            using var scope = NewDisposeScope();
+            // 64x64 and batch 4: the last stage's train-mode BatchNorm then normalises over 16 values per channel, not 2,
+            // which would amplify the different summation orders of the two layouts far beyond float32 rounding.
+            var input = randn(4, 3, 64, 64);
+            reference.call(input).square().mean().backward();
+            converted.call(ChannelsLast.ToChannelsLast(input)).square().mean().backward();
+            // All gradients as one vector: a single small tensor (a bias whose gradient is a sum that nearly cancels)
+            // would otherwise show large relative errors that are only rounding.
+            var expected = cat(reference.parameters().Select(p => p.grad!.flatten()).ToList(), 0);
+            var actual = cat(converted.parameters().Select(p => p.grad!.flatten()).ToList(), 0);
+            double relative = (actual - expected).norm().item<float>() / expected.norm().item<float>();
+            relative.Should().BeLessThan(1e-5, "the gradients must match (relative L2 error over all parameters)");
+        }
+    }
+
+    [Fact]
+    public void Layout_checks_follow_pytorch_rules()
+    {
+        using var scope = NewDisposeScope();
+        ChannelsLast.IsChannelsLast(zeros(2, 3, 4, 5)).Should().BeFalse();
+        ChannelsLast.IsChannelsLast(zeros(2, 4, 5, 3).permute(0, 3, 1, 2)).Should().BeTrue();
+        ChannelsLast.IsChannelsLast(zeros(2, 1, 4, 5)).Should().BeTrue("with one channel both layouts coincide");
+        ChannelsLast.IsChannelsLast(zeros(3, 4)).Should().BeFalse();
+        var flat = () => ChannelsLast.ToChannelsLast(zeros(3, 4));
+        flat.Should().Throw<ArgumentException>()
+            .WithMessage("Only 4-D tensors [N, C, H, W] have a channels-last layout, got shape [3, 4]. (Parameter 'tensor')");
+    }
+
+    private static (ResNet Reference, ResNet Converted) Pair(string family)
+    {
+        manual_seed(11);
+        var reference = new ResNet(TinyFamilies.Config(family));
+        manual_seed(11);
+        var converted = new ResNet(TinyFamilies.Config(family));
+        RandomizeNorms(reference, converted);
+        reference.eval();
+        converted.eval();
+        ChannelsLast.ToChannelsLast(converted);
+        return (reference, converted);
+    }
+
+    /// <summary>Non-trivial BatchNorm statistics and zero-initialised scales made non-zero, identically in both.</summary>
+    private static void RandomizeNorms(ResNet a, ResNet b)
+    {
+        using var noGrad = no_grad();
+        foreach (var ((_, x), (_, y)) in a.named_parameters().Zip(b.named_parameters()))
+        {
+            if (x.dim() == 1)
+            {
+                x.uniform_(0.5, 1.5);
+                y.copy_(x);
+            }
+        }
+    }
+}
