@@ -8,13 +8,20 @@ using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Samples.FineTune;
 
-/// <summary>One batch prepared on the host: pixels <c>[count, 3, size, size]</c> and labels.</summary>
-/// <param name="Pixels">Normalised float32 pixels, image after image.</param>
-/// <param name="Labels">Class index per image.</param>
-public sealed record HostBatch(float[] Pixels, long[] Labels)
+/// <summary>One batch prepared on the host (CPU tensors); dispose it once the step is done.</summary>
+/// <param name="Images">Normalised float32 images <c>[count, 3, size, size]</c>.</param>
+/// <param name="Labels">Class index per image, int64 <c>[count]</c>.</param>
+public sealed record HostBatch(Tensor Images, Tensor Labels) : IDisposable
 {
     /// <summary>Images in the batch.</summary>
-    public int Count => Labels.Length;
+    public int Count => (int)Labels.shape[0];
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
 }
 
 /// <summary>
@@ -94,6 +101,8 @@ public sealed class BatchLoader
             cancel.Cancel();
             try { producer.Wait(); }
             catch (AggregateException) { }
+            while (channel.Reader.TryRead(out var unused))
+                unused.Dispose();
         }
     }
 
@@ -102,12 +111,12 @@ public sealed class BatchLoader
         Exception? failure = null;
         try
         {
-            int plane = 3 * size * size;
             for (int b = 0; b < BatchCount; b++)
             {
                 int first = b * BatchSize;
                 int count = Math.Min(BatchSize, order.Length - first);
-                var pixels = new float[count * plane];
+                // Workers write straight into the batch tensor: no managed pixel arrays, so little garbage for the GC.
+                var pixels = empty(new long[] { count, 3, size, size });
                 var labels = new long[count];
                 Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancel }, i =>
                 {
@@ -116,10 +125,9 @@ public sealed class BatchLoader
                     labels[i] = item.Label;
                     using var scope = NewDisposeScope();
                     var decoded = DecodedImage.LoadRgb(item.Path);
-                    var result = transform(decoded, new Random(Mix(Seed, epoch, position)));
-                    result.contiguous().data<float>().CopyTo(pixels, i * plane);
+                    pixels[i].copy_(transform(decoded, new Random(Mix(Seed, epoch, position))));
                 });
-                await writer.WriteAsync(new HostBatch(pixels, labels), cancel).ConfigureAwait(false);
+                await writer.WriteAsync(new HostBatch(pixels, tensor(labels)), cancel).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

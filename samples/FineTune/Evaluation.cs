@@ -38,9 +38,10 @@ public static class Evaluation
         // Sums stay on the device; the host reads them once, after the last batch.
         foreach (var batch in loader.Epoch(1))
         {
+            using var owned = batch;
             using var step = NewDisposeScope();
-            var images = tensor(batch.Pixels, new long[] { batch.Count, 3, loader.ImageSize, loader.ImageSize }).to(device);
-            var labels = tensor(batch.Labels).to(device);
+            var images = batch.Images.to(device);
+            var labels = batch.Labels.to(device);
             var logits = model.call(images);
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
             top5.add_(logits.topk(k).indexes.eq(labels.unsqueeze(1)).any(1).sum());

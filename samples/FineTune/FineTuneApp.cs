@@ -165,12 +165,13 @@ public static class FineTuneApp
             double rate = 0;
             foreach (var batch in trainLoader.Epoch(epoch))
             {
+                using var owned = batch;
                 using var scope = NewDisposeScope();
                 rate = schedule.At(step);
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = rate;
-                var images = tensor(batch.Pixels, new long[] { batch.Count, 3, size, size }).to(device);
-                var labels = tensor(batch.Labels).to(device);
+                var images = batch.Images.to(device);
+                var labels = batch.Labels.to(device);
                 model.zero_grad();
                 var logits = model.call(images);
                 var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);

@@ -34,7 +34,7 @@ public sealed record TrainTransform(int Size, Interpolation Interpolation, IRead
             .permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float32);
         var resized = nn.functional.interpolate(crop, new long[] { Size, Size },
             mode: Interpolation == Interpolation.Bicubic ? InterpolationMode.Bicubic : InterpolationMode.Bilinear,
-            align_corners: false, antialias: true)[0].div_(255).clamp_(0, 1);
+            align_corners: false, antialias: true)[0].div_(Constants.Max).clamp_(Constants.Zero, Constants.One);
         if (random.NextDouble() < 0.5)
             resized = resized.flip(2);
         if (ColorJitter > 0)
@@ -49,14 +49,26 @@ public sealed record TrainTransform(int Size, Interpolation Interpolation, IRead
     private Tensor Jitter(Tensor image, Random random)
     {
         double Factor() => Math.Max(0, 1 - ColorJitter) + random.NextDouble() * (1 + ColorJitter - Math.Max(0, 1 - ColorJitter));
-        double brightness = Factor(), contrast = Factor(), saturation = Factor();
-        image = image.mul(brightness).clamp_(0, 1);
+        double brightnessFactor = Factor(), contrastFactor = Factor(), saturationFactor = Factor();
+        using Scalar brightness = brightnessFactor, contrast = contrastFactor, saturation = saturationFactor;
+        using Scalar contrastRest = 1 - contrastFactor, saturationRest = 1 - saturationFactor;
+        image = image.mul(brightness).clamp_(Constants.Zero, Constants.One);
         var meanGrey = Grey(image).mean();
-        image = image.mul(contrast).add_(meanGrey.mul(1 - contrast)).clamp_(0, 1);
-        return image.mul(saturation).add_(Grey(image).mul(1 - saturation)).clamp_(0, 1);
+        image = image.mul(contrast).add_(meanGrey.mul(contrastRest)).clamp_(Constants.Zero, Constants.One);
+        return image.mul(saturation).add_(Grey(image).mul(saturationRest)).clamp_(Constants.Zero, Constants.One);
     }
 
     /// <summary>ITU-R 601 luma, as torchvision's <c>rgb_to_grayscale</c>: [1, H, W].</summary>
     private static Tensor Grey(Tensor image) =>
-        image[0].mul(0.299).add_(image[1].mul(0.587)).add_(image[2].mul(0.114)).unsqueeze(0);
+        image[0].mul(Constants.Red).add_(image[1].mul(Constants.Green)).add_(image[2].mul(Constants.Blue)).unsqueeze(0);
+
+    /// <summary>
+    /// Scalars held for the life of the process. TorchSharp 0.107's <see cref="Scalar"/> frees its native value in a
+    /// finalizer without keeping itself alive during the native call that reads it, so an implicit temporary can be
+    /// collected mid-call ("Unknown scalar type") when the decoding threads make the GC run often.
+    /// </summary>
+    private static class Constants
+    {
+        public static readonly Scalar Zero = 0.0, One = 1.0, Max = 255.0, Red = 0.299, Green = 0.587, Blue = 0.114;
+    }
 }
