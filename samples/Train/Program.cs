@@ -1,6 +1,5 @@
 using System;
-using System.IO;
-using Spectre.Console;
+using ResNeStBlocks.Samples.Progress;
 
 namespace ResNeStBlocks.Samples.Train;
 
@@ -29,18 +28,7 @@ internal static class Program
         ResNeStBlocks.Runtime.NativeRuntime.VerifyCpuConvolution();
 
         // A live progress bar in a terminal; plain lines when the output is redirected (logs, pipes, CI).
-        bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive && AnsiConsole.Profile.Capabilities.Ansi;
-        if (!live)
-        {
-            TrainApp.Run(options, Console.Out);
-            return 0;
-        }
-        using var writer = new AnsiConsoleWriter();
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(context => TrainApp.Run(options, writer, new SpectreObserver(context)));
+        ProgressDisplay.Run((output, observer) => TrainApp.Run(options, output, observer));
         return 0;
     }
 }

@@ -5,6 +5,8 @@ using System.IO;
 using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Runtime;
+using ResNeStBlocks.Samples.Progress;
+using ResNeStBlocks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,7 +63,9 @@ public static class TrainApp
             $"ResNeSt (radix 2, layers 1-1-1-1, channels 16-32-64-128, {parameters:N0} parameters) on {options.TrainSize:N0} synthetic {options.ImageSize}x{options.ImageSize} images of {ShapesDataset.NumClasses} shapes; {options.TestSize:N0} held out."));
 
         int stepsPerEpoch = options.TrainSize / options.BatchSize;
-        var schedule = new LearningRateSchedule(stepsPerEpoch * options.Epochs, stepsPerEpoch * options.WarmupEpochs);
+        // timm's warmup + cosine, per step: from a tenth of the peak up to it, then down to a hundredth.
+        var schedule = CosineSchedule.PerStep(options.LearningRate, options.Epochs, stepsPerEpoch, options.WarmupEpochs,
+            minRate: options.LearningRate / 100, warmupInitialRate: options.LearningRate / 10);
         using var optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: 0.9, weight_decay: options.WeightDecay);
         var generator = new Generator((ulong)options.Seed);
         var epochs = new EpochSummary[options.Epochs];
@@ -77,7 +81,7 @@ public static class TrainApp
             for (int s = 0; s < stepsPerEpoch; s++, step++)
             {
                 using var scope = NewDisposeScope();
-                double rate = options.LearningRate * schedule.Factor(step);
+                double rate = schedule.At(step);
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = rate;
                 var indices = order.narrow(0, (long)s * options.BatchSize, options.BatchSize);

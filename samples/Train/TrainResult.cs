@@ -1,16 +1,9 @@
 using System;
 using System.Collections.Generic;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Samples.Progress;
 
 namespace ResNeStBlocks.Samples.Train;
-
-/// <summary>The figures of one epoch.</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="MeanLoss">Mean training loss (label-smoothed cross-entropy).</param>
-/// <param name="Accuracy">Training accuracy (in train mode, while learning).</param>
-/// <param name="ImagesPerSecond">Training throughput.</param>
-/// <param name="Elapsed">Wall time of the epoch.</param>
-public sealed record EpochSummary(int Epoch, double MeanLoss, double Accuracy, double ImagesPerSecond, TimeSpan Elapsed);
 
 /// <summary>What <see cref="TrainApp.Run"/> did.</summary>
 /// <param name="Config">The trained architecture (rebuild it with <c>new ResNet(Config)</c> to load the weights).</param>

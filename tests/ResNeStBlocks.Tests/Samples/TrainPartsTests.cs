@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Samples;
 
-/// <summary>The pieces of the Train sample: data, schedule, loss, options.</summary>
+/// <summary>The pieces of the Train sample: data, loss, options (the schedule is the library's, tested in Training).</summary>
 public sealed class TrainPartsTests
 {
     [Fact]
@@ -38,22 +38,6 @@ public sealed class TrainPartsTests
     [InlineData(Shape.Cross, 0.6, 0.6, false)]
     public void Shapes_cover_the_expected_points(Shape shape, double dx, double dy, bool inside) =>
         ShapesDataset.Inside(shape, dx * 10, dy * 10, 10).Should().Be(inside);
-
-    [Fact]
-    public void The_schedule_warms_up_linearly_then_decays_by_cosine()
-    {
-        var schedule = new LearningRateSchedule(TotalSteps: 100, WarmupSteps: 10);
-        var factors = Enumerable.Range(0, 100).Select(schedule.Factor).ToArray();
-
-        factors[0].Should().BeApproximately(0.1, 1e-12);
-        factors[5].Should().BeApproximately(0.55, 1e-12);
-        factors[10].Should().BeApproximately(1.0, 1e-12);
-        factors.Take(11).Should().BeInAscendingOrder();
-        factors.Skip(10).Should().BeInDescendingOrder();
-        factors[99].Should().BeApproximately(0.01, 1e-12);
-        // Halfway through the decay the cosine is at its midpoint.
-        new LearningRateSchedule(21, 0, FinalFraction: 0).Factor(10).Should().BeApproximately(0.5, 1e-12);
-    }
 
     [Fact]
     public void TorchSharp_cross_entropy_applies_label_smoothing()

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
 
-namespace ResNeStBlocks.Samples.Train;
+namespace ResNeStBlocks.Samples.Progress;
 
 /// <summary>A live progress bar per epoch (Spectre.Console), for interactive terminals.</summary>
 public sealed class SpectreObserver : ITrainingObserver
@@ -27,7 +27,7 @@ public sealed class SpectreObserver : ITrainingObserver
         if (task is null)
             return;
         task.Description = Label(progress.Epoch, string.Create(CultureInfo.InvariantCulture,
-            $"loss {progress.MeanLoss:0.0000}  acc {progress.Accuracy,6:0.0%}  {progress.ImagesPerSecond,5:0} img/s  lr {progress.LearningRate:0.0000}"));
+            $"step {progress.Step}/{progress.StepsPerEpoch}  loss {progress.MeanLoss:0.0000}  acc {progress.Accuracy,6:0.0%}  {progress.ImagesPerSecond,5:0} img/s  lr {progress.LearningRate:0.0000}"));
         task.Value = progress.Step;
     }
 
@@ -37,7 +37,7 @@ public sealed class SpectreObserver : ITrainingObserver
         if (task is null)
             return;
         task.Description = Label(summary.Epoch, string.Create(CultureInfo.InvariantCulture,
-            $"loss {summary.MeanLoss:0.0000}  acc {summary.Accuracy,6:0.0%}  {summary.ImagesPerSecond,5:0} img/s"));
+            $"loss {summary.MeanLoss:0.0000}  acc {summary.Accuracy,6:0.0%}  {summary.ImagesPerSecond,5:0} img/s{(summary.Note is null ? "" : "  " + summary.Note)}"));
         task.Value = task.MaxValue;
         task.StopTask();
     }

@@ -2,10 +2,10 @@ using System.IO;
 using System.Text;
 using Spectre.Console;
 
-namespace ResNeStBlocks.Samples.Train;
+namespace ResNeStBlocks.Samples.Progress;
 
 /// <summary>Writes lines through Spectre.Console, so they appear above a live progress display instead of breaking it.</summary>
-internal sealed class AnsiConsoleWriter : TextWriter
+public sealed class AnsiConsoleWriter : TextWriter
 {
     private readonly StringBuilder line = new();
 

@@ -1,4 +1,6 @@
-namespace ResNeStBlocks.Samples.Train;
+using System;
+
+namespace ResNeStBlocks.Samples.Progress;
 
 /// <summary>Progress of one optimizer step.</summary>
 /// <param name="Epoch">1-based epoch.</param>
@@ -9,6 +11,15 @@ namespace ResNeStBlocks.Samples.Train;
 /// <param name="ImagesPerSecond">Training throughput of the epoch so far.</param>
 /// <param name="LearningRate">The rate of this step.</param>
 public sealed record StepProgress(int Epoch, int Step, int StepsPerEpoch, double MeanLoss, double Accuracy, double ImagesPerSecond, double LearningRate);
+
+/// <summary>The figures of one epoch.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="MeanLoss">Mean training loss.</param>
+/// <param name="Accuracy">Training accuracy (in train mode, while learning).</param>
+/// <param name="ImagesPerSecond">Training throughput.</param>
+/// <param name="Elapsed">Wall time of the epoch.</param>
+/// <param name="Note">More figures to show after the training ones (validation accuracy, say), or null.</param>
+public sealed record EpochSummary(int Epoch, double MeanLoss, double Accuracy, double ImagesPerSecond, TimeSpan Elapsed, string? Note = null);
 
 /// <summary>Receives training progress (a live progress bar, or plain lines for logs).</summary>
 public interface ITrainingObserver

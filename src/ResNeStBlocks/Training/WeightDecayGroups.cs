@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Training;
+
+/// <summary>
+/// A model's trainable parameters split as timm's <c>param_groups_weight_decay</c> splits them: every parameter with at
+/// most one dimension (norm scales and shifts, biases) or whose name ends with <c>.bias</c>, or that the caller names,
+/// gets no weight decay; the rest (convolution and linear weights) get the run's weight decay. Frozen parameters
+/// (<c>requires_grad = false</c>) are left out of both groups.
+/// </summary>
+/// <param name="NoDecay">Parameters trained without weight decay, in the model's order (timm's first group).</param>
+/// <param name="Decay">Parameters trained with weight decay, in the model's order (timm's second group).</param>
+public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Parameter)> NoDecay, IReadOnlyList<(string Name, Parameter Parameter)> Decay)
+{
+    /// <summary>Splits <paramref name="model"/>'s trainable parameters.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="noWeightDecay">Further parameter names to exempt from weight decay (timm <c>no_weight_decay_list</c>).</param>
+    /// <returns>The two groups.</returns>
+    public static WeightDecayGroups Split(nn.Module model, IEnumerable<string>? noWeightDecay = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var exempt = new HashSet<string>(noWeightDecay ?? Array.Empty<string>(), StringComparer.Ordinal);
+        var noDecay = new List<(string, Parameter)>();
+        var decay = new List<(string, Parameter)>();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (!parameter.requires_grad)
+                continue;
+            bool exemptFromDecay = parameter.dim() <= 1 || name.EndsWith(".bias", StringComparison.Ordinal) || exempt.Contains(name);
+            (exemptFromDecay ? noDecay : decay).Add((name, parameter));
+        }
+        return new WeightDecayGroups(noDecay, decay);
+    }
+
+    /// <summary>SGD over the two groups (no decay first, as timm orders them).</summary>
+    /// <param name="learningRate">Learning rate of both groups.</param>
+    /// <param name="weightDecay">L2 weight decay of the decayed group.</param>
+    /// <param name="momentum">Momentum (0 for none).</param>
+    /// <param name="nesterov">Nesterov momentum (timm's <c>sgd</c> default).</param>
+    /// <returns>The optimizer; dispose it with the model.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A rate, decay or momentum is negative or not finite.</exception>
+    public SGD CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, bool nesterov = false)
+    {
+        CheckRates(learningRate, weightDecay);
+        NonNegative(momentum, nameof(momentum));
+        var groups = new[]
+        {
+            new SGD.ParamGroup(NoDecay.Select(p => p.Parameter), learningRate, momentum, weight_decay: 0, nesterov: nesterov),
+            new SGD.ParamGroup(Decay.Select(p => p.Parameter), learningRate, momentum, weight_decay: weightDecay, nesterov: nesterov),
+        };
+        return optim.SGD(groups, learningRate, momentum, weight_decay: weightDecay, nesterov: nesterov);
+    }
+
+    /// <summary>AdamW over the two groups (no decay first, as timm orders them).</summary>
+    /// <param name="learningRate">Learning rate of both groups.</param>
+    /// <param name="weightDecay">Decoupled weight decay of the decayed group.</param>
+    /// <param name="beta1">First-moment coefficient.</param>
+    /// <param name="beta2">Second-moment coefficient.</param>
+    /// <param name="eps">Denominator term.</param>
+    /// <returns>The optimizer; dispose it with the model.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A rate or decay is negative or not finite.</exception>
+    public AdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+    {
+        CheckRates(learningRate, weightDecay);
+        var groups = new[]
+        {
+            new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), new AdamW.Options { LearningRate = learningRate, weight_decay = 0 }),
+            new AdamW.ParamGroup(Decay.Select(p => p.Parameter), new AdamW.Options { LearningRate = learningRate, weight_decay = weightDecay }),
+        };
+        return optim.AdamW(groups, learningRate, beta1, beta2, eps, weightDecay);
+    }
+
+    private static void CheckRates(double learningRate, double weightDecay)
+    {
+        if (!(learningRate > 0) || double.IsInfinity(learningRate))
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate,
+                $"learningRate must be positive and finite, got {learningRate.ToString(CultureInfo.InvariantCulture)}.");
+        NonNegative(weightDecay, nameof(weightDecay));
+    }
+
+    private static void NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || double.IsInfinity(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or more and finite, got {value.ToString(CultureInfo.InvariantCulture)}.");
+    }
+}
