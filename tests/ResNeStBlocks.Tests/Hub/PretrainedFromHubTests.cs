@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Preprocessing;
+using ResNeStBlocks.Samples.Classify;
 using ResNeStBlocks.Tests.Support;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
@@ -182,5 +183,25 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
 
         thrown.Which.Message.Should().StartWith("The state dict does not fit ResNet; nothing was loaded.");
         custom.state_dict()["conv1.weight"].allclose(before, rtol: 0, atol: 0).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Classify_without_weights_downloads_them_once_and_ranks_as_with_the_file()
+    {
+        string image = Fixtures.File("data", "chelsea.png");
+        var shown = new StringWriter();
+        var display = new PlainDownloadDisplay(shown);
+
+        var downloaded = ClassifyApp.Run(new ClassifyOptions("resnest14d", null, image, Top: 3), TextWriter.Null, display, scratch.Options(fixture.Hub));
+        var again = ClassifyApp.Run(new ClassifyOptions("resnest14d", null, image, Top: 3), TextWriter.Null, display, scratch.Options(fixture.Hub));
+        var fromFile = ClassifyApp.Run(new ClassifyOptions("resnest14d", fixture.WeightsPath, image, Top: 3), TextWriter.Null);
+
+        downloaded.Predictions.Should().Equal(fromFile.Predictions);
+        again.Predictions.Should().Equal(fromFile.Predictions);
+        var lines = shown.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        lines[0].Should().Be("Downloading timm/resnest14d.gluon_in1k/model.safetensors into the Hugging Face cache");
+        lines[^2].Should().MatchRegex(@"^  100%  +\d+\.\d of \d+\.\d MB  \d+\.\d MB/s$");
+        lines[^1].Should().Be($"Saved {Path.Combine(scratch.Cache, "models--timm--resnest14d.gluon_in1k", "snapshots", HubScratch.Commit, "model.safetensors")}");
+        fixture.Hub.Log.Should().HaveCount(2, "the second run finds the weights in the cache");
     }
 }
