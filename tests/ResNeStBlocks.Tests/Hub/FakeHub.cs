@@ -45,6 +45,7 @@ internal sealed class FakeHub : IAsyncDisposable
     private readonly ConcurrentQueue<LoggedRequest> log = new();
     private WebApplication? app;
     private long dropAfterBytes = -1;
+    private TimeSpan cutStall;
 
     private FakeHub()
     {
@@ -92,8 +93,15 @@ internal sealed class FakeHub : IAsyncDisposable
         return repo;
     }
 
-    /// <summary>The next LFS body is cut (connection aborted) after this many bytes; one time.</summary>
-    public void DropNextLfsBodyAfter(long bytes) => Interlocked.Exchange(ref dropAfterBytes, bytes);
+    /// <summary>
+    /// The next LFS body stops after <paramref name="bytes"/> bytes, stays silent for <paramref name="stall"/> (or until
+    /// the client gives up) and then the connection is aborted; one time.
+    /// </summary>
+    public void CutNextLfsBodyAfter(long bytes, TimeSpan stall)
+    {
+        cutStall = stall;
+        Interlocked.Exchange(ref dropAfterBytes, bytes);
+    }
 
     public void ClearLog() => log.Clear();
 
@@ -217,8 +225,15 @@ internal sealed class FakeHub : IAsyncDisposable
         {
             await response.Body.WriteAsync(data.AsMemory((int)start, (int)Math.Min(drop, data.Length - start)));
             await response.Body.FlushAsync();
-            // Let the client read what was sent: a reset can discard bytes still unread in its socket buffer.
-            await Task.Delay(100);
+            // Also lets the client read what was sent: a reset can discard bytes still unread in its socket buffer.
+            try
+            {
+                await Task.Delay(cutStall, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // the client timed out and closed the connection first
+            }
             context.Abort();   // the connection dies mid-body
             return;
         }

@@ -105,7 +105,7 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
     {
         scratch.TinyRepo(hub, weights);
         long cut = weights.Length / 3;
-        hub.DropNextLfsBodyAfter(cut);
+        hub.CutNextLfsBodyAfter(cut, TimeSpan.FromMilliseconds(100));
         using var client = new HubClient(scratch.Options(hub));
         var progress = new ProgressLog();
 
@@ -120,6 +120,23 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
         progress.Reports.Select(p => p.BytesDone).Should().BeInAscendingOrder();
         progress.Reports[^1].BytesDone.Should().Be(weights.Length);
         progress.Reports.Should().OnlyContain(p => p.TotalBytes == weights.Length && p.FileName == File_ && p.BytesPerSecond > 0);
+    }
+
+    [Fact]
+    public async Task A_stalled_body_times_out_and_resumes_with_Range()
+    {
+        scratch.TinyRepo(hub, weights);
+        long cut = weights.Length / 2;
+        hub.CutNextLfsBodyAfter(cut, TimeSpan.FromSeconds(20));
+        using var client = new HubClient(scratch.Options(hub) with { Timeout = TimeSpan.FromMilliseconds(500) });
+
+        string path = await client.DownloadAsync(HubScratch.RepoId, File_);
+
+        hub.Log.Select(r => $"{r.Method} {r.Path} {r.Range}").Should().Equal(
+            $"HEAD /{HubScratch.RepoId}/resolve/main/model.safetensors ",
+            $"GET /lfs/{sha} ",
+            $"GET /lfs/{sha} bytes={cut}-");
+        FakeHub.Sha256(File.ReadAllBytes(path)).Should().Be(sha);
     }
 
     [Fact]
