@@ -114,7 +114,9 @@ public static class ClassifyApp
     {
         ArgumentNullException.ThrowIfNull(display);
         using var client = new HubClient(hub);
-        return client.TryGetCached(repoId, PretrainedWeights.FileName)
-            ?? display.Show($"{repoId}/{PretrainedWeights.FileName}", progress => client.Download(repoId, PretrainedWeights.FileName, progress: progress));
+        // Offline, there is nothing to show: the client returns the cached file or says it is missing.
+        if (client.Options.Offline || client.TryGetCached(repoId, PretrainedWeights.FileName) is not null)
+            return client.Download(repoId, PretrainedWeights.FileName);
+        return display.Show($"{repoId}/{PretrainedWeights.FileName}", progress => client.Download(repoId, PretrainedWeights.FileName, progress: progress));
     }
 }
