@@ -60,7 +60,9 @@ internal sealed class BlobDownloader
             }
         }
         Verify(metadata, incomplete, about);
-        File.Move(incomplete, blobPath);   // atomic on one file system: readers see no blob or the whole blob
+        // Atomic on one file system: readers see no blob or the whole blob. A blob that appeared meanwhile (written by
+        // a tool that takes no lock) has the same verified content, so replacing it is harmless.
+        File.Move(incomplete, blobPath, overwrite: true);
     }
 
     /// <summary>One GET from <paramref name="offset"/> to the end (or until the connection fails); returns the bytes written.</summary>

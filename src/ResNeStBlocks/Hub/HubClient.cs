@@ -39,7 +39,8 @@ public sealed class HubClient : IDisposable
         if (Options.MaxRetries < 0)
             throw new ArgumentException($"HubOptions.MaxRetries must be 0 or more; got {Options.MaxRetries}.", nameof(options));
         if (Options.Timeout <= TimeSpan.Zero || Options.RetryDelay < TimeSpan.Zero || Options.MaxRetryDelay < TimeSpan.Zero)
-            throw new ArgumentException("HubOptions.Timeout must be positive and the retry delays not negative.", nameof(options));
+            throw new ArgumentException(
+                $"HubOptions.Timeout must be positive and RetryDelay and MaxRetryDelay not negative; got {Options.Timeout}, {Options.RetryDelay} and {Options.MaxRetryDelay}.", nameof(options));
         transport = new HubTransport(Options);
         downloader = new BlobDownloader(transport, Options);
     }

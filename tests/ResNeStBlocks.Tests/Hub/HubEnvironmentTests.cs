@@ -81,4 +81,17 @@ public sealed class HubEnvironmentTests : IDisposable
         thrown.ParamName.Should().Be(parameter);
         thrown.Message.Should().StartWith(message);
     }
+
+    [Fact]
+    public void Options_out_of_range_fail_when_the_client_is_created()
+    {
+        var options = scratch.Options(null);
+
+        FluentActions.Invoking(() => new HubClient(options with { Endpoint = "ftp://mirror" })).Should().Throw<ArgumentException>()
+            .WithMessage("HubOptions.Endpoint must be an absolute http or https URL, such as https://huggingface.co; got 'ftp://mirror'. (Parameter 'options')");
+        FluentActions.Invoking(() => new HubClient(options with { MaxRetries = -1 })).Should().Throw<ArgumentException>()
+            .WithMessage("HubOptions.MaxRetries must be 0 or more; got -1. (Parameter 'options')");
+        FluentActions.Invoking(() => new HubClient(options with { Timeout = TimeSpan.Zero })).Should().Throw<ArgumentException>()
+            .WithMessage("HubOptions.Timeout must be positive and RetryDelay and MaxRetryDelay not negative; got 00:00:00, 00:00:00.0010000 and 00:00:00.0050000. (Parameter 'options')");
+    }
 }

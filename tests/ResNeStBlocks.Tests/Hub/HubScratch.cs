@@ -22,12 +22,13 @@ internal sealed class HubScratch : IDisposable
 
     public string RepoFolder => Path.Combine(Cache, "models--timm--tiny_resnest.test");
 
-    /// <summary>Options independent of the process environment, with retries fast enough for tests.</summary>
+    /// <summary>Options independent of the process environment (and of any token file in the home folder), with retries fast enough for tests.</summary>
     public HubOptions Options(FakeHub? hub, bool offline = false) =>
         new(_ => null)
         {
             Endpoint = hub?.Endpoint ?? "http://127.0.0.1:9",
             CacheDirectory = Cache,
+            Token = null,
             Offline = offline,
             RetryDelay = TimeSpan.FromMilliseconds(1),
             MaxRetryDelay = TimeSpan.FromMilliseconds(5),
