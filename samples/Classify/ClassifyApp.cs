@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using ResNeStBlocks.Hub;
 using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
@@ -18,8 +19,9 @@ public static class ClassifyApp
     /// <param name="args">The command-line arguments.</param>
     /// <param name="output">Where the table and help go.</param>
     /// <param name="error">Where errors go.</param>
+    /// <param name="display">Shows a weights download; null for plain lines on <paramref name="error"/>.</param>
     /// <returns>0 on success, <see cref="ErrorExitCode"/> on a user error.</returns>
-    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, IDownloadDisplay? display = null)
     {
         try
         {
@@ -29,7 +31,7 @@ public static class ClassifyApp
                 output.WriteLine(ClassifyOptions.Usage);
                 return 0;
             }
-            Run(options, output);
+            Run(options, output, display ?? new PlainDownloadDisplay(error));
             return 0;
         }
         catch (UsageException e)
@@ -39,7 +41,7 @@ public static class ClassifyApp
             return ErrorExitCode;
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException
-                                     or StateDictMismatchException or SafetensorsFormatException)
+                                     or StateDictMismatchException or SafetensorsFormatException or HubException)
         {
             error.WriteLine($"error: {e.Message}");
             return ErrorExitCode;
@@ -49,13 +51,16 @@ public static class ClassifyApp
     /// <summary>Classifies one image and prints the table.</summary>
     /// <param name="options">What to run.</param>
     /// <param name="output">Where the table goes.</param>
+    /// <param name="display">Shows the weights download when <see cref="ClassifyOptions.WeightsPath"/> is null and they are not cached yet.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode for that download; null for huggingface_hub's environment variables.</param>
     /// <returns>The top classes.</returns>
-    /// <exception cref="ArgumentException">The model name is unknown.</exception>
+    /// <exception cref="ArgumentException">The model name or tag is unknown.</exception>
     /// <exception cref="FileNotFoundException">The weights, image or class names file is missing.</exception>
     /// <exception cref="InvalidDataException">The image cannot be decoded, or the class names do not match the classifier.</exception>
     /// <exception cref="StateDictMismatchException">The weights belong to another architecture.</exception>
     /// <exception cref="SafetensorsFormatException">The weights file is not safetensors.</exception>
-    public static ClassifyResult Run(ClassifyOptions options, TextWriter output)
+    /// <exception cref="HubException">The weights cannot be downloaded; the message says why and what to do.</exception>
+    public static ClassifyResult Run(ClassifyOptions options, TextWriter output, IDownloadDisplay? display = null, HubOptions? hub = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
@@ -63,9 +68,9 @@ public static class ClassifyApp
         NativeRuntime.VerifyCpuConvolution();
 
         var pretrained = ModelZoo.Pretrained(options.Model);
-        if (!File.Exists(options.WeightsPath))
+        if (options.WeightsPath is not null && !File.Exists(options.WeightsPath))
             throw new FileNotFoundException(
-                $"Weights file not found: {options.WeightsPath}. Download model.safetensors from the Hugging Face hub release {pretrained.HubId}.",
+                $"Weights file not found: {options.WeightsPath}. Leave out --weights to download model.safetensors from the Hugging Face hub release {pretrained.HubId}.",
                 options.WeightsPath);
         string classNamesPath = options.ClassNamesPath ?? ClassifyOptions.DefaultClassNamesPath;
         var names = ClassNames.Load(classNamesPath);
@@ -74,11 +79,14 @@ public static class ClassifyApp
                 $"{classNamesPath} names {names.Count} classes but {options.Model}'s classifier has {pretrained.NumClasses}.");
         if (options.Top > pretrained.NumClasses)
             throw new ArgumentException($"--top must be at most {pretrained.NumClasses}, got {options.Top}.", nameof(options));
+        if (!File.Exists(options.ImagePath))
+            throw new FileNotFoundException($"Image file not found: {options.ImagePath}", options.ImagePath);
+        string weightsPath = options.WeightsPath ?? DownloadWeights(pretrained.HubId, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
 
         using var scope = NewDisposeScope();
         var image = ImageFile.LoadRgb(options.ImagePath);
         using var model = ModelZoo.Create(options.Model, pretrained.NumClasses);
-        model.LoadWeights(options.WeightsPath, strict: true);
+        model.LoadWeights(weightsPath, strict: true);
         model.eval();
 
         using var _ = no_grad();
@@ -94,5 +102,21 @@ public static class ClassifyApp
         var result = new ClassifyResult(options.Model, options.ImagePath, pretrained, predictions);
         ResultTable.Write(result, output);
         return result;
+    }
+
+    /// <summary>The cached <c>model.safetensors</c> of <paramref name="repoId"/>, downloaded first (shown by <paramref name="display"/>) when it is not cached.</summary>
+    /// <param name="repoId">The Hub repository, such as <c>timm/resnest50d.in1k</c>.</param>
+    /// <param name="display">Shows the download.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode; null for the environment's.</param>
+    /// <returns>The file's path in the cache.</returns>
+    /// <exception cref="HubException">The file cannot be downloaded.</exception>
+    public static string DownloadWeights(string repoId, IDownloadDisplay display, HubOptions? hub = null)
+    {
+        ArgumentNullException.ThrowIfNull(display);
+        using var client = new HubClient(hub);
+        // Offline, there is nothing to show: the client returns the cached file or says it is missing.
+        if (client.Options.Offline || client.TryGetCached(repoId, PretrainedWeights.FileName) is not null)
+            return client.Download(repoId, PretrainedWeights.FileName);
+        return display.Show($"{repoId}/{PretrainedWeights.FileName}", progress => client.Download(repoId, PretrainedWeights.FileName, progress: progress));
     }
 }

@@ -6,12 +6,12 @@ using System.IO;
 namespace ResNeStBlocks.Samples.Classify;
 
 /// <summary>What to classify with which model.</summary>
-/// <param name="Model">A zoo name such as <c>resnest50d</c>.</param>
-/// <param name="WeightsPath">A timm <c>model.safetensors</c> for that model.</param>
+/// <param name="Model">A zoo name such as <c>resnest50d</c>, or <c>name.tag</c> such as <c>resnet50.tv2_in1k</c>.</param>
+/// <param name="WeightsPath">A timm <c>model.safetensors</c> for that model; null to download the tag's weights from the Hugging Face Hub.</param>
 /// <param name="ImagePath">A PNG or JPEG image.</param>
 /// <param name="Top">How many classes to list.</param>
 /// <param name="ClassNamesPath">One class name per line, in class-index order.</param>
-public sealed record ClassifyOptions(string Model, string WeightsPath, string ImagePath, int Top = 5, string? ClassNamesPath = null)
+public sealed record ClassifyOptions(string Model, string? WeightsPath, string ImagePath, int Top = 5, string? ClassNamesPath = null)
 {
     /// <summary>The ImageNet class names shipped beside the program.</summary>
     public static string DefaultClassNamesPath => Path.Combine(AppContext.BaseDirectory, "data", "imagenet_classes.txt");
@@ -21,17 +21,19 @@ public sealed record ClassifyOptions(string Model, string WeightsPath, string Im
         """
         Classifies an image with a pretrained ResNeSt-family model and prints the top classes.
 
-        Usage: Classify --model NAME --weights FILE --image FILE [--top K] [--classes FILE]
+        Usage: Classify --model NAME --image FILE [--weights FILE] [--top K] [--classes FILE]
 
-          --model NAME     a model name from the zoo, such as resnest50d
-          --weights FILE   the model's timm weights (model.safetensors)
+          --model NAME     a model name from the zoo, such as resnest50d, or NAME.TAG, such as resnet50.tv2_in1k
           --image FILE     a PNG or JPEG image (samples: data/chelsea.png, data/coffee.png)
+          --weights FILE   the model's timm weights (model.safetensors); without it they are downloaded
+                           once from the Hugging Face Hub into huggingface_hub's cache (shared with Python)
           --top K          how many classes to list (default 5)
           --classes FILE   class names, one per line (default: data/imagenet_classes.txt)
           --help           show this text
 
         Real weights come from the Hugging Face hub release timm/resnest50d.in1k (model.safetensors);
         for another model use its own release, such as timm/resnest101e.in1k.
+        Downloads follow huggingface_hub's variables: HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE.
         """;
 
     /// <summary>Reads the command line.</summary>
@@ -66,7 +68,7 @@ public sealed record ClassifyOptions(string Model, string WeightsPath, string Im
         }
         return new ClassifyOptions(
             model ?? throw new UsageException("--model is required."),
-            weights ?? throw new UsageException("--weights is required."),
+            weights,
             image ?? throw new UsageException("--image is required."),
             top,
             classes);

@@ -11,7 +11,7 @@ namespace ResNeStBlocks.Zoo;
 /// The model registry: every supported timm model name with its architecture and the preprocessing its
 /// published weights expect. Parameter counts and state-dict keys equal timm's for every name.
 /// </summary>
-public static class ModelZoo
+public static partial class ModelZoo
 {
     private sealed record Entry(ResNetConfig Config, PretrainedConfig Pretrained, long TimmParameters = 0);
 
@@ -64,14 +64,21 @@ public static class ModelZoo
     /// <summary>Every model name, in timm's spelling, sorted.</summary>
     public static IReadOnlyList<string> Names { get; } = Entries.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
-    /// <summary>Creates a model with timm's initialisation (load weights afterwards with <see cref="ResNet.LoadWeights"/>).</summary>
-    /// <param name="name">A name from <see cref="Names"/>, such as <c>resnest50d</c>.</param>
+    /// <summary>
+    /// Creates a model with timm's initialisation, or with timm's weights from the Hugging Face Hub when
+    /// <paramref name="pretrained"/> (see <see cref="CreatePretrainedAsync"/> for options, progress and cancellation).
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>, such as <c>resnest50d</c>, or <c>name.tag</c> from <see cref="Tags"/>.</param>
     /// <param name="numClasses">Classifier outputs; 0 for a headless backbone that returns pooled features.</param>
     /// <param name="configure">Optional changes to the architecture, such as <c>c =&gt; c with { OutputStride = 16, DropPathRate = 0.1 }</c>.</param>
+    /// <param name="pretrained">Load the tag's weights (downloaded once into huggingface_hub's cache, configured by its environment variables); everything but a classifier of another size loads.</param>
     /// <returns>The model, in training mode, on the CPU.</returns>
-    /// <exception cref="ArgumentException">The name is unknown or the configuration is invalid.</exception>
-    public static ResNet Create(string name, int numClasses = 1000, Func<ResNetConfig, ResNetConfig>? configure = null)
+    /// <exception cref="ArgumentException">The name or tag is unknown or the configuration is invalid.</exception>
+    /// <exception cref="Hub.HubException">The weights cannot be fetched; the subclass and message say why.</exception>
+    public static ResNet Create(string name, int numClasses = 1000, Func<ResNetConfig, ResNetConfig>? configure = null, bool pretrained = false)
     {
+        if (pretrained)
+            return CreatePretrained(name, numClasses, configure);
         var config = Config(name) with { NumClasses = numClasses };
         if (configure is not null)
             config = configure(config);
@@ -79,16 +86,16 @@ public static class ModelZoo
     }
 
     /// <summary>The architecture registered under <paramref name="name"/>.</summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="name">A name from <see cref="Names"/> (or <c>name.tag</c>).</param>
     /// <returns>The configuration (1000 classes).</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static ResNetConfig Config(string name) => Find(name).Config;
+    public static ResNetConfig Config(string name) => Find(ArchitectureOf(name)).Config;
 
     /// <summary>The input size, crop, interpolation and normalisation timm's weights for <paramref name="name"/> expect.</summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="name">A name from <see cref="Names"/> (its default tag) or <c>name.tag</c> from <see cref="Tags"/>.</param>
     /// <returns>The pretrained configuration.</returns>
-    /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static PretrainedConfig Pretrained(string name) => Find(name).Pretrained;
+    /// <exception cref="ArgumentException">The name or tag is unknown.</exception>
+    public static PretrainedConfig Pretrained(string name) => PretrainedFor(name);
 
     /// <summary>The parameter count of timm's model of this name with 1000 classes (what <see cref="Create"/> must reproduce).</summary>
     /// <param name="name">A name from <see cref="Names"/>.</param>

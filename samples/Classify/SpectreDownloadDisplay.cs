@@ -1,0 +1,37 @@
+using System;
+using ResNeStBlocks.Hub;
+using Spectre.Console;
+
+namespace ResNeStBlocks.Samples.Classify;
+
+/// <summary>A live progress bar with size, rate and time left (Spectre.Console), for interactive terminals.</summary>
+public sealed class SpectreDownloadDisplay : IDownloadDisplay
+{
+    /// <inheritdoc />
+    public string Show(string description, Func<IProgress<HubDownloadProgress>, string> download) =>
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(Markup.Escape(description), maxValue: 1);
+                string path = download(new Bar(task));
+                task.Value = task.MaxValue;
+                task.StopTask();
+                return path;
+            });
+
+    private sealed class Bar : IProgress<HubDownloadProgress>
+    {
+        private readonly ProgressTask task;
+
+        public Bar(ProgressTask task) => this.task = task;
+
+        public void Report(HubDownloadProgress value)
+        {
+            task.MaxValue = Math.Max(value.TotalBytes, 1);
+            task.Value = value.BytesDone;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System;
+
+namespace ResNeStBlocks.Hub;
+
+/// <summary>A file could not be fetched from the Hugging Face Hub; the message says why and what to do.</summary>
+public class HubException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="repoId">The repository, such as <c>timm/resnest50d.in1k</c>.</param>
+    /// <param name="fileName">The file in the repository.</param>
+    /// <param name="message">What happened and what to do.</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public HubException(string repoId, string fileName, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        RepoId = repoId;
+        FileName = fileName;
+    }
+
+    /// <summary>The repository.</summary>
+    public string RepoId { get; }
+
+    /// <summary>The file in the repository.</summary>
+    public string FileName { get; }
+}

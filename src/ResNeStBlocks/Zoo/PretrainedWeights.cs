@@ -1,0 +1,74 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ResNeStBlocks.Hub;
+using ResNeStBlocks.Weights;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Zoo;
+
+/// <summary>
+/// Loads timm's published weights from the Hugging Face Hub into any module whose state-dict keys are timm's:
+/// a zoo model, or a backbone built by hand. The file is <c>model.safetensors</c> of the repository, fetched
+/// through the shared cache (<see cref="HubClient"/>).
+/// </summary>
+public static class PretrainedWeights
+{
+    /// <summary>The weights file of a timm repository.</summary>
+    public const string FileName = "model.safetensors";
+
+    /// <summary>
+    /// Downloads (or finds in the cache) <c>model.safetensors</c> of <paramref name="repoId"/> and loads it. As in
+    /// timm, a classifier (<c>fc.*</c>) whose shape differs from the module's, or that the module lacks (a headless
+    /// backbone), is left out; every other key must fit exactly.
+    /// </summary>
+    /// <param name="module">The module to load into.</param>
+    /// <param name="repoId">The repository, such as <c>timm/resnest50d.in1k</c>.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode; null for the process environment's.</param>
+    /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The missing, unexpected and skipped (classifier) keys.</returns>
+    /// <exception cref="HubException">The weights cannot be fetched; the subclass and message say why.</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the module; it is unchanged.</exception>
+    public static async Task<LoadResult> LoadPretrainedAsync(this nn.Module module, string repoId, HubOptions? hub = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(repoId);
+        string path;
+        using (var client = new HubClient(hub))
+            path = await client.DownloadAsync(repoId, FileName, HubClient.DefaultRevision, progress, cancellationToken).ConfigureAwait(false);
+        return LoadSkippingMismatchedClassifier(module, path);
+    }
+
+    /// <summary>Blocking form of <see cref="LoadPretrainedAsync"/>.</summary>
+    /// <param name="module">The module to load into.</param>
+    /// <param name="repoId">The repository, such as <c>timm/resnest50d.in1k</c>.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode; null for the process environment's.</param>
+    /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The missing, unexpected and skipped (classifier) keys.</returns>
+    /// <exception cref="HubException">The weights cannot be fetched; the subclass and message say why.</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the module; it is unchanged.</exception>
+    public static LoadResult LoadPretrained(this nn.Module module, string repoId, HubOptions? hub = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        LoadPretrainedAsync(module, repoId, hub, progress, cancellationToken).GetAwaiter().GetResult();
+
+    private static LoadResult LoadSkippingMismatchedClassifier(nn.Module module, string path)
+    {
+        var tensors = SafeTensors.Load(path);
+        try
+        {
+            var own = module.state_dict();
+            bool Skip(string key) => key.StartsWith("fc.", StringComparison.Ordinal)
+                && (!own.TryGetValue(key, out var mine) || !tensors.TryGetValue(key, out var theirs) || !mine.shape.SequenceEqual(theirs.shape));
+            return StateDictLoader.Load(module, tensors, strict: true, Skip);
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values)
+                tensor.Dispose();
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using FluentAssertions;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Preprocessing;
+using ResNeStBlocks.Samples.Classify;
+using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Weights;
+using ResNeStBlocks.Zoo;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Tests.Hub;
+
+/// <summary>A stand-in Hub serving random resnest14d weights as timm/resnest14d.gluon_in1k, shared by one test class.</summary>
+public sealed class Resnest14dHub : IAsyncLifetime, IDisposable
+{
+    private readonly HubScratch scratch = new();
+
+    internal FakeHub Hub { get; private set; } = null!;
+
+    internal byte[] Weights { get; private set; } = null!;
+
+    internal string WeightsPath => Path.Combine(scratch.Root, "resnest14d-7.safetensors");
+
+    public async Task InitializeAsync()
+    {
+        Hub = await FakeHub.StartAsync();
+        Weights = PretrainedFromHubTests.ZooWeights("resnest14d", seed: 7, scratch.Root);
+        var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit };
+        repo.Files["model.safetensors"] = Weights;
+        Hub.Add(repo);
+    }
+
+    public async Task DisposeAsync() => await Hub.DisposeAsync();
+
+    public void Dispose() => scratch.Dispose();
+}
+
+/// <summary>The zoo's pretrained path: timm's tags, and models created with weights from the Hub.</summary>
+public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisposable
+{
+    private readonly Resnest14dHub fixture;
+    private readonly HubScratch scratch = new();
+
+    public PretrainedFromHubTests(Resnest14dHub fixture)
+    {
+        this.fixture = fixture;
+        fixture.Hub.ClearLog();
+    }
+
+    public void Dispose() => scratch.Dispose();
+
+    /// <summary>A zoo model's timm-initialised weights with randomised BatchNorm statistics, saved as safetensors.</summary>
+    internal static byte[] ZooWeights(string name, int seed, string directory)
+    {
+        manual_seed(seed);
+        using var model = ModelZoo.Create(name);
+        using (no_grad())
+        {
+            foreach (var (key, tensor) in model.state_dict())
+                if (key.EndsWith("running_var", StringComparison.Ordinal)) tensor.uniform_(0.5, 1.5);
+                else if (key.EndsWith("running_mean", StringComparison.Ordinal)) tensor.uniform_(-0.1, 0.1);
+                else if (key.EndsWith(".weight", StringComparison.Ordinal) && tensor.dim() == 1) tensor.uniform_(0.5, 1.0);
+        }
+        string path = Path.Combine(directory, $"{name}-{seed}.safetensors");
+        model.SaveWeights(path);
+        return File.ReadAllBytes(path);
+    }
+
+    /// <summary>Whether every tensor of <paramref name="weights"/> the module has (classifier of another size excluded) is bit-identical in it.</summary>
+    internal static bool StateEquals(nn.Module module, byte[] weights, bool exceptClassifier = false)
+    {
+        var expected = SafeTensors.Load(new MemoryStream(weights));
+        try
+        {
+            var actual = module.state_dict();
+            return expected.All(pair => exceptClassifier && pair.Key.StartsWith("fc.", StringComparison.Ordinal)
+                || (actual.TryGetValue(pair.Key, out var tensor) && tensor.shape.SequenceEqual(pair.Value.shape) && tensor.allclose(pair.Value, rtol: 0, atol: 0)));
+        }
+        finally
+        {
+            foreach (var tensor in expected.Values)
+                tensor.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Tags_list_timms_pretrained_weights_with_the_default_first()
+    {
+        ModelZoo.Tags("resnest50d").Should().Equal("resnest50d.in1k");
+        ModelZoo.Tags("resnet50").Should().Equal(
+            "resnet50.a1_in1k", "resnet50.a1h_in1k", "resnet50.a2_in1k", "resnet50.a3_in1k", "resnet50.b1k_in1k", "resnet50.b2k_in1k",
+            "resnet50.c1_in1k", "resnet50.c2_in1k", "resnet50.d_in1k", "resnet50.ram_in1k", "resnet50.am_in1k", "resnet50.ra_in1k",
+            "resnet50.bt_in1k", "resnet50.tv_in1k", "resnet50.tv2_in1k", "resnet50.fb_ssl_yfcc100m_ft_in1k", "resnet50.fb_swsl_ig1b_ft_in1k");
+        ModelZoo.Tags("resnet50.tv_in1k").Should().Equal(ModelZoo.Tags("resnet50"));
+        foreach (string name in ModelZoo.Names)
+        {
+            string hubId = Manifest.Load(name).PretrainedConfig.GetProperty("hf_hub_id").GetString()!;
+            ModelZoo.Tags(name)[0].Should().Be(hubId["timm/".Length..], $"{name}'s default tag is timm's");
+            ModelZoo.Pretrained(ModelZoo.Tags(name)[0]).Should().Be(ModelZoo.Pretrained(name));
+            ModelZoo.Tags(name).Should().OnlyHaveUniqueItems().And.OnlyContain(t => t.StartsWith(name + ".", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_tag_selects_its_own_evaluation_settings_and_the_same_architecture()
+    {
+        var tv2 = ModelZoo.Pretrained("resnet50.tv2_in1k");
+        tv2.HubId.Should().Be("timm/resnet50.tv2_in1k");
+        (tv2.InputSize, tv2.CropFraction, tv2.Interpolation).Should().Be((176, 0.875, Interpolation.Bilinear));
+        var a3 = ModelZoo.Pretrained("seresnet50.a3_in1k");
+        (a3.InputSize, a3.CropFraction, a3.Interpolation).Should().Be((160, 0.95, Interpolation.Bicubic));
+        ModelZoo.Pretrained("resnet50d.ra4_e3600_r224_in1k").Mean.Should().Equal(0.5f, 0.5f, 0.5f);
+        ModelZoo.Config("resnet50.tv2_in1k").Should().Be(ModelZoo.Config("resnet50"));
+        using var model = ModelZoo.Create("resnet18.tv_in1k", numClasses: 0);
+        model.Config.Should().Be(ModelZoo.Config("resnet18") with { NumClasses = 0 });
+    }
+
+    [Theory]
+    [InlineData("resnest50d.in22k", "Unknown pretrained tag 'resnest50d.in22k'. Tags of resnest50d: resnest50d.in1k. (Parameter 'name')")]
+    [InlineData("resnet18.", "Unknown pretrained tag 'resnet18.'. Tags of resnet18: resnet18.a1_in1k, resnet18.a2_in1k, resnet18.a3_in1k, resnet18.tv_in1k, resnet18.fb_ssl_yfcc100m_ft_in1k, resnet18.fb_swsl_ig1b_ft_in1k. (Parameter 'name')")]
+    [InlineData("resnest51d.in1k", "Unknown model 'resnest51d'. Known models: ")]
+    public void Unknown_tags_and_models_are_named_before_anything_is_built(string name, string message)
+    {
+        var thrown = FluentActions.Invoking(() => ModelZoo.Create(name, pretrained: true)).Should().Throw<ArgumentException>().Which;
+
+        thrown.Message.Should().StartWith(message);
+        fixture.Hub.Log.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task CreatePretrainedAsync_loads_the_hub_weights_and_gives_the_logits_of_the_file()
+    {
+        var progress = new ProgressLog();
+
+        using var model = await ModelZoo.CreatePretrainedAsync("resnest14d", hub: scratch.Options(fixture.Hub), progress: progress);
+        using var direct = ModelZoo.Create("resnest14d");
+        direct.LoadWeights(fixture.WeightsPath);
+
+        StateEquals(model, fixture.Weights).Should().BeTrue();
+        model.eval();
+        direct.eval();
+        using (no_grad())
+        {
+            using var input = randn(1, 3, 64, 64, generator: new Generator(5));
+            using var expected = direct.call(input);
+            using var actual = model.call(input);
+            actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue();
+        }
+        progress.Reports[^1].BytesDone.Should().Be(fixture.Weights.Length);
+        fixture.Hub.Log.Select(r => $"{r.Method} {r.Path}").Should().Equal(
+            "HEAD /timm/resnest14d.gluon_in1k/resolve/main/model.safetensors", $"GET /lfs/{FakeHub.Sha256(fixture.Weights)}");
+    }
+
+    [Fact]
+    public async Task Another_class_count_loads_everything_but_the_classifier_as_timm_does()
+    {
+        using var tenClasses = await ModelZoo.CreatePretrainedAsync("resnest14d.gluon_in1k", numClasses: 10, hub: scratch.Options(fixture.Hub));
+        using var headless = ModelZoo.Create("resnest14d", numClasses: 0);
+        var result = await headless.LoadPretrainedAsync("timm/resnest14d.gluon_in1k", scratch.Options(fixture.Hub));
+
+        tenClasses.state_dict()["fc.weight"].shape.Should().Equal(10, 2048);
+        StateEquals(tenClasses, fixture.Weights, exceptClassifier: true).Should().BeTrue();
+        StateEquals(headless, fixture.Weights, exceptClassifier: true).Should().BeTrue();
+        result.SkippedKeys.Should().BeEquivalentTo("fc.weight", "fc.bias");
+        result.MissingKeys.Should().BeEmpty();
+        result.UnexpectedKeys.Should().BeEmpty();
+        fixture.Hub.LfsTransfers.Should().Be(1, "the second load finds the blob in the cache");
+    }
+
+    [Fact]
+    public async Task A_custom_model_whose_keys_differ_is_refused_and_left_unchanged()
+    {
+        using var custom = new ResNet(new ResNetConfig(new BottleneckSpec(), new[] { 1, 1, 1, 1 }));
+        var before = custom.state_dict()["conv1.weight"].clone();
+
+        var thrown = await custom.Invoking(m => m.LoadPretrainedAsync("timm/resnest14d.gluon_in1k", scratch.Options(fixture.Hub)))
+            .Should().ThrowAsync<StateDictMismatchException>();
+
+        thrown.Which.Message.Should().StartWith("The state dict does not fit ResNet; nothing was loaded.");
+        custom.state_dict()["conv1.weight"].allclose(before, rtol: 0, atol: 0).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Classify_without_weights_downloads_them_once_and_ranks_as_with_the_file()
+    {
+        string image = Fixtures.File("data", "chelsea.png");
+        var shown = new StringWriter();
+        var display = new PlainDownloadDisplay(shown);
+
+        var downloaded = ClassifyApp.Run(new ClassifyOptions("resnest14d", null, image, Top: 3), TextWriter.Null, display, scratch.Options(fixture.Hub));
+        var again = ClassifyApp.Run(new ClassifyOptions("resnest14d", null, image, Top: 3), TextWriter.Null, display, scratch.Options(fixture.Hub));
+        var fromFile = ClassifyApp.Run(new ClassifyOptions("resnest14d", fixture.WeightsPath, image, Top: 3), TextWriter.Null);
+
+        downloaded.Predictions.Should().Equal(fromFile.Predictions);
+        again.Predictions.Should().Equal(fromFile.Predictions);
+        var lines = shown.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+        lines[0].Should().Be("Downloading timm/resnest14d.gluon_in1k/model.safetensors into the Hugging Face cache");
+        lines[^2].Should().MatchRegex(@"^  100%  +\d+\.\d of \d+\.\d MB  \d+\.\d MB/s$");
+        lines[^1].Should().Be($"Saved {Path.Combine(scratch.Cache, "models--timm--resnest14d.gluon_in1k", "snapshots", HubScratch.Commit, "model.safetensors")}");
+        fixture.Hub.Log.Should().HaveCount(2, "the second run finds the weights in the cache");
+    }
+
+    [Fact]
+    public async Task While_another_process_downloads_the_weights_this_one_waits_for_its_lock_and_transfers_nothing()
+    {
+        string image = Fixtures.File("data", "chelsea.png");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "Classify.dll"), "--model", "resnest14d", "--image", image, "--top", "1" })
+            start.ArgumentList.Add(argument);
+        start.Environment["HF_ENDPOINT"] = fixture.Hub.Endpoint;
+        start.Environment["HF_HUB_CACHE"] = scratch.Cache;
+        start.Environment.Remove("HF_TOKEN");
+        start.Environment.Remove("HF_HUB_OFFLINE");
+        fixture.Hub.LfsDelay = TimeSpan.FromSeconds(2);   // the other process holds the blob's lock at least this long
+        using var other = Process.Start(start)!;
+        try
+        {
+            var output = other.StandardOutput.ReadToEndAsync();
+            var errors = other.StandardError.ReadToEndAsync();
+            var waitedSince = Stopwatch.StartNew();
+            while (fixture.Hub.LfsTransfers == 0)
+            {
+                if (other.HasExited)
+                    throw new InvalidOperationException($"Classify ended before downloading: {await errors}");
+                waitedSince.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
+                await Task.Delay(20);
+            }
+
+            using var client = new ResNeStBlocks.Hub.HubClient(scratch.Options(fixture.Hub));
+            string path = await client.DownloadAsync("timm/resnest14d.gluon_in1k", "model.safetensors");
+
+            using var limit = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await other.WaitForExitAsync(limit.Token);
+            other.ExitCode.Should().Be(0, await errors);
+            (await output).Should().Contain("chelsea.png: resnest14d (224x224, bilinear, crop 0.875)");
+            File.ReadAllBytes(path).Should().Equal(fixture.Weights);
+            fixture.Hub.LfsTransfers.Should().Be(1);
+            fixture.Hub.Log.Count(r => r.Method == "HEAD").Should().Be(2);
+        }
+        finally
+        {
+            fixture.Hub.LfsDelay = TimeSpan.Zero;
+            if (!other.HasExited)
+                other.Kill(entireProcessTree: true);
+        }
+    }
+}
