@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Inference;
@@ -46,19 +47,7 @@ public static class ChannelsLast
     public static bool IsChannelsLast(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.dim() != 4)
-            return false;
-        long[] shape = tensor.shape, strides = tensor.stride();
-        long expected = 1;
-        foreach (int d in new[] { 1, 3, 2, 0 })
-        {
-            if (shape[d] == 1)
-                continue;
-            if (strides[d] != expected)
-                return false;
-            expected *= shape[d];
-        }
-        return true;
+        return TensorLayout.IsChannelsLast(tensor);
     }
 
     /// <summary>

@@ -105,7 +105,7 @@ public sealed class SplitAttention : FoldableModule
         // Two splits whose weights sum to one mix as s1 + w0 * (s0 - s1): one pass, no [N, radix, C, H, W] product.
         var output = Radix == 2
             ? splits.select(1, 1).lerp(splits.select(1, 0), weights.select(1, 0))
-            : WeightedSum(splits, weights, ChannelsLast.IsChannelsLast(x));
+            : WeightedSum(splits, weights, TensorLayout.IsChannelsLast(x));
         return output.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using ResNeStBlocks.Tests.Support;
 using System;
 using System.IO;
 using System.Threading.Tasks;
@@ -12,7 +13,7 @@ namespace ResNeStBlocks.Tests.Hub;
 /// The one-call path with nothing but the process environment: <c>ModelZoo.Create(name, pretrained: true)</c>
 /// reads HF_ENDPOINT, HF_HUB_CACHE and HF_TOKEN. Environment variables are process-wide, so this runs alone.
 /// </summary>
-[Collection(nameof(SoloCollection))]
+[Collection(IsolatedCollection.Name)]
 public sealed class HubEnvironmentVariablesTests : IDisposable
 {
     private static readonly string[] Names = { "HF_ENDPOINT", "HF_HUB_CACHE", "HF_TOKEN", "HF_HUB_OFFLINE" };

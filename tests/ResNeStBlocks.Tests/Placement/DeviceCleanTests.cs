@@ -16,7 +16,7 @@ namespace ResNeStBlocks.Tests.Placement;
 /// are built first, then the default device becomes the meta device (or the default dtype float64), and every code
 /// path runs. A tensor created without the input's placement lands on meta (or in float64) and fails or shows.
 /// </summary>
-[Collection(ProcessStateCollection.Name)]
+[Collection(IsolatedCollection.Name)]
 public class DeviceCleanTests
 {
     public static IEnumerable<object[]> Cases() =>

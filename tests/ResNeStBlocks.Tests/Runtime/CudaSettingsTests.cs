@@ -1,3 +1,4 @@
+using ResNeStBlocks.Tests.Support;
 using System;
 using FluentAssertions;
 using ResNeStBlocks.Runtime;
@@ -8,7 +9,7 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Tests.Runtime;
 
 /// <summary>The GPU switches live in libtorch's global context, which the CPU build has too: they can be set and read here.</summary>
-[Collection(ProcessStateCollection.Name)]
+[Collection(IsolatedCollection.Name)]
 public class CudaSettingsTests
 {
     [Fact]

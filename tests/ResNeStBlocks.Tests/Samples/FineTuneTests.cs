@@ -1,3 +1,4 @@
+using ResNeStBlocks.Tests.Support;
 using System;
 using System.Globalization;
 using System.IO;
@@ -13,7 +14,7 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>The FineTune sample end to end on a generated ImageFolder: learning, files, checkpoints, resume.</summary>
-[Collection(nameof(SoloCollection))]
+[Collection(IsolatedCollection.Name)]
 public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
 {
     private readonly ShortFineTuneRun run;

@@ -4,7 +4,8 @@ namespace ResNeStBlocks.Tests.Support;
 
 /// <summary>
 /// The one collection of tests that run alone, after the parallel ones: tests that measure process-wide state
-/// (memory, global tensor counts) or change it, and the sample training run. That run once failed in the full
+/// (memory, global tensor counts) or change it (TorchSharp's default device or dtype, libtorch's global
+/// switches, environment variables), and the sample training runs. That run once failed in the full
 /// suite inside TorchSharp's train-mode <c>BatchNorm.forward</c> with libtorch's "Unknown scalar type" while many
 /// other classes ran torch concurrently, and never alone; the suspected cause (a native scalar released early
 /// under GC pressure) is outside this repository.
