@@ -162,6 +162,36 @@ public sealed class FineTunePartsTests : IDisposable
         (folder.Train.Count, folder.Val.Count).Should().Be((64, 16));
     }
 
+    [Fact]
+    public void Batches_depend_on_seed_and_epoch_only_and_arrive_complete()
+    {
+        WriteClasses(directory, ("a", 6), ("b", 6));
+        var images = ImageFolder.Scan(directory, 0.2, 1).Train;
+        var transform = new TrainTransform(16, ResNeStBlocks.Preprocessing.Interpolation.Bilinear,
+            ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetMean, ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetStd, ColorJitter: 0.4);
+        BatchLoader Loader(int workers) => new(images, transform.Apply, 16, batchSize: 4, shuffle: true, seed: 3, workers);
+
+        var serial = Loader(1).Epoch(1).Select(Take).ToList();
+        var parallel = Loader(2).Epoch(1).Select(Take).ToList();
+        var nextEpoch = Loader(2).Epoch(2).Select(Take).ToList();
+
+        serial.Should().HaveCount(2, "10 training images make two full batches of 4; the partial one is dropped");
+        serial[0].Pixels.Length.Should().Be(4 * 3 * 16 * 16);
+        for (int b = 0; b < serial.Count; b++)
+        {
+            parallel[b].Labels.Should().Equal(serial[b].Labels);
+            parallel[b].Pixels.Should().Equal(serial[b].Pixels);
+        }
+        nextEpoch[0].Pixels.Should().NotEqual(serial[0].Pixels);
+        Loader(1).Epoch(1).First().Dispose();   // abandoning an epoch stops its producer
+    }
+
+    private static (long[] Labels, float[] Pixels) Take(HostBatch batch)
+    {
+        using (batch)
+            return (batch.Labels.data<long>().ToArray(), batch.Images.data<float>().ToArray());
+    }
+
     private static void WriteClasses(string root, params (string Name, int Count)[] classes)
     {
         var random = new Random(9);
