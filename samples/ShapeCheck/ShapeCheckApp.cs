@@ -81,7 +81,7 @@ public static class ShapeCheckApp
         int size = ModelZoo.Pretrained(name).InputSize;
         using var model = ModelZoo.Create(name);
         model.eval();
-        var summary = ModelSummarizer.Summarize(model, 1, 3, size, size);
+        var summary = model.Summarize(1, 3, size, size);
         var stages = summary.GroupByDepth(1)
             .Where(row => row.Name.StartsWith("layer", StringComparison.Ordinal))
             .Select(row => string.Join("x", (row.OutputShape ?? Array.Empty<long>()).Skip(1)))

@@ -31,7 +31,9 @@ public sealed class ResNet : FoldableModule
 
     /// <summary>Builds the network with timm's initialisation (Kaiming-normal convolutions, zero-init last norms).</summary>
     /// <param name="config">The architecture.</param>
-    /// <exception cref="ArgumentException">A setting is invalid, for the network or for the block at any position; nothing has been allocated.</exception>
+    /// <exception cref="ArgumentException">A setting is invalid, for the network or for the block at any position. Every position
+    /// is checked before anything is allocated; a layer that rejects its settings while being built has what was built
+    /// before it disposed, so no tensor outlives the failure.</exception>
     public ResNet(ResNetConfig config) : base(nameof(ResNet))
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -55,7 +57,12 @@ public sealed class ResNet : FoldableModule
             var stageBlocks = sites.GroupBy(site => site.Stage).Select(_ => new List<nn.Module<Tensor, Tensor>>()).ToList();
             foreach (var site in sites)
             {
-                var block = config.Block.Create(site.InPlanes, site.Planes, site.Placement with { Downsample = Shortcut(config, site, built) });
+                var shortcut = Shortcut(config, site);
+                if (shortcut is not null)
+                    built.Add(shortcut);
+                var block = config.Block.Create(site.InPlanes, site.Planes, site.Placement with { Downsample = shortcut });
+                if (shortcut is not null)
+                    built.Remove(shortcut);     // the block owns (and disposes) it now
                 built.Add(block);
                 stageBlocks[site.Stage].Add(block);
             }
@@ -198,17 +205,15 @@ public sealed class ResNet : FoldableModule
     }
 
     /// <summary>The shortcut projection of a block that changes stride or channels (timm's downsample_avg or downsample_conv).</summary>
-    private static nn.Module<Tensor, Tensor>? Shortcut(ResNetConfig config, BlockSite site, List<nn.Module> built)
+    private static nn.Module<Tensor, Tensor>? Shortcut(ResNetConfig config, BlockSite site)
     {
         if (!site.NeedsShortcut)
             return null;
         var placement = site.Placement;
-        var shortcut = config.AvgDown
+        return config.AvgDown
             ? Downsample.Average(site.InPlanes, site.OutChannels, placement.Stride, placement.Dilation)
             : Downsample.Convolution(site.InPlanes, site.OutChannels, config.DownKernelSize, placement.Stride, placement.Dilation,
                 placement.FirstDilation);
-        built.Add(shortcut);
-        return shortcut;
     }
 
     private void InitializeWeights(bool zeroInitLast)

@@ -41,51 +41,24 @@ public class InputValidationTests
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Wrong_rank_is_rejected(string name)
-    {
-        var (create, channels, module) = Blocks[name];
-        using var scope = NewDisposeScope();
-        using var block = create();
-        FluentActions.Invoking(() => block.call(zeros(channels, 8, 8)))
-            .Should().Throw<ArgumentException>().WithParameterName("input")
-            .WithMessage($"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{channels}, 8, 8].*");
-    }
+    public void Wrong_rank_is_rejected(string name) => ShouldReject(name, channels => zeros(channels, 8, 8),
+        (module, channels) => $"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{channels}, 8, 8].*");
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Wrong_channel_count_is_rejected(string name)
-    {
-        var (create, channels, module) = Blocks[name];
-        using var scope = NewDisposeScope();
-        using var block = create();
-        FluentActions.Invoking(() => block.call(zeros(2, channels + 1, 8, 8)))
-            .Should().Throw<ArgumentException>().WithParameterName("input")
-            .WithMessage($"{module} expects {channels} input channels, got {channels + 1} (shape [2, {channels + 1}, 8, 8]).*");
-    }
+    public void Wrong_channel_count_is_rejected(string name) => ShouldReject(name, channels => zeros(2, channels + 1, 8, 8),
+        (module, channels) => $"{module} expects {channels} input channels, got {channels + 1} (shape [2, {channels + 1}, 8, 8]).*");
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Integer_input_is_rejected(string name)
-    {
-        var (create, channels, module) = Blocks[name];
-        using var scope = NewDisposeScope();
-        using var block = create();
-        FluentActions.Invoking(() => block.call(zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Int64)))
-            .Should().Throw<ArgumentException>().WithParameterName("input")
-            .WithMessage($"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got Int64.*");
-    }
+    public void Integer_input_is_rejected(string name) => ShouldReject(name, channels => zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Int64),
+        (module, _) => $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got Int64.*");
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Float64_input_to_a_float32_module_is_rejected_with_the_cast(string name)
-    {
-        var (create, channels, module) = Blocks[name];
-        using var scope = NewDisposeScope();
-        using var block = create();
-        FluentActions.Invoking(() => block.call(zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Float64)))
-            .Should().Throw<ArgumentException>().WithParameterName("input")
-            .WithMessage($"{module} has Float32 weights but the input is Float64; cast the input first: input.to_type(ScalarType.Float32). (Parameter 'input')");
-    }
+    public void Float64_input_to_a_float32_module_is_rejected_with_the_cast(string name) =>
+        ShouldReject(name, channels => zeros(new long[] { 2, channels, 8, 8 }, ScalarType.Float64),
+            (module, _) => $"{module} has Float32 weights but the input is Float64; cast the input first: input.to_type(ScalarType.Float32). (Parameter 'input')");
 
     [Fact]
     public void Float32_input_to_a_bfloat16_model_is_rejected_with_the_cast()
@@ -98,5 +71,14 @@ public class InputValidationTests
             .WithMessage("ResNet has BFloat16 weights but the input is Float32; cast the input first: input.to_type(ScalarType.BFloat16). (Parameter 'input')");
         using (no_grad())
             model.call(zeros(1, 3, 32, 32).to_type(ScalarType.BFloat16)).shape.Should().Equal(1, 3);
+    }
+
+    private static void ShouldReject(string name, Func<int, Tensor> input, Func<string, int, string> message)
+    {
+        var (create, channels, module) = Blocks[name];
+        using var scope = NewDisposeScope();
+        using var block = create();
+        FluentActions.Invoking(() => block.call(input(channels)))
+            .Should().Throw<ArgumentException>().WithParameterName("input").WithMessage(message(module, channels));
     }
 }
