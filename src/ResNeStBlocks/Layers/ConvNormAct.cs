@@ -47,6 +47,9 @@ public sealed class ConvNormAct : nn.Module<Tensor, Tensor>, IFoldableNorm
     /// <summary>Input channels.</summary>
     public int InChannels { get; }
 
+    /// <summary>Whether ReLU follows the BatchNorm (read by the ONNX exporter).</summary>
+    internal bool AppliesActivation => applyActivation;
+
     /// <summary>The BatchNorm layer (its weight is zeroed by zero-init of a residual branch).</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm has been folded into the convolution.</exception>
     public BatchNorm2d Norm => bn ?? throw new InvalidOperationException("The BatchNorm of this ConvNormAct has been folded into its convolution.");
