@@ -34,8 +34,9 @@ public class FixtureExportTests
         using var block = BlockCatalog.Build(c);
         StateDictLoader.LoadFile(block, Fixtures.File("timm", c.WeightsFile));
         var options = new OnnxExportOptions { InputHeight = (int)c.InputShape[2], InputWidth = (int)c.InputShape[3] };
-        OnnxAssert.MatchesEval(block, c.InputShape[1..], name, options);
-        AssertEqualsTimm(c, block, options);
+        using var runner = OrtRunner.For(block, options);
+        OnnxAssert.MatchesEval(block, runner, c.InputShape[1..], name);
+        AssertEqualsTimm(c, runner);
     }
 
     [Theory]
@@ -46,15 +47,15 @@ public class FixtureExportTests
         using var model = new ResNet(TinyModels.Config(c));
         model.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         var options = new OnnxExportOptions { InputHeight = 64, InputWidth = 64 };
-        OnnxAssert.MatchesEval(model, c.InputShape[1..], name, options);
-        AssertEqualsTimm(c, model, options);
+        using var runner = OrtRunner.For(model, options);
+        OnnxAssert.MatchesEval(model, runner, c.InputShape[1..], name);
+        AssertEqualsTimm(c, runner);
     }
 
-    private static void AssertEqualsTimm(FixtureCase c, nn.Module<Tensor, Tensor> module, OnnxExportOptions options)
+    private static void AssertEqualsTimm(FixtureCase c, OrtRunner runner)
     {
         using var scope = NewDisposeScope();
         var io = SafeTensors.Load(Fixtures.File("timm", c.IoFile));
-        using var runner = OrtRunner.For(module, options);
         TensorAssert.Close(runner.RunSingle(io["input"]), io["output"], OnnxAssert.Tolerance, OnnxAssert.Tolerance, $"{c.Name} ORT vs timm");
     }
 }

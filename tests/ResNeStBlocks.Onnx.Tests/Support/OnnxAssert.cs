@@ -15,8 +15,14 @@ public static class OnnxAssert
     /// </summary>
     public static void MatchesEval(nn.Module<Tensor, Tensor> module, long[] sample, string what, OnnxExportOptions? options = null, long seed = 7)
     {
-        module.eval();
         using var runner = OrtRunner.For(module, options);
+        MatchesEval(module, runner, sample, what, seed);
+    }
+
+    /// <summary>As above, with a file already exported and loaded.</summary>
+    public static void MatchesEval(nn.Module<Tensor, Tensor> module, OrtRunner runner, long[] sample, string what, long seed = 7)
+    {
+        module.eval();
         var generator = new Generator((ulong)seed);
         foreach (long batch in new long[] { 1, 3 })
         {
