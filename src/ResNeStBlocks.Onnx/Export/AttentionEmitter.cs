@@ -6,8 +6,7 @@ using TorchSharp.Modules;
 namespace ResNeStBlocks.Onnx.Export;
 
 /// <summary>
-/// The attention layers: Squeeze-and-Excitation, Split-Attention (radix-major) and Selective Kernel, plus the
-/// ConvNormAct unit the Selective Kernel blocks are built from. Splits become ONNX Split outputs and the
+/// The attention layers: Squeeze-and-Excitation, Split-Attention (radix-major) and Selective Kernel. Splits become ONNX Split outputs and the
 /// weighted sums Mul + Sum nodes, so no node needs the spatial size and height/width may stay dynamic.
 /// </summary>
 internal static class AttentionEmitter
@@ -35,7 +34,7 @@ internal static class AttentionEmitter
         var children = new ChildModules(layer, path);
         var graph = context.Graph;
         int radix = layer.Radix, groups = layer.Cardinality, channels = layer.OutChannels;
-        string x = BlockEmitter.ConvBn(context, children, "conv", "bn0", input, relu: true);
+        string x = ConvEmitter.ChildPair(context, children, "conv", "bn0", input, relu: true);
         string pooled = PoolEmitter.GlobalAverage(context, path, x);                       // [N, radix * C, 1, 1]
         if (radix > 1)
         {
@@ -43,7 +42,7 @@ internal static class AttentionEmitter
             string summed = graph.Node("ReduceSum", path, new[] { perSplit, graph.Int64s(1) }, Attr.Int("keepdims", 0));
             pooled = graph.Node("Reshape", path, new[] { summed, graph.Int64s(0, channels, 1, 1) });
         }
-        string hidden = BlockEmitter.ConvBn(context, children, "fc1", "bn1", pooled, relu: true);
+        string hidden = ConvEmitter.ChildPair(context, children, "fc1", "bn1", pooled, relu: true);
         string logits = ConvEmitter.Emit(context, children.Required<Conv2d>("fc2"), children.PathOf("fc2"), null, null, hidden);
         children.EnsureAllTaken();
         if (radix == 1)
@@ -73,7 +72,7 @@ internal static class AttentionEmitter
             : Enumerable.Repeat(input, count).ToArray();
         string pathsPath = children.PathOf("paths");
         var branches = paths.Select((unit, i) =>
-            ConvNormAct(context, unit, ExportContext.Join(pathsPath, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), inputs[i])).ToArray();
+            ConvEmitter.ConvNormAct(context, unit, ExportContext.Join(pathsPath, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), inputs[i])).ToArray();
         string pooled = PoolEmitter.GlobalAverage(context, path, branches[0]);
         for (int i = 1; i < count; i++)
             pooled = graph.Node("Add", path, new[] { pooled, PoolEmitter.GlobalAverage(context, path, branches[i]) });
@@ -81,7 +80,7 @@ internal static class AttentionEmitter
         var attention = children.Required<SelectiveKernelAttention>("attn");
         string attnPath = children.PathOf("attn");
         var attn = new ChildModules(attention, attnPath);
-        string hidden = BlockEmitter.ConvBn(context, attn, "fc_reduce", "bn", pooled, relu: true);
+        string hidden = ConvEmitter.ChildPair(context, attn, "fc_reduce", "bn", pooled, relu: true);
         string logits = ConvEmitter.Emit(context, attn.Required<Conv2d>("fc_select"), attn.PathOf("fc_select"), null, null, hidden);
         attn.EnsureAllTaken();
         children.EnsureAllTaken();
@@ -89,14 +88,6 @@ internal static class AttentionEmitter
         string softmax = graph.Node("Softmax", attnPath, new[] { perPath }, Attr.Int("axis", 1));
         string weights = graph.Node("Reshape", attnPath, new[] { softmax, graph.Int64s(0, count * layer.OutChannels, 1, 1) });
         return WeightedSum(context, path, branches, weights);
-    }
-
-    public static string ConvNormAct(ExportContext context, ConvNormAct unit, string path, string input)
-    {
-        var children = new ChildModules(unit, path);
-        string output = BlockEmitter.ConvBn(context, children, "conv", "bn", input, CoreAdapter.AppliesActivation(unit));
-        children.EnsureAllTaken();
-        return output;
     }
 
     /// <summary><c>sum_i values[i] * w_i</c>, where the weights [N, k * C, 1, 1] split into k parts along channels.</summary>

@@ -37,30 +37,30 @@ internal static class BlockEmitter
 
     private static string BasicBranch(ExportContext context, ChildModules children, string input)
     {
-        string x = ConvBn(context, children, "conv1", "bn1", input, relu: true);
-        return ConvBn(context, children, "conv2", "bn2", x, relu: false);
+        string x = ConvEmitter.ChildPair(context, children, "conv1", "bn1", input, relu: true);
+        return ConvEmitter.ChildPair(context, children, "conv2", "bn2", x, relu: false);
     }
 
     private static string BottleneckBranch(ExportContext context, ChildModules children, string input)
     {
-        string x = ConvBn(context, children, "conv1", "bn1", input, relu: true);
-        x = ConvBn(context, children, "conv2", "bn2", x, relu: true);
-        return ConvBn(context, children, "conv3", "bn3", x, relu: false);
+        string x = ConvEmitter.ChildPair(context, children, "conv1", "bn1", input, relu: true);
+        x = ConvEmitter.ChildPair(context, children, "conv2", "bn2", x, relu: true);
+        return ConvEmitter.ChildPair(context, children, "conv3", "bn3", x, relu: false);
     }
 
     private static string ResNeStBranch(ExportContext context, ChildModules children, string input)
     {
-        string x = ConvBn(context, children, "conv1", "bn1", input, relu: true);
+        string x = ConvEmitter.ChildPair(context, children, "conv1", "bn1", input, relu: true);
         x = OptionalPool(context, children, "avd_first", x);
         var conv2 = children.Required<torch.nn.Module>("conv2");
         x = conv2 switch
         {
             SplitAttention split => AttentionEmitter.SplitAttention(context, split, children.PathOf("conv2"), x),
-            Conv2d => ConvBn(context, children, "conv2", "bn2", x, relu: true),
+            Conv2d => ConvEmitter.ChildPair(context, children, "conv2", "bn2", x, relu: true),
             _ => throw OnnxExportErrors.Unsupported(conv2, children.PathOf("conv2")),
         };
         x = OptionalPool(context, children, "avd_last", x);
-        return ConvBn(context, children, "conv3", "bn3", x, relu: false);
+        return ConvEmitter.ChildPair(context, children, "conv3", "bn3", x, relu: false);
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ internal static class BlockEmitter
     {
         var graph = context.Graph;
         var conv1 = children.Required<Conv2d>("conv1");
-        string reduced = ConvBn(context, children, "conv1", "bn1", input, relu: true);
+        string reduced = ConvEmitter.ChildPair(context, children, "conv1", "bn1", input, relu: true);
         var convs = children.Required<ModuleList<Conv2d>>("convs");
         var bns = children.Optional<ModuleList<BatchNorm2d>>("bns");
         long width = convs[0].in_channels;
@@ -85,34 +85,33 @@ internal static class BlockEmitter
         string? previous = null;
         for (int i = 0; i < convs.Count; i++)
         {
+            string index = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string convPath = ExportContext.Join(children.PathOf("convs"), index);
             string split = block.IsStageForm || previous is null
                 ? splits[i]
-                : graph.Node("Add", ExportContext.Join(children.PathOf("convs"), i.ToString(System.Globalization.CultureInfo.InvariantCulture)), new[] { previous, splits[i] });
-            string convPath = ExportContext.Join(children.PathOf("convs"), i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            string normPath = ExportContext.Join(children.PathOf("bns"), i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            previous = ConvEmitter.Emit(context, convs[i], convPath, bns?[i], normPath, split, relu: true);
+                : graph.Node("Add", convPath, new[] { previous, splits[i] });
+            previous = ConvEmitter.Emit(context, convs[i], convPath, bns?[i], ExportContext.Join(children.PathOf("bns"), index), split, relu: true);
             outputs.Add(previous);
         }
+        // The stage form pools the pass-through split; with a single split there is none, and the pool goes unused.
+        var pool = children.Optional<AvgPool2d>("pool");
         if (scale > 1)
-        {
-            var pool = children.Optional<AvgPool2d>("pool");
             outputs.Add(pool is null ? splits[^1] : PoolEmitter.Average(context, pool, children.PathOf("pool"), splits[^1]));
-        }
         string joined = outputs.Count == 1 ? outputs[0] : graph.Node("Concat", children.Path, outputs, Attr.Int("axis", 1));
-        return ConvBn(context, children, "conv3", "bn3", joined, relu: false);
+        return ConvEmitter.ChildPair(context, children, "conv3", "bn3", joined, relu: false);
     }
 
     private static string SelectiveKernelBasicBranch(ExportContext context, ChildModules children, string input)
     {
         string x = AttentionEmitter.SelectiveKernel(context, children.Required<SelectiveKernel>("conv1"), children.PathOf("conv1"), input);
-        return AttentionEmitter.ConvNormAct(context, children.Required<ConvNormAct>("conv2"), children.PathOf("conv2"), x);
+        return ConvEmitter.ConvNormAct(context, children.Required<ConvNormAct>("conv2"), children.PathOf("conv2"), x);
     }
 
     private static string SelectiveKernelBottleneckBranch(ExportContext context, ChildModules children, string input)
     {
-        string x = AttentionEmitter.ConvNormAct(context, children.Required<ConvNormAct>("conv1"), children.PathOf("conv1"), input);
+        string x = ConvEmitter.ConvNormAct(context, children.Required<ConvNormAct>("conv1"), children.PathOf("conv1"), input);
         x = AttentionEmitter.SelectiveKernel(context, children.Required<SelectiveKernel>("conv2"), children.PathOf("conv2"), x);
-        return AttentionEmitter.ConvNormAct(context, children.Required<ConvNormAct>("conv3"), children.PathOf("conv3"), x);
+        return ConvEmitter.ConvNormAct(context, children.Required<ConvNormAct>("conv3"), children.PathOf("conv3"), x);
     }
 
     /// <summary>The block's channel attention (<c>se</c>), which may be any module the exporter knows.</summary>
@@ -127,9 +126,4 @@ internal static class BlockEmitter
         var pool = children.Optional<AvgPool2d>(name);
         return pool is null ? input : PoolEmitter.Average(context, pool, children.PathOf(name), input);
     }
-
-    /// <summary>A convolution child and its BatchNorm child (absent once the model's norms were folded in place).</summary>
-    internal static string ConvBn(ExportContext context, ChildModules children, string convName, string normName, string input, bool relu) =>
-        ConvEmitter.Emit(context, children.Required<Conv2d>(convName), children.PathOf(convName),
-            children.Optional<BatchNorm2d>(normName), children.PathOf(normName), input, relu);
 }

@@ -42,6 +42,20 @@ internal static class ConvEmitter
         return relu ? graph.Node("Relu", convPath, new[] { output }) : output;
     }
 
+    /// <summary>A convolution child and its BatchNorm child (absent once the model's norms were folded in place).</summary>
+    public static string ChildPair(ExportContext context, ChildModules children, string convName, string normName, string input, bool relu) =>
+        Emit(context, children.Required<Conv2d>(convName), children.PathOf(convName),
+            children.Optional<BatchNorm2d>(normName), children.PathOf(normName), input, relu);
+
+    /// <summary>A <see cref="ResNeStBlocks.Layers.ConvNormAct"/> unit: its <c>conv</c>, <c>bn</c> and, when it applies one, ReLU.</summary>
+    public static string ConvNormAct(ExportContext context, ResNeStBlocks.Layers.ConvNormAct unit, string path, string input)
+    {
+        var children = new ChildModules(unit, path);
+        string output = ChildPair(context, children, "conv", "bn", input, CoreAdapter.AppliesActivation(unit));
+        children.EnsureAllTaken();
+        return output;
+    }
+
     /// <summary>An eval-mode BatchNorm2d as one BatchNormalization node.</summary>
     public static string BatchNormalization(ExportContext context, BatchNorm2d norm, string path, string input)
     {

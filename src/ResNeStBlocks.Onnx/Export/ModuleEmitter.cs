@@ -20,7 +20,7 @@ internal static class ModuleEmitter
         SqueezeExcite se => AttentionEmitter.SqueezeExcite(context, se, path, input),
         SplitAttention split => AttentionEmitter.SplitAttention(context, split, path, input),
         SelectiveKernel sk => AttentionEmitter.SelectiveKernel(context, sk, path, input),
-        ConvNormAct unit => AttentionEmitter.ConvNormAct(context, unit, path, input),
+        ConvNormAct unit => ConvEmitter.ConvNormAct(context, unit, path, input),
         Stem stem => BackboneEmitter.Stem(context, stem, path, input),
         Sequential sequence => SequentialEmitter.Emit(context, sequence, path, input),
         Conv2d conv => ConvEmitter.Emit(context, conv, path, null, null, input),
