@@ -151,6 +151,7 @@ public static class OnnxExporter
 
     private static IEnumerable<(string Key, string Value)> Metadata(torch.nn.Module model, OnnxExportOptions options)
     {
+        yield return (OnnxMetadataKeys.Producer, $"{ProducerName} {ProducerVersion}");
         yield return (OnnxMetadataKeys.Module, model.GetType().Name);
         yield return (OnnxMetadataKeys.BatchNorm, options.FoldBatchNorm ? "folded" : "kept");
         if (model is ResNet network)

@@ -6,6 +6,9 @@ namespace ResNeStBlocks.Onnx;
 /// </summary>
 public static class OnnxMetadataKeys
 {
+    /// <summary>Producer name and version, such as <c>ResNeStBlocks.Onnx 0.1.0</c> (also in the model's producer fields, which ONNX Runtime exposes only in part).</summary>
+    public const string Producer = "producer";
+
     /// <summary>The exported module's type, such as <c>ResNet</c> or <c>ResNeStBottleneck</c>.</summary>
     public const string Module = "module";
 

@@ -34,6 +34,7 @@ public class ExportContractTests
         metadata.ProducerName.Should().Be("ResNeStBlocks.Onnx");
         metadata.CustomMetadataMap.Should().BeEquivalentTo(new Dictionary<string, string>
         {
+            ["producer"] = "ResNeStBlocks.Onnx " + OnnxExporter.ProducerVersion,
             ["module"] = "ResNet",
             ["batchnorm"] = "folded",
             ["num_classes"] = "10",
