@@ -43,6 +43,8 @@ public sealed class ConvNormAct : FoldableModule
 
     /// <summary>The convolution's weight: the dtype and device inputs must have.</summary>
     internal Tensor? Weight => conv.weight;
+    /// <summary>Whether ReLU follows the BatchNorm (read by the ONNX exporter).</summary>
+    internal bool AppliesActivation => applyActivation;
 
     /// <summary>The BatchNorm layer (its weight is zeroed by zero-init of a residual branch).</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm has been folded into the convolution.</exception>

@@ -1,0 +1,4 @@
+using System;
+using ResNeStBlocks.Samples.OnnxDeploy;
+
+return DeployApp.Execute(args, Console.Out, Console.Error);

@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using Google.Protobuf;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Layers;
+using ResNeStBlocks.Onnx.Export;
+using ResNeStBlocks.Onnx.Graph;
+using ResNeStBlocks.Onnx.Proto;
+using ResNeStBlocks.Zoo;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace ResNeStBlocks.Onnx;
+
+/// <summary>
+/// Writes a model of this library (any <see cref="ResNet"/>, a zoo model, a single block or layer) as an ONNX
+/// model that ONNX Runtime runs without TorchSharp. The graph computes the module's eval-mode forward: BatchNorm
+/// with running statistics (folded into the convolutions by default), no dropout, drop path or DropBlock.
+/// </summary>
+/// <remarks>
+/// Opset <see cref="OpsetVersion"/>, IR version <see cref="IrVersion"/>. One input, <c>input</c> [batch, C, H, W]
+/// with a dynamic batch; outputs <c>logits</c> (a ResNet with a classifier), <c>features</c> (pooled features of a
+/// ResNet without one, or the feature map of a block or layer), or <c>stage1</c>..<c>stage4</c>
+/// (<see cref="OnnxExportOptions.StageOutputs"/>). The model is only read: its parameters, buffers and mode are unchanged.
+/// </remarks>
+public static class OnnxExporter
+{
+    /// <summary>The ONNX operator set the graphs use.</summary>
+    public const int OpsetVersion = 17;
+
+    /// <summary>The ONNX IR version of the files (8 is the IR of opset 17).</summary>
+    public const int IrVersion = 8;
+
+    /// <summary>The graph input's name.</summary>
+    public const string InputName = "input";
+
+    /// <summary>The output of a ResNet with a classifier: [batch, classes].</summary>
+    public const string LogitsOutput = "logits";
+
+    /// <summary>The output of a ResNet without a classifier ([batch, features]) or of a block or layer ([batch, C, H', W']).</summary>
+    public const string FeaturesOutput = "features";
+
+    /// <summary>The producer name written to every file.</summary>
+    public const string ProducerName = "ResNeStBlocks.Onnx";
+
+    /// <summary>Exports <paramref name="model"/> to an ONNX file.</summary>
+    /// <param name="model">A ResNet, a block (such as <see cref="ResNeStBottleneck"/>) or a layer (such as <see cref="SplitAttention"/>).</param>
+    /// <param name="path">The file to write (replaced if it exists).</param>
+    /// <param name="options">Export choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate; the message names its path and type. No file is written.</exception>
+    public static void Export(torch.nn.Module<torch.Tensor, torch.Tensor> model, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var proto = Build(model, options);
+        using var file = File.Create(path);
+        proto.WriteTo(file);
+    }
+
+    /// <summary>Exports <paramref name="model"/> to a stream (the ONNX protobuf bytes).</summary>
+    /// <param name="model">A ResNet, a block or a layer.</param>
+    /// <param name="stream">A writable stream; left open.</param>
+    /// <param name="options">Export choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate; nothing is written.</exception>
+    public static void Export(torch.nn.Module<torch.Tensor, torch.Tensor> model, Stream stream, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Build(model, options).WriteTo(stream);
+    }
+
+    private static ModelProto Build(torch.nn.Module<torch.Tensor, torch.Tensor> model, OnnxExportOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= OnnxExportOptions.Default;
+        options.Validate();
+        int channels = options.InputChannels ?? InputChannels(model)
+            ?? throw new ArgumentException(
+                $"The input channels of a {model.GetType().Name} are unknown; set OnnxExportOptions.InputChannels.", nameof(options));
+
+        var graph = new OnnxGraphBuilder(options.WeightType);
+        graph.Reserve(InputName);
+        var context = new ExportContext(graph, options.FoldBatchNorm);
+        IReadOnlyList<(string Name, string Value)> outputs = model is ResNet network
+            ? BackboneEmitter.ResNet(context, network, InputName, options.StageOutputs)
+            : new[] { (FeaturesOutput, ModuleEmitter.Emit(context, model, "", InputName)) };
+
+        var (height, width) = options.SpatialSize;
+        graph.Graph.Input.Add(Value(InputName, Dimension("batch"),
+            Dimension(channels),
+            options.DynamicSpatialSize ? Dimension("height") : Dimension(height),
+            options.DynamicSpatialSize ? Dimension("width") : Dimension(width)));
+        foreach (var (name, value) in outputs)
+        {
+            graph.Reserve(name);
+            graph.Output(value, name);
+            graph.Graph.Output.Add(OutputValue(name, model, options));
+        }
+
+        var proto = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = ProducerName,
+            ProducerVersion = ProducerVersion,
+            Graph = graph.Graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        foreach (var (key, value) in Metadata(model, options))
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return proto;
+    }
+
+    /// <summary>The version of this package, such as <c>0.1.0</c>.</summary>
+    public static string ProducerVersion { get; } =
+        (typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0")
+            .Split('+')[0];
+
+    private static int? InputChannels(torch.nn.Module model) => model switch
+    {
+        ResNet network => network.Config.InChannels,
+        IResidualBlock block => block.InChannels,
+        SplitAttention split => split.InChannels,
+        SelectiveKernel sk => sk.InChannels,
+        SqueezeExcite se => se.Channels,
+        ConvNormAct unit => unit.InChannels,
+        Stem stem => stem.InChannels,
+        Conv2d conv => (int)conv.in_channels,
+        _ => null,
+    };
+
+    private static ValueInfoProto OutputValue(string name, torch.nn.Module model, OnnxExportOptions options)
+    {
+        if (model is ResNet network)
+        {
+            if (name == LogitsOutput)
+                return Value(name, Dimension("batch"), Dimension(network.NumClasses));
+            if (name == FeaturesOutput)
+                return Value(name, Dimension("batch"), Dimension(network.NumFeatures));
+            int stage = int.Parse(name["stage".Length..], CultureInfo.InvariantCulture);
+            return Value(name, Dimension("batch"), Dimension(network.FeatureInfo[stage].Channels), new(), new());
+        }
+        return Value(name, Dimension("batch"), new(), new(), new());
+    }
+
+    private static IEnumerable<(string Key, string Value)> Metadata(torch.nn.Module model, OnnxExportOptions options)
+    {
+        yield return (OnnxMetadataKeys.Producer, $"{ProducerName} {ProducerVersion}");
+        yield return (OnnxMetadataKeys.Module, model.GetType().Name);
+        yield return (OnnxMetadataKeys.BatchNorm, options.FoldBatchNorm ? "folded" : "kept");
+        if (model is ResNet network)
+            yield return (OnnxMetadataKeys.NumClasses, network.NumClasses.ToString(CultureInfo.InvariantCulture));
+        if (options.Pretrained is not { } pretrained)
+            yield break;
+        yield return (OnnxMetadataKeys.HubId, pretrained.HubId);
+        yield return (OnnxMetadataKeys.InputSize, $"3,{pretrained.InputSize},{pretrained.InputSize}");
+        yield return (OnnxMetadataKeys.CropPct, pretrained.CropFraction.ToString("R", CultureInfo.InvariantCulture));
+        yield return (OnnxMetadataKeys.Interpolation, pretrained.Interpolation.ToString().ToLowerInvariant());
+        yield return (OnnxMetadataKeys.Mean, List(pretrained.Mean));
+        yield return (OnnxMetadataKeys.Std, List(pretrained.Std));
+        if (model is not ResNet)
+            yield return (OnnxMetadataKeys.NumClasses, pretrained.NumClasses.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static string List(IReadOnlyList<float> values) =>
+        string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+
+    private static ValueInfoProto Value(string name, params TensorShapeProto.Types.Dimension[] dims)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.AddRange(dims);
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+
+    private static TensorShapeProto.Types.Dimension Dimension(long size) => new() { DimValue = size };
+
+    private static TensorShapeProto.Types.Dimension Dimension(string symbol) => new() { DimParam = symbol };
+}
