@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Inference;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Training;
 using Xunit;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,6 +46,33 @@ public class DeviceCleanTests
         using (input)
             DefaultPlacement.WithDType(ScalarType.Float64, () => PlacementSweep.Network(model, input, family));
         get_default_dtype().Should().Be(ScalarType.Float32, "the default dtype is restored");
+    }
+
+    [Theory]
+    [InlineData("meta device")]
+    [InlineData("float64 dtype")]
+    public void Channels_last_and_mixed_precision_training_keep_the_inputs_placement(string switched)
+    {
+        var (model, input) = Build("resnest_2s1x64d", 32);
+        using (model)
+        using (input)
+        using (var labels = randint(0, 5, new long[] { 2 }))
+        {
+            void Sweep()
+            {
+                ChannelsLast.ToChannelsLast(model);
+                using var half = ChannelsLast.ToChannelsLast(input).to(ScalarType.Float16);
+                using var trainer = new MixedPrecisionTrainer(model, ScalarType.Float16, p => optim.SGD(p, 0.01), new DynamicLossScaler(initialScale: 128));
+                var step = trainer.Step(() => nn.functional.cross_entropy(model.call(half).to(ScalarType.Float32), labels));
+                using var loss = step.Loss;
+                step.Applied.Should().BeTrue();
+                PlacementSweep.Expect(loss, input, $"mixed-precision loss under the {switched}");
+            }
+            if (switched == "meta device")
+                DefaultPlacement.WithDevice(DefaultPlacement.Meta, Sweep);
+            else
+                DefaultPlacement.WithDType(ScalarType.Float64, Sweep);
+        }
     }
 
     [Fact]
