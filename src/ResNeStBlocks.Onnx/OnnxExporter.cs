@@ -125,12 +125,11 @@ public static class OnnxExporter
     private static int? InputChannels(torch.nn.Module model) => model switch
     {
         ResNet network => network.Config.InChannels,
-        IResidualBlock block => block.InChannels,
+        ResidualBlock block => block.InChannels,
         SplitAttention split => split.InChannels,
         SelectiveKernel sk => sk.InChannels,
         SqueezeExcite se => se.Channels,
         ConvNormAct unit => unit.InChannels,
-        Stem stem => stem.InChannels,
         Conv2d conv => (int)conv.in_channels,
         _ => null,
     };

@@ -13,11 +13,9 @@ namespace ResNeStBlocks.Onnx.Tests;
 /// <summary>Every timm block fixture and tiny model: the exported file in ONNX Runtime against the library and timm.</summary>
 public class FixtureExportTests
 {
-    public static IEnumerable<object[]> BlockCases() =>
-        Fixtures.Cases.Values.Where(c => c.WeightsFile.StartsWith("blocks/")).Select(c => new object[] { c.Name });
+    public static IEnumerable<object[]> BlockCases() => Fixtures.BlockCases();
 
-    public static IEnumerable<object[]> ModelCases() =>
-        Fixtures.Cases.Values.Where(c => c.WeightsFile.StartsWith("models/")).Select(c => new object[] { c.Name });
+    public static IEnumerable<object[]> ModelCases() => Fixtures.ModelCases();
 
     [Fact]
     public void Every_block_and_model_fixture_is_covered()
@@ -31,7 +29,7 @@ public class FixtureExportTests
     public void Block_export_equals_the_library_at_batch_1_and_3_and_timm(string name)
     {
         var c = Fixtures.Case(name);
-        using var block = BlockCatalog.Build(c);
+        using var block = TimmModules.Build(c);
         StateDictLoader.LoadFile(block, Fixtures.File("timm", c.WeightsFile));
         var options = new OnnxExportOptions { InputHeight = (int)c.InputShape[2], InputWidth = (int)c.InputShape[3] };
         using var runner = OrtRunner.For(block, options);
@@ -44,7 +42,7 @@ public class FixtureExportTests
     public void Tiny_model_export_equals_the_library_at_batch_1_and_3_and_timm(string name)
     {
         var c = Fixtures.Case(name);
-        using var model = new ResNet(TinyModels.Config(c));
+        using var model = new ResNet(TimmModules.Config(c));
         model.LoadWeights(Fixtures.File("timm", c.WeightsFile));
         var options = new OnnxExportOptions { InputHeight = 64, InputWidth = 64 };
         using var runner = OrtRunner.For(model, options);

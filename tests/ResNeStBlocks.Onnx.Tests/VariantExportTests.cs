@@ -54,18 +54,28 @@ public class VariantExportTests
 
     private static nn.Module<Tensor, Tensor> Build(string what) => what switch
     {
-        "ResNeSt radix 0, avd at stride 1 (is_first)" => new ResNeStBottleneck(64, 16, radix: 0, cardinality: 2, isFirst: true),
-        "ResNeSt radix 1, cardinality 4, avd first" => new ResNeStBottleneck(64, 16, radix: 1, cardinality: 4, avdFirst: true, isFirst: true),
-        "Res2Net scale 1" => new Res2NetBottleneck(64, 16, baseWidth: 26, scale: 1),
-        "Res2Net scale 1, stage form (stride 2)" => new Res2NetBottleneck(64, 16, stride: 2, baseWidth: 26, scale: 1,
-            extras: new BlockExtras(Downsample.Convolution(64, 64, 1, 2))),
-        "Res2Net scale 2" => new Res2NetBottleneck(64, 16, baseWidth: 48, scale: 2),
-        "basic block, reduce_first 2, SE" => new BasicBlock(64, 64, reduceFirst: 2, attention: Attention.SqueezeExcite),
+        "ResNeSt radix 0, avd at stride 1 (is_first)" => new ResNeStBottleneck(64, 16, new ResNeStSpec(Radix: 0, Cardinality: 2) { IsFirst = true }),
+        "ResNeSt radix 1, cardinality 4, avd first" => new ResNeStBottleneck(64, 16,
+            new ResNeStSpec(Radix: 1, Cardinality: 4, AvdFirst: true) { IsFirst = true }),
+        "Res2Net scale 1" => new Res2NetBottleneck(64, 16, new Res2NetSpec(BaseWidth: 26, Scale: 1)),
+        "Res2Net scale 1, stage form (stride 2)" => new Res2NetBottleneck(64, 16, new Res2NetSpec(BaseWidth: 26, Scale: 1),
+            new BlockPlacement(Stride: 2, Downsample: Downsample.Convolution(64, 64, 1, 2))),
+        "Res2Net scale 2" => new Res2NetBottleneck(64, 16, new Res2NetSpec(BaseWidth: 48, Scale: 2)),
+        "basic block, reduce_first 2, SE" => new BasicBlock(64, 64, new BasicBlockSpec(Attention.SqueezeExcite) { ReduceFirst = 2 }),
         "SK basic, kernels 3/5/7, no keep_3x3, no split" => new SelectiveKernelBasicBlock(64, 64,
-            selectiveKernel: new SelectiveKernelOptions(new[] { 3, 5, 7 }, KeepThreeByThree: false, SplitInput: false)),
-        "stem 7x7" => new Stem(StemType.Default),
-        "stem deep" => new Stem(StemType.Deep, 3, 16),
-        "stem deep tiered" => new Stem(StemType.DeepTiered, 3, 16),
+            new SelectiveKernelBasicSpec(new SelectiveKernelOptions(new[] { 3, 5, 7 }, KeepThreeByThree: false, SplitInput: false))),
+        "stem 7x7" => StemOnly(StemType.Default),
+        "stem deep" => StemOnly(StemType.Deep),
+        "stem deep tiered" => StemOnly(StemType.DeepTiered),
         _ => throw new KeyNotFoundException(what),
     };
+
+    /// <summary>A narrow one-block-per-stage backbone whose only difference from the next is its stem.</summary>
+    private static ResNet StemOnly(StemType stem) => new(new ResNetConfig(new BasicBlockSpec(), new[] { 1, 1, 1, 1 })
+    {
+        Channels = new[] { 8, 8, 8, 8 },
+        StemType = stem,
+        StemWidth = 16,
+        NumClasses = 0,
+    });
 }

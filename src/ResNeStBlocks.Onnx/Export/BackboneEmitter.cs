@@ -42,14 +42,6 @@ internal static class BackboneEmitter
         return new[] { (OnnxExporter.LogitsOutput, logits) };
     }
 
-    public static string Stem(ExportContext context, Stem stem, string path, string input)
-    {
-        var children = new ChildModules(stem, path);
-        string output = StemNodes(context, children, input);
-        children.EnsureAllTaken();
-        return output;
-    }
-
     /// <summary>conv1 (fused with bn1), ReLU, max pool.</summary>
     private static string StemNodes(ExportContext context, ChildModules children, string input)
     {

@@ -21,7 +21,6 @@ internal static class ModuleEmitter
         SplitAttention split => AttentionEmitter.SplitAttention(context, split, path, input),
         SelectiveKernel sk => AttentionEmitter.SelectiveKernel(context, sk, path, input),
         ConvNormAct unit => ConvEmitter.ConvNormAct(context, unit, path, input),
-        Stem stem => BackboneEmitter.Stem(context, stem, path, input),
         Sequential sequence => SequentialEmitter.Emit(context, sequence, path, input),
         Conv2d conv => ConvEmitter.Emit(context, conv, path, null, null, input),
         BatchNorm2d norm => ConvEmitter.BatchNormalization(context, norm, path, input),
