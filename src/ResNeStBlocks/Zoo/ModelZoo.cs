@@ -103,10 +103,10 @@ public static partial class ModelZoo
     /// <exception cref="ArgumentException">The name is unknown.</exception>
     public static long TimmParameterCount(string name) => Find(name).TimmParameters;
 
-    /// <summary>Whether <paramref name="name"/> is registered.</summary>
+    /// <summary>Whether <paramref name="name"/> is registered (as a model, or as <c>name.tag</c> from <see cref="Tags"/>).</summary>
     /// <param name="name">A model name.</param>
     /// <returns>True when <see cref="Create"/> accepts it.</returns>
-    public static bool Contains(string name) => name is not null && Entries.ContainsKey(name);
+    public static bool Contains(string name) => name is not null && (Entries.ContainsKey(name) || IsKnownTag(name));
 
     private static Entry Find(string name)
     {

@@ -89,6 +89,13 @@ public static partial class ModelZoo
                 $"Unknown pretrained tag '{fullName}'. Tags of {architecture}: {string.Join(", ", tags.Select(PretrainedTags.FullName))}.", "name");
     }
 
+    private static bool IsKnownTag(string name)
+    {
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && Entries.TryGetValue(name[..dot], out var entry)
+            && PretrainedTags.All(name[..dot], entry.Pretrained).Any(t => PretrainedTags.FullName(t) == name);
+    }
+
     private static PretrainedConfig PretrainedFor(string name)
     {
         string architecture = ArchitectureOf(name);

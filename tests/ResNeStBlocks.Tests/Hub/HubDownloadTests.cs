@@ -27,7 +27,7 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         hub = await FakeHub.StartAsync();
-        weights = scratch.TinyWeights(seed: 11);
+        weights = scratch.TinyWeights(id: 11);
         sha = FakeHub.Sha256(weights);
     }
 
@@ -47,14 +47,17 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
         path.Should().Be(Path.Combine(scratch.RepoFolder, "snapshots", HubScratch.Commit, File_));
         config.Should().Be(Path.Combine(scratch.RepoFolder, "snapshots", HubScratch.Commit, "config.json"));
         string configBlob = FakeHub.GitBlobSha1(File.ReadAllBytes(config));
-        scratch.Listing().Should().Equal(
+        // Listing() sorts ordinally; the hashes decide the order of the two blobs.
+        scratch.Listing().Should().Equal(new[]
+        {
             $".locks/models--timm--tiny_resnest.test/{configBlob}.lock",
             $".locks/models--timm--tiny_resnest.test/{sha}.lock",
             $"models--timm--tiny_resnest.test/blobs/{configBlob}",
             $"models--timm--tiny_resnest.test/blobs/{sha}",
             "models--timm--tiny_resnest.test/refs/main",
             $"models--timm--tiny_resnest.test/snapshots/{HubScratch.Commit}/config.json -> ../../blobs/{configBlob}",
-            $"models--timm--tiny_resnest.test/snapshots/{HubScratch.Commit}/model.safetensors -> ../../blobs/{sha}");
+            $"models--timm--tiny_resnest.test/snapshots/{HubScratch.Commit}/model.safetensors -> ../../blobs/{sha}",
+        }.OrderBy(entry => entry, StringComparer.Ordinal));
         File.ReadAllText(Path.Combine(scratch.RepoFolder, "refs", "main")).Should().Be(HubScratch.Commit, "huggingface_hub writes the bare hash, no newline");
         File.ReadAllBytes(Path.Combine(scratch.RepoFolder, "blobs", sha)).Should().Equal(weights);
         hub.Log.Select(r => $"{r.Method} {r.Path}").Should().Equal(

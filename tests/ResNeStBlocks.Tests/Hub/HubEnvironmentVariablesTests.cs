@@ -31,7 +31,7 @@ public sealed class HubEnvironmentVariablesTests : IDisposable
     public async Task Create_with_pretrained_true_downloads_from_HF_ENDPOINT_into_HF_HUB_CACHE_with_HF_TOKEN()
     {
         await using var hub = await FakeHub.StartAsync();
-        var weights = PretrainedFromHubTests.ZooWeights("resnest14d", seed: 21, scratch.Root);
+        var weights = PretrainedFromHubTests.ZooWeights("resnest14d", id: 21, scratch.Root);
         var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit, Token = "hf_env_token" };
         repo.Files["model.safetensors"] = weights;
         hub.Add(repo);

@@ -42,9 +42,9 @@ internal sealed class HubScratch : IDisposable
             Channels = new[] { 16, 32, 64, 128 }, NumClasses = numClasses, StemType = StemType.Deep, StemWidth = 16, AvgDown = true,
         });
 
-    public byte[] TinyWeights(int seed)
+    /// <summary>Random weights (the global generator is left alone: other tests seed it) saved as <c>tiny-{id}.safetensors</c>.</summary>
+    public byte[] TinyWeights(int id)
     {
-        manual_seed(seed);
         using var model = TinyModel();
         using (no_grad())
         {
@@ -53,7 +53,7 @@ internal sealed class HubScratch : IDisposable
                 else if (name.EndsWith("running_mean", StringComparison.Ordinal)) tensor.uniform_(-0.1, 0.1);
                 else if (name.EndsWith(".weight", StringComparison.Ordinal) && tensor.dim() == 1) tensor.uniform_(0.5, 1.0);
         }
-        string path = Path.Combine(Root, $"tiny-{seed}.safetensors");
+        string path = Path.Combine(Root, $"tiny-{id}.safetensors");
         model.SaveWeights(path);
         return File.ReadAllBytes(path);
     }

@@ -30,7 +30,7 @@ public sealed class Resnest14dHub : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         Hub = await FakeHub.StartAsync();
-        Weights = PretrainedFromHubTests.ZooWeights("resnest14d", seed: 7, scratch.Root);
+        Weights = PretrainedFromHubTests.ZooWeights("resnest14d", id: 7, scratch.Root);
         var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit };
         repo.Files["model.safetensors"] = Weights;
         Hub.Add(repo);
@@ -55,10 +55,9 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
 
     public void Dispose() => scratch.Dispose();
 
-    /// <summary>A zoo model's timm-initialised weights with randomised BatchNorm statistics, saved as safetensors.</summary>
-    internal static byte[] ZooWeights(string name, int seed, string directory)
+    /// <summary>A zoo model's timm-initialised weights with randomised BatchNorm statistics, saved as <c>{name}-{id}.safetensors</c>.</summary>
+    internal static byte[] ZooWeights(string name, int id, string directory)
     {
-        manual_seed(seed);
         using var model = ModelZoo.Create(name);
         using (no_grad())
         {
@@ -67,7 +66,7 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
                 else if (key.EndsWith("running_mean", StringComparison.Ordinal)) tensor.uniform_(-0.1, 0.1);
                 else if (key.EndsWith(".weight", StringComparison.Ordinal) && tensor.dim() == 1) tensor.uniform_(0.5, 1.0);
         }
-        string path = Path.Combine(directory, $"{name}-{seed}.safetensors");
+        string path = Path.Combine(directory, $"{name}-{id}.safetensors");
         model.SaveWeights(path);
         return File.ReadAllBytes(path);
     }
@@ -117,6 +116,9 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
         (a3.InputSize, a3.CropFraction, a3.Interpolation).Should().Be((160, 0.95, Interpolation.Bicubic));
         ModelZoo.Pretrained("resnet50d.ra4_e3600_r224_in1k").Mean.Should().Equal(0.5f, 0.5f, 0.5f);
         ModelZoo.Config("resnet50.tv2_in1k").Should().Be(ModelZoo.Config("resnet50"));
+        ModelZoo.Contains("resnet50.tv2_in1k").Should().BeTrue();
+        ModelZoo.Contains("resnet50.tv3_in1k").Should().BeFalse();
+        ModelZoo.Contains("resnet51.tv2_in1k").Should().BeFalse();
         using var model = ModelZoo.Create("resnet18.tv_in1k", numClasses: 0);
         model.Config.Should().Be(ModelZoo.Config("resnet18") with { NumClasses = 0 });
     }
