@@ -156,6 +156,7 @@ public class ModelExportTests
 
     internal static ResNet RandomModel(string name, Func<ResNetConfig, ResNetConfig>? configure = null)
     {
+        TorchSharp.torch.manual_seed(11);
         var model = ModelZoo.Create(name, 10, configure);
         RandomNorms.Randomize(model, 11);
         // Random statistics also replace the zero-init of the blocks' last norms, so every branch counts.
