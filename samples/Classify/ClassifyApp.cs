@@ -41,7 +41,8 @@ public static class ClassifyApp
             return ErrorExitCode;
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException
-                                     or StateDictMismatchException or SafetensorsFormatException or HubException)
+                                     or StateDictMismatchException or SafetensorsFormatException or HubException
+                                     or NativeRuntimeUnavailableException)
         {
             error.WriteLine($"error: {e.Message}");
             return ErrorExitCode;

@@ -175,13 +175,11 @@ public sealed class ResNet : FoldableModule
     /// <exception cref="SafetensorsFormatException">The file is malformed; the network is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The network's BatchNorms have been folded for inference; the network is unchanged.</exception>
     public LoadResult LoadWeights(string path, bool strict = true, bool skipClassifier = false) =>
-        ModuleWeights.LoadWeights(this, path, strict, skipClassifier ? IsClassifierKey : null);
+        ModuleWeights.LoadWeights(this, path, strict, skipClassifier ? ClassifierKeys.Contains : null);
 
     /// <summary>Saves every parameter and buffer to safetensors with timm's keys (as <c>module.SaveWeights(path)</c> does for any module).</summary>
     /// <param name="path">The file to write.</param>
     public void SaveWeights(string path) => ModuleWeights.SaveWeights(this, path);
-
-    private static bool IsClassifierKey(string key) => key.StartsWith("fc.", StringComparison.Ordinal);
 
     private Tensor ForwardStem(Tensor input)
     {

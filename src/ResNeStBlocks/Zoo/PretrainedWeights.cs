@@ -61,7 +61,7 @@ public static class PretrainedWeights
         try
         {
             var own = module.state_dict();
-            bool Skip(string key) => key.StartsWith("fc.", StringComparison.Ordinal)
+            bool Skip(string key) => ClassifierKeys.Contains(key)
                 && (!own.TryGetValue(key, out var mine) || !tensors.TryGetValue(key, out var theirs) || !mine.shape.SequenceEqual(theirs.shape));
             return StateDictLoader.Load(module, tensors, strict: true, Skip);
         }

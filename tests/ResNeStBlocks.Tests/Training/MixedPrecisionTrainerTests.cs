@@ -12,6 +12,7 @@ using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Training;
 
+[Collection(IsolatedCollection.Name)] // its two runs must start from the same seeded weights and data: no parallel draws in between
 public class MixedPrecisionTrainerTests
 {
     private const int Steps = 100;
