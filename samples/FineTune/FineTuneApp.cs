@@ -63,8 +63,14 @@ public static class FineTuneApp
                 Run(options, output, new PlainTextObserver(output), new PlainDownloadDisplay(output), hub);
             return 0;
         }
+        catch (HubException e)
+        {
+            // The options were fine; the message says what to do about the network, token or cache.
+            error.WriteLine($"error: {e.Message}");
+            return ErrorExitCode;
+        }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
-                                     or SafetensorsFormatException or HubException)
+                                     or SafetensorsFormatException)
         {
             error.WriteLine($"error: {e.Message}");
             error.WriteLine("Run with --help for usage.");
