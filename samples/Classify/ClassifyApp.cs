@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using ResNeStBlocks.Hub;
 using ResNeStBlocks.Runtime;
+using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using static TorchSharp.torch;
@@ -82,7 +83,7 @@ public static class ClassifyApp
             throw new ArgumentException($"--top must be at most {pretrained.NumClasses}, got {options.Top}.", nameof(options));
         if (!File.Exists(options.ImagePath))
             throw new FileNotFoundException($"Image file not found: {options.ImagePath}", options.ImagePath);
-        string weightsPath = options.WeightsPath ?? DownloadWeights(pretrained.HubId, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
+        string weightsPath = options.WeightsPath ?? WeightsDownload.Fetch(pretrained.HubId, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
 
         using var scope = NewDisposeScope();
         var image = ImageFile.LoadRgb(options.ImagePath);
@@ -103,21 +104,5 @@ public static class ClassifyApp
         var result = new ClassifyResult(options.Model, options.ImagePath, pretrained, predictions);
         ResultTable.Write(result, output);
         return result;
-    }
-
-    /// <summary>The cached <c>model.safetensors</c> of <paramref name="repoId"/>, downloaded first (shown by <paramref name="display"/>) when it is not cached.</summary>
-    /// <param name="repoId">The Hub repository, such as <c>timm/resnest50d.in1k</c>.</param>
-    /// <param name="display">Shows the download.</param>
-    /// <param name="hub">Endpoint, cache, token and offline mode; null for the environment's.</param>
-    /// <returns>The file's path in the cache.</returns>
-    /// <exception cref="HubException">The file cannot be downloaded.</exception>
-    public static string DownloadWeights(string repoId, IDownloadDisplay display, HubOptions? hub = null)
-    {
-        ArgumentNullException.ThrowIfNull(display);
-        using var client = new HubClient(hub);
-        // Offline, there is nothing to show: the client returns the cached file or says it is missing.
-        if (client.Options.Offline || client.TryGetCached(repoId, PretrainedWeights.FileName) is not null)
-            return client.Download(repoId, PretrainedWeights.FileName);
-        return display.Show($"{repoId}/{PretrainedWeights.FileName}", progress => client.Download(repoId, PretrainedWeights.FileName, progress: progress));
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Samples.Progress;
 using Spectre.Console;
 
 namespace ResNeStBlocks.Samples.Classify;

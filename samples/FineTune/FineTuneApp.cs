@@ -5,10 +5,14 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Hub;
+using ResNeStBlocks.Onnx;
+using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
+using ResNeStBlocks.Zoo;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,8 +30,9 @@ public static class FineTuneApp
     /// <param name="output">Where headings, progress and summaries go.</param>
     /// <param name="error">Where errors go.</param>
     /// <param name="live">Show the live Spectre.Console display when the console is a terminal.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode for <c>--pretrained</c>; null for huggingface_hub's environment variables.</param>
     /// <returns>0 on success, <see cref="ErrorExitCode"/> on a user error.</returns>
-    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool live = false)
+    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool live = false, HubOptions? hub = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -46,12 +51,26 @@ public static class FineTuneApp
                 return 0;
             }
             if (live && ProgressDisplay.IsLive)
-                ProgressDisplay.Run((writer, observer) => Run(options, writer, observer));
+            {
+                // Spectre shows one live display at a time: the download bar runs first and leaves the weights in the
+                // cache, where the training display's run finds them without a transfer.
+                CheckInputs(options);
+                if (options.Pretrained)
+                    FetchPretrained(options.Model, new SpectreDownloadDisplay(), hub);
+                ProgressDisplay.Run((writer, observer) => Run(options, writer, observer, hub: hub));
+            }
             else
-                Run(options, output, new PlainTextObserver(output));
+                Run(options, output, new PlainTextObserver(output), new PlainDownloadDisplay(output), hub);
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException)
+        catch (HubException e)
+        {
+            // The options were fine; the message says what to do about the network, token or cache.
+            error.WriteLine($"error: {e.Message}");
+            return ErrorExitCode;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
+                                     or SafetensorsFormatException)
         {
             error.WriteLine($"error: {e.Message}");
             error.WriteLine("Run with --help for usage.");
@@ -63,29 +82,28 @@ public static class FineTuneApp
     /// <param name="options">What to train on and how.</param>
     /// <param name="output">Where headings and summaries go.</param>
     /// <param name="observer">Receives per-step and per-epoch progress.</param>
+    /// <param name="display">Shows the <c>--pretrained</c> download when the weights are not cached yet; null for plain lines on <paramref name="output"/>.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode for that download; null for huggingface_hub's environment variables.</param>
     /// <returns>Per-epoch metrics, the best checkpoint's evaluation and the output paths.</returns>
     /// <exception cref="ArgumentException">An option or the data folder is unusable.</exception>
-    public static FineTuneResult Run(FineTuneOptions options, TextWriter output, ITrainingObserver observer)
+    /// <exception cref="HubException">The pretrained weights cannot be downloaded; the message says why and what to do.</exception>
+    public static FineTuneResult Run(FineTuneOptions options, TextWriter output, ITrainingObserver observer, IDownloadDisplay? display = null,
+        HubOptions? hub = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(observer);
-        options.Validate();
-        if (!ModelFactory.IsKnown(options.Model))
-            ModelFactory.Config(options.Model, 2, 0);   // throws the unknown-model message
-        if (options.WeightsPath is { } weights && !File.Exists(weights))
-            throw new ArgumentException($"Weights file not found: {weights}.", nameof(options));
-        if (options.ResumePath is { } resume && !File.Exists(resume))
-            throw new ArgumentException($"Checkpoint to resume not found: {resume}.", nameof(options));
+        CheckInputs(options);
         var device = options.Device == "cuda"
             ? cuda.is_available() ? CUDA : throw new ArgumentException("--device cuda: no CUDA device is available to TorchSharp (is TorchSharp-cuda referenced?).", nameof(options))
             : CPU;
         NativeRuntime.VerifyCpuConvolution();
+        string? weights = options.Pretrained ? FetchPretrained(options.Model, display ?? new PlainDownloadDisplay(output), hub) : options.WeightsPath;
         int previousThreads = get_num_threads();
         set_num_threads(options.TorchThreads);
         try
         {
-            return Train(options, output, observer, device);
+            return Train(options, output, observer, device, weights);
         }
         finally
         {
@@ -93,7 +111,23 @@ public static class FineTuneApp
         }
     }
 
-    private static FineTuneResult Train(FineTuneOptions options, TextWriter output, ITrainingObserver observer, Device device)
+    /// <summary>Throws for bad options, an unknown model and missing files, before any download or native call.</summary>
+    private static void CheckInputs(FineTuneOptions options)
+    {
+        options.Validate();
+        if (!ModelFactory.IsKnown(options.Model))
+            ModelFactory.Config(options.Model, 2, 0);   // throws the unknown-model message
+        if (options.WeightsPath is { } weights && !File.Exists(weights))
+            throw new ArgumentException($"Weights file not found: {weights}.", nameof(options));
+        if (options.ResumePath is { } resume && !File.Exists(resume))
+            throw new ArgumentException($"Checkpoint to resume not found: {resume}.", nameof(options));
+    }
+
+    /// <summary>timm's <c>model.safetensors</c> for <paramref name="model"/> (its default tag, or the tag it names), from the cache or the Hub.</summary>
+    private static string FetchPretrained(string model, IDownloadDisplay display, HubOptions? hub) =>
+        WeightsDownload.Fetch(ModelZoo.Pretrained(model).HubId, display, hub);
+
+    private static FineTuneResult Train(FineTuneOptions options, TextWriter output, ITrainingObserver observer, Device device, string? weights)
     {
         var clock = Stopwatch.StartNew();
         var folder = ImageFolder.Scan(options.DataDirectory, options.ValFraction, options.Seed);
@@ -110,10 +144,11 @@ public static class FineTuneApp
         int size = pretrained.InputSize;
         manual_seed(options.Seed);
         using var model = new ResNet(config);
-        if (options.WeightsPath is { } weights)
+        if (weights is not null)
         {
             model.LoadWeights(weights, strict: true, skipClassifier: true);
-            output.WriteLine($"Weights: {weights} (classifier replaced for {classes} classes).");
+            string source = options.Pretrained ? $"timm's {ModelZoo.Pretrained(options.Model).HubId} ({weights})" : weights;
+            output.WriteLine($"Weights: {source} (classifier replaced for {classes} classes).");
         }
         model.to(device);
         output.WriteLine(Invariant($"Model: {options.Model}, {model.parameters().Sum(p => p.numel()):N0} parameters, {size}x{size} input, {options.Optimizer} lr {options.PeakLearningRate:G3}, {(options.EmaDecay > 0 ? "EMA " + options.EmaDecay.ToString(CultureInfo.InvariantCulture) : "no EMA")}, on {device.type}."));
@@ -209,18 +244,20 @@ public static class FineTuneApp
             observer.EpochFinished(new EpochSummary(epoch, trainLoss, trainTop1, imagesPerSecond, epochClock.Elapsed, note));
         }
 
-        var best = EvaluateBest(options, config, valLoader, classes, device, ema is not null, folder.Classes);
+        var best = EvaluateBest(options, config, pretrained, valLoader, classes, device, ema is not null, folder.Classes);
         var result = new FineTuneResult(folder.Classes, folder.Train.Count, folder.Val.Count, folder.Skipped.Count, config, rows,
-            position.BestEpoch, ema is not null, best, options.OutputDirectory, clock.Elapsed);
+            position.BestEpoch, ema is not null, best, options.OutputDirectory, clock.Elapsed) { OnnxPath = options.ExportOnnx ? options.OnnxFile : null };
         output.WriteLine(Invariant($"Best: epoch {result.BestEpoch}, validation top-1 {best.Top1:0.0%}, top-5 {best.Top5:0.0%} ({(result.BestFromEma ? "EMA" : "trained")} weights; chance {1.0 / classes:0.0%})."));
         output.WriteLine($"Wrote {result.BestCheckpoint}, {result.LastCheckpoint}, {result.MetricsPath}, {result.TrainingChartPath}, {result.ConfusionChartPath}.");
+        if (result.OnnxPath is { } onnx)
+            output.WriteLine($"ONNX: {onnx} (best checkpoint's {(result.BestFromEma ? "EMA" : "trained")} weights, {size}x{size} input, {classes} classes).");
         output.WriteLine(Invariant($"Time: {clock.Elapsed.TotalSeconds:0.0} s."));
         return result;
     }
 
-    /// <summary>Reloads the best checkpoint into a fresh model, evaluates it and draws its confusion matrix.</summary>
-    private static EvaluationResult EvaluateBest(FineTuneOptions options, ResNetConfig config, BatchLoader valLoader, int classes, Device device,
-        bool fromEma, IReadOnlyList<string> classNames)
+    /// <summary>Reloads the best checkpoint into a fresh model, evaluates it, draws its confusion matrix and, when asked, exports it as ONNX.</summary>
+    private static EvaluationResult EvaluateBest(FineTuneOptions options, ResNetConfig config, PretrainedConfig pretrained, BatchLoader valLoader,
+        int classes, Device device, bool fromEma, IReadOnlyList<string> classNames)
     {
         using var best = new ResNet(config);
         var position = TrainingCheckpoint.LoadWeights(FineTuneResult.BestPath(options.OutputDirectory), best, fromEma);
@@ -228,6 +265,15 @@ public static class FineTuneApp
         var evaluation = Evaluation.Run(best, valLoader, classes, device);
         Charts.SaveConfusion(Path.Combine(options.OutputDirectory, "confusion.png"), evaluation.Confusion, classNames,
             Invariant($"Best (epoch {position.BestEpoch}): top-1 {evaluation.Top1:0.0%}"));
+        if (options.ExportOnnx)
+        {
+            // The metadata carries the evaluation preprocessing at the trained size, so a deployer prepares images as validation did.
+            string path = options.OnnxFile;
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+                Directory.CreateDirectory(folder);
+            best.to(CPU);
+            OnnxExporter.Export(best, path, new OnnxExportOptions { Pretrained = pretrained });
+        }
         return evaluation;
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 
 namespace ResNeStBlocks.Samples.FineTune;
 
@@ -18,6 +19,18 @@ public sealed record FineTuneOptions
 
     /// <summary>timm weights (<c>model.safetensors</c>) to start from; the classifier is replaced. Null trains from scratch.</summary>
     public string? WeightsPath { get; init; }
+
+    /// <summary>Start from timm's weights for <see cref="Model"/>, fetched from the Hugging Face Hub (the classifier is replaced).</summary>
+    public bool Pretrained { get; init; }
+
+    /// <summary>Write the best checkpoint's evaluated weights as an ONNX file at the end.</summary>
+    public bool ExportOnnx { get; init; }
+
+    /// <summary>Where <see cref="ExportOnnx"/> writes; null for <c>model.onnx</c> in <see cref="OutputDirectory"/>.</summary>
+    public string? OnnxPath { get; init; }
+
+    /// <summary>The ONNX file in effect: <see cref="OnnxPath"/> or <c>OUT/model.onnx</c>.</summary>
+    public string OnnxFile => OnnxPath ?? Path.Combine(OutputDirectory, "model.onnx");
 
     /// <summary>A checkpoint (<c>last.safetensors</c>) to resume from.</summary>
     public string? ResumePath { get; init; }
@@ -113,7 +126,9 @@ public sealed record FineTuneOptions
                                 from scratch (default resnest14d)
           --weights FILE        timm weights to start from, model.safetensors from timm/<model>.<tag> on the
                                 Hugging Face hub; the classifier is replaced for the folder's classes
-          --pretrained          download the weights from the hub: comes with the hub client; until then use --weights
+          --pretrained          start from timm's weights for the model, downloaded once from the Hugging Face hub
+                                into huggingface_hub's cache (HF_ENDPOINT, HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE
+                                apply); the classifier is replaced. Not with --weights, nor with 'tiny'
           --drop-path X         stochastic depth rate (default 0.05)
 
         Training
@@ -130,6 +145,7 @@ public sealed record FineTuneOptions
           --device cpu|cuda     (default cpu)
           --resume FILE         continue from a checkpoint (OUT/last.safetensors)
           --out DIR             checkpoints, metrics.csv, training.png, confusion.png (default finetune-output)
+          --export-onnx [FILE]  at the end, write the best checkpoint as ONNX (default FILE: OUT/model.onnx)
           --help                show this text
         """;
 
@@ -147,9 +163,17 @@ public sealed record FineTuneOptions
             if (name is "--help" or "-h")
                 return null;
             if (name == "--pretrained")
-                throw new ArgumentException(
-                    "--pretrained needs the Hugging Face hub client, which this sample does not have yet. Download model.safetensors " +
-                    "from timm/<model>.<tag> (for example timm/resnest50d.in1k) and pass it with --weights FILE.", nameof(args));
+            {
+                options = options with { Pretrained = true };
+                continue;
+            }
+            if (name == "--export-onnx")
+            {
+                // The file is optional: a following option (or nothing) means the default OUT/model.onnx.
+                bool hasFile = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
+                options = options with { ExportOnnx = true, OnnxPath = hasFile ? args[++i] : null };
+                continue;
+            }
             if (i + 1 >= args.Count)
                 throw new ArgumentException($"Option {name} needs a value.", nameof(args));
             string value = args[++i];
@@ -198,6 +222,14 @@ public sealed record FineTuneOptions
             throw new ArgumentException("--data DIR is required: a folder with one sub-folder of images per class (or --make-demo-data DIR to create one).", nameof(DataDirectory));
         if (string.IsNullOrWhiteSpace(Model))
             throw new ArgumentException("--model must name a zoo model or 'tiny'.", nameof(Model));
+        if (Pretrained && WeightsPath is not null)
+            throw new ArgumentException(
+                "--pretrained and --weights both choose the starting weights; pass one: --pretrained downloads timm's, --weights FILE reads a file.",
+                nameof(Pretrained));
+        if (Pretrained && Model == TinyModel)
+            throw new ArgumentException(
+                $"--pretrained: '{TinyModel}' has no pretrained weights; pick a zoo model such as resnest14d, or train '{TinyModel}' from scratch without --pretrained.",
+                nameof(Pretrained));
         if (Optimizer is not ("adamw" or "sgd"))
             throw new ArgumentException($"--opt must be adamw or sgd, got '{Optimizer}'.", nameof(Optimizer));
         if (Device is not ("cpu" or "cuda"))

@@ -20,6 +20,9 @@ namespace ResNeStBlocks.Samples.FineTune;
 public sealed record FineTuneResult(IReadOnlyList<string> Classes, int TrainImages, int ValImages, int SkippedFiles, ResNetConfig Config,
     IReadOnlyList<EpochMetrics> Epochs, int BestEpoch, bool BestFromEma, EvaluationResult Best, string OutputDirectory, TimeSpan Elapsed)
 {
+    /// <summary>The ONNX file of the best checkpoint (<c>--export-onnx</c>); null when none was asked for.</summary>
+    public string? OnnxPath { get; init; }
+
     /// <summary>The checkpoint of the last epoch (resume from it with <c>--resume</c>).</summary>
     public string LastCheckpoint => LastPath(OutputDirectory);
 

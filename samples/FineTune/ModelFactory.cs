@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Zoo;
@@ -44,6 +43,6 @@ public static class ModelFactory
 
     /// <summary>Whether <paramref name="name"/> is accepted by <see cref="Config"/>.</summary>
     /// <param name="name">The model name.</param>
-    /// <returns>True for zoo models and <c>tiny</c>.</returns>
-    public static bool IsKnown(string name) => name == FineTuneOptions.TinyModel || ModelZoo.Names.Contains(name);
+    /// <returns>True for zoo models, their <c>name.tag</c> forms and <c>tiny</c>.</returns>
+    public static bool IsKnown(string name) => name == FineTuneOptions.TinyModel || ModelZoo.Contains(name);
 }

@@ -7,6 +7,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Samples.Classify;
+using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Tests.Support;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;

@@ -106,7 +106,10 @@ public sealed class FineTunePartsTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "--model", "resnest51x" }, "Unknown model 'resnest51x'. Use 'tiny' or one of: ")]
-    [InlineData(new[] { "--pretrained" }, "--pretrained needs the Hugging Face hub client")]
+    [InlineData(new[] { "--pretrained" },
+        "error: --pretrained: 'tiny' has no pretrained weights; pick a zoo model such as resnest14d, or train 'tiny' from scratch without --pretrained.")]
+    [InlineData(new[] { "--model", "resnest14d", "--pretrained", "--weights", "{dir}/model.safetensors" },
+        "error: --pretrained and --weights both choose the starting weights; pass one: --pretrained downloads timm's, --weights FILE reads a file.")]
     [InlineData(new[] { "--weights", "{dir}/missing.safetensors" }, "Weights file not found")]
     [InlineData(new[] { "--resume", "{dir}/missing.safetensors" }, "Checkpoint to resume not found")]
     [InlineData(new[] { "--scale", "0.5" }, "--scale must be MIN,MAX (such as 0.08,1), got '0.5'")]
@@ -127,6 +130,20 @@ public sealed class FineTunePartsTests : IDisposable
 
         exit.Should().Be(FineTuneApp.ErrorExitCode);
         error.ToString().Should().Contain(message);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--data", "d", "--export-onnx" }, "out/model.onnx")]
+    [InlineData(new[] { "--export-onnx", "--data", "d" }, "out/model.onnx")]
+    [InlineData(new[] { "--export-onnx", "deploy/m.onnx", "--data", "d" }, "deploy/m.onnx")]
+    public void Export_onnx_takes_an_optional_file_that_defaults_into_the_output_folder(string[] args, string expected)
+    {
+        var options = FineTuneOptions.Parse(args.Append("--out").Append("out").ToArray())!;
+
+        options.ExportOnnx.Should().BeTrue();
+        options.OnnxFile.Should().Be(expected.Replace('/', Path.DirectorySeparatorChar));
+        options.DataDirectory.Should().Be("d");
+        FineTuneOptions.Parse(new[] { "--data", "d" })!.ExportOnnx.Should().BeFalse();
     }
 
     [Fact]

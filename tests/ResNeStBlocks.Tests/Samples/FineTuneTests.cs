@@ -4,7 +4,9 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using FluentAssertions;
+using Microsoft.ML.OnnxRuntime;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Onnx;
 using ResNeStBlocks.Samples.FineTune;
 using ResNeStBlocks.Training;
 using StbImageSharp;
@@ -86,6 +88,36 @@ public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
         var evaluation = Evaluation.Run(model, loader, 4, CPU);
         evaluation.Confusion.Should().BeEquivalentTo(run.Result.Best.Confusion);
         evaluation.Top1.Should().Be(run.Result.Best.Top1);
+    }
+
+    [Fact]
+    public void The_onnx_export_is_the_best_checkpoint_for_the_folders_classes_at_the_evaluation_size()
+    {
+        run.Result.OnnxPath.Should().Be(Path.Combine(run.Options.OutputDirectory, "model.onnx"));
+        run.Output.Should().Contain($"ONNX: {run.Result.OnnxPath} (best checkpoint's {(run.Result.BestFromEma ? "EMA" : "trained")} weights, 32x32 input, 4 classes).");
+        using var session = new InferenceSession(run.Result.OnnxPath);
+        var metadata = session.ModelMetadata.CustomMetadataMap;
+        metadata[OnnxMetadataKeys.NumClasses].Should().Be("4");
+        metadata[OnnxMetadataKeys.InputSize].Should().Be("3,32,32");
+
+        using var scope = NewDisposeScope();
+        using var best = new ResNet(run.Result.Config);
+        TrainingCheckpoint.LoadWeights(run.Result.BestCheckpoint, best, fromEma: run.Result.BestFromEma);
+        best.eval();
+        var folder = ImageFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
+        var input = ModelFactory.Preprocessing(FineTuneOptions.TinyModel, 4, 32).CreatePreprocessor()
+            .Process(DecodedImage.LoadRgb(folder.Val[0].Path)).unsqueeze(0).contiguous();
+        Tensor expected;
+        using (no_grad())
+            expected = best.call(input);
+        using var value = OrtValue.CreateTensorValueFromMemory(input.data<float>().ToArray(), input.shape);
+        using var runOptions = new RunOptions();
+        using var results = session.Run(runOptions, new[] { OnnxExporter.InputName }, new[] { value }, session.OutputNames);
+        var actual = tensor(results[0].GetTensorDataAsSpan<float>().ToArray(), results[0].GetTensorTypeAndShape().Shape);
+
+        session.OutputNames.Should().Equal(OnnxExporter.LogitsOutput);
+        actual.shape.Should().Equal(1, 4);
+        TensorAssert.Close(actual, expected, atol: 1e-4, rtol: 1e-4, "ONNX Runtime logits vs the best checkpoint in TorchSharp");
     }
 
     [Fact]

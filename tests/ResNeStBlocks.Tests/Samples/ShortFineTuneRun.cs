@@ -33,6 +33,7 @@ public sealed class ShortFineTuneRun : IDisposable
             MinScale = 0.35,
             Threads = 1,
             Workers = 1,
+            ExportOnnx = true,
         };
         var output = new StringWriter();
         Result = FineTuneApp.Run(Options, output, new PlainTextObserver(output));

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.IO;
 using ResNeStBlocks.Hub;
 
-namespace ResNeStBlocks.Samples.Classify;
+namespace ResNeStBlocks.Samples.Progress;
 
 /// <summary>One line when a download starts, one per tenth of it, one at the end: readable in logs and pipes.</summary>
 public sealed class PlainDownloadDisplay : IDownloadDisplay

@@ -1,7 +1,7 @@
 using System;
 using ResNeStBlocks.Hub;
 
-namespace ResNeStBlocks.Samples.Classify;
+namespace ResNeStBlocks.Samples.Progress;
 
 /// <summary>Shows a weights download while it runs (a live bar in a terminal, plain lines elsewhere).</summary>
 public interface IDownloadDisplay

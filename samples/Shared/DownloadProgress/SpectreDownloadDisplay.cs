@@ -2,7 +2,7 @@ using System;
 using ResNeStBlocks.Hub;
 using Spectre.Console;
 
-namespace ResNeStBlocks.Samples.Classify;
+namespace ResNeStBlocks.Samples.Progress;
 
 /// <summary>A live progress bar with size, rate and time left (Spectre.Console), for interactive terminals.</summary>
 public sealed class SpectreDownloadDisplay : IDownloadDisplay
