@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using static ResNeStBlocks.Samples.CommandLine.OptionValues;
 
 namespace ResNeStBlocks.Samples.FineTune;
 
@@ -268,16 +269,4 @@ public sealed record FineTuneOptions
             throw new ArgumentException($"--scale must be MIN,MAX (such as 0.08,1), got '{value}'.", nameof(value));
         return options with { MinScale = Number("--scale", parts[0]), MaxScale = Number("--scale", parts[1]) };
     }
-
-    private static int Positive(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n : throw new ArgumentException($"{name} must be a positive integer, got '{value}'.", nameof(value));
-
-    private static int NonNegative(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
-            ? n : throw new ArgumentException($"{name} must be a non-negative integer, got '{value}'.", nameof(value));
-
-    private static double Number(string name, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x)
-            ? x : throw new ArgumentException($"{name} must be a number, got '{value}'.", nameof(value));
 }

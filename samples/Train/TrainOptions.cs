@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
+using static ResNeStBlocks.Samples.CommandLine.OptionValues;
 
 namespace ResNeStBlocks.Samples.Train;
 
@@ -128,16 +128,4 @@ public sealed record TrainOptions
         if (string.IsNullOrWhiteSpace(OutputPath))
             throw new ArgumentException("--out must name a file.", nameof(OutputPath));
     }
-
-    private static int Positive(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n : throw new ArgumentException($"{name} must be a positive integer, got '{value}'.", nameof(value));
-
-    private static int NonNegative(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
-            ? n : throw new ArgumentException($"{name} must be a non-negative integer, got '{value}'.", nameof(value));
-
-    private static double Number(string name, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x)
-            ? x : throw new ArgumentException($"{name} must be a number, got '{value}'.", nameof(value));
 }
