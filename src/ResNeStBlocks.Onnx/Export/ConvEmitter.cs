@@ -17,14 +17,12 @@ internal static class ConvEmitter
     public static string Emit(ExportContext context, Conv2d conv, string convPath, BatchNorm2d? norm, string? normPath, string input, bool relu = false)
     {
         CheckSupported(conv, convPath);
-        var weight = TensorValues.Read(conv.weight);
-        double[]? bias = conv.bias is null ? null : TensorValues.Read(conv.bias);
         long[] dims = conv.weight.shape;
         var graph = context.Graph;
 
         bool fold = norm is not null && context.FoldBatchNorm;
-        if (fold)
-            (weight, bias) = Fold(weight, bias, norm!, normPath!);
+        var (weight, bias) = fold ? Folded(conv, norm!, normPath!)
+            : (TensorValues.Read(conv.weight), conv.bias is null ? null : TensorValues.Read(conv.bias));
 
         var inputs = new List<string> { input, graph.Weight(convPath + ".weight", TensorValues.ToFloat(weight), dims) };
         if (bias is not null)
@@ -73,21 +71,15 @@ internal static class ConvEmitter
             Attr.Float("epsilon", (float)norm.eps));
     }
 
-    private static (double[] Weight, double[] Bias) Fold(double[] weight, double[]? bias, BatchNorm2d norm, string normPath)
+    /// <summary>The convolution with its BatchNorm folded in, computed by the library's own folding on copies.</summary>
+    private static (double[] Weight, double[]? Bias) Folded(Conv2d conv, BatchNorm2d norm, string normPath)
     {
-        var (gamma, beta, mean, variance) = Statistics(norm, normPath);
-        int outChannels = gamma.Length;
-        int perChannel = weight.Length / outChannels;
-        var folded = new double[weight.Length];
-        var shift = new double[outChannels];
-        for (int o = 0; o < outChannels; o++)
-        {
-            double scale = gamma[o] / Math.Sqrt(variance[o] + norm.eps);
-            for (int i = 0; i < perChannel; i++)
-                folded[o * perChannel + i] = weight[o * perChannel + i] * scale;
-            shift[o] = beta[o] + ((bias?[o] ?? 0) - mean[o]) * scale;
-        }
-        return (folded, shift);
+        if (norm.running_mean is null || norm.running_var is null)
+            throw OnnxExportErrors.Setting(normPath, "a BatchNorm without running statistics (track_running_stats = false) has no eval transform");
+        var (weight, bias) = CoreAdapter.FoldedParameters(conv, norm);
+        using (weight)
+        using (bias)
+            return (TensorValues.Read(weight), TensorValues.Read(bias));
     }
 
     private static (double[] Gamma, double[] Beta, double[] Mean, double[] Variance) Statistics(BatchNorm2d norm, string path)

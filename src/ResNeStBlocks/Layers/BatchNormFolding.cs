@@ -71,25 +71,15 @@ internal static class BatchNormFolding
     /// <exception cref="InvalidOperationException">The BatchNorm keeps no running statistics.</exception>
     public static void FoldInto(Conv2d conv, BatchNorm2d norm)
     {
-        var mean = norm.running_mean;
-        var variance = norm.running_var;
-        if (mean is null || variance is null)
-            throw new InvalidOperationException("A BatchNorm without running statistics (track_running_stats = false) cannot be folded.");
         var weight = conv.weight ?? throw new InvalidOperationException("The convolution has no weight.");
         Tensor bias;
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
-            // Float64 arithmetic: the folded parameters are rounded once, to the convolution's dtype.
-            var scale = (variance.to(ScalarType.Float64) + norm.eps).rsqrt();
-            if (norm.weight is not null)
-                scale = scale * norm.weight.to(ScalarType.Float64);
-            var shift = conv.bias is null ? -mean.to(ScalarType.Float64) : conv.bias.to(ScalarType.Float64) - mean.to(ScalarType.Float64);
-            shift = shift * scale;
-            if (norm.bias is not null)
-                shift = shift + norm.bias.to(ScalarType.Float64);
-            weight.copy_(weight.to(ScalarType.Float64) * scale.view(-1, 1, 1, 1));
-            bias = shift.to(weight.dtype).MoveToOuterDisposeScope();
+            // The folded parameters are rounded once, to the convolution's dtype.
+            var (foldedWeight, foldedBias) = FoldedParameters(conv, norm);
+            weight.copy_(foldedWeight);
+            bias = foldedBias.to(weight.dtype).MoveToOuterDisposeScope();
         }
         if (conv.bias is not null)
         {
@@ -101,5 +91,32 @@ internal static class BatchNormFolding
         {
             conv.bias = new Parameter(bias, weight.requires_grad);
         }
+    }
+
+    /// <summary>
+    /// The weight and bias of one convolution that computes <c>norm(conv(x))</c> in eval mode, in float64, leaving both
+    /// modules unchanged (the ONNX exporter writes them without touching the user's model).
+    /// </summary>
+    /// <returns>New float64 tensors the caller owns: weight shaped like the convolution's, bias [out channels].</returns>
+    /// <exception cref="InvalidOperationException">The BatchNorm keeps no running statistics.</exception>
+    public static (Tensor Weight, Tensor Bias) FoldedParameters(Conv2d conv, BatchNorm2d norm)
+    {
+        var mean = norm.running_mean;
+        var variance = norm.running_var;
+        if (mean is null || variance is null)
+            throw new InvalidOperationException("A BatchNorm without running statistics (track_running_stats = false) cannot be folded.");
+        var weight = conv.weight ?? throw new InvalidOperationException("The convolution has no weight.");
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        // Float64 arithmetic, so that whoever stores the result rounds once.
+        var scale = (variance.to(ScalarType.Float64) + norm.eps).rsqrt();
+        if (norm.weight is not null)
+            scale = scale * norm.weight.to(ScalarType.Float64);
+        var shift = conv.bias is null ? -mean.to(ScalarType.Float64) : conv.bias.to(ScalarType.Float64) - mean.to(ScalarType.Float64);
+        shift = shift * scale;
+        if (norm.bias is not null)
+            shift = shift + norm.bias.to(ScalarType.Float64);
+        var foldedWeight = weight.to(ScalarType.Float64) * scale.view(-1, 1, 1, 1);
+        return (foldedWeight.MoveToOuterDisposeScope(), shift.MoveToOuterDisposeScope());
     }
 }
