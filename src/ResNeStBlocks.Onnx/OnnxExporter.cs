@@ -112,7 +112,7 @@ public static class OnnxExporter
             Graph = graph.Graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
-        foreach (var (key, value) in Metadata(model, options))
+        foreach (var (key, value) in Metadata(model, options, channels))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return proto;
     }
@@ -148,7 +148,7 @@ public static class OnnxExporter
         return Value(name, Dimension("batch"), new(), new(), new());
     }
 
-    private static IEnumerable<(string Key, string Value)> Metadata(torch.nn.Module model, OnnxExportOptions options)
+    private static IEnumerable<(string Key, string Value)> Metadata(torch.nn.Module model, OnnxExportOptions options, int channels)
     {
         yield return (OnnxMetadataKeys.Producer, $"{ProducerName} {ProducerVersion}");
         yield return (OnnxMetadataKeys.Module, model.GetType().Name);
@@ -158,7 +158,7 @@ public static class OnnxExporter
         if (options.Pretrained is not { } pretrained)
             yield break;
         yield return (OnnxMetadataKeys.HubId, pretrained.HubId);
-        yield return (OnnxMetadataKeys.InputSize, $"3,{pretrained.InputSize},{pretrained.InputSize}");
+        yield return (OnnxMetadataKeys.InputSize, $"{channels},{pretrained.InputSize},{pretrained.InputSize}");
         yield return (OnnxMetadataKeys.CropPct, pretrained.CropFraction.ToString("R", CultureInfo.InvariantCulture));
         yield return (OnnxMetadataKeys.Interpolation, pretrained.Interpolation.ToString().ToLowerInvariant());
         yield return (OnnxMetadataKeys.Mean, List(pretrained.Mean));
