@@ -22,7 +22,8 @@ public static class ComputeDevice
         ArgumentNullException.ThrowIfNull(name);
         if (name == "cpu")
             return CPU;
-        return Parse(name, cuda.is_available(), cuda.is_available() ? cuda.device_count() : 0);
+        bool available = cuda.is_available();
+        return Parse(name, available, available ? cuda.device_count() : 0);
     }
 
     /// <summary>The checks of <see cref="Parse(string)"/> against a given CUDA availability and device count.</summary>

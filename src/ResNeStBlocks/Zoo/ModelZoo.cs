@@ -98,10 +98,10 @@ public static partial class ModelZoo
     public static PretrainedConfig Pretrained(string name) => PretrainedFor(name);
 
     /// <summary>The parameter count of timm's model of this name with 1000 classes (what <see cref="Create"/> must reproduce).</summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="name">A name from <see cref="Names"/>, or <c>name.tag</c> from <see cref="Tags"/> (the architecture's count).</param>
     /// <returns>The exact count, such as 27,483,240 for <c>resnest50d</c>.</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static long TimmParameterCount(string name) => Find(name).TimmParameters;
+    public static long TimmParameterCount(string name) => Find(ArchitectureOf(name)).TimmParameters;
 
     /// <summary>Whether <paramref name="name"/> is registered (as a model, or as <c>name.tag</c> from <see cref="Tags"/>).</summary>
     /// <param name="name">A model name.</param>
