@@ -18,7 +18,7 @@ public class TorchFreePreprocessingTests
     [InlineData(288, 0.95, true)]
     public void Photo_preprocessing_equals_the_library(int size, double crop, bool bicubic)
     {
-        var image = OnnxImageClassifier.Decode(ClassifyData("chelsea.png"));
+        var image = OnnxImageClassifier.Decode(Fixtures.File("data", "chelsea.png"));
         AssertEqual(image.Data, image.Height, image.Width, size, crop, bicubic);
     }
 
@@ -67,12 +67,5 @@ public class TorchFreePreprocessingTests
         diff.max().item<float>().Should().BeLessThanOrEqualTo((float)oneLevel);
         double differing = (diff > 1e-5).sum().item<long>() / (double)diff.numel();
         differing.Should().BeLessThan(1e-3, "all but a few values must be equal");
-    }
-
-    private static string ClassifyData(string file)
-    {
-        string path = Path.Combine(Path.GetDirectoryName(Fixtures.Root)!, "..", "samples", "Classify", "data", file);
-        File.Exists(path).Should().BeTrue($"{path} must exist");
-        return path;
     }
 }

@@ -4,6 +4,7 @@ using System.IO;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Hub;
+using ResNeStBlocks.Tests.Support;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Hub;
@@ -42,17 +43,11 @@ internal sealed class HubScratch : IDisposable
             Channels = new[] { 16, 32, 64, 128 }, NumClasses = numClasses, StemType = StemType.Deep, StemWidth = 16, AvgDown = true,
         });
 
-    /// <summary>Random weights (the global generator is left alone: other tests seed it) saved as <c>tiny-{id}.safetensors</c>.</summary>
+    /// <summary>Random weights with BatchNorm statistics drawn from a generator of its own, seeded by <paramref name="id"/> (the global generator is left alone: other tests seed it), saved as <c>tiny-{id}.safetensors</c>.</summary>
     public byte[] TinyWeights(int id)
     {
         using var model = TinyModel();
-        using (no_grad())
-        {
-            foreach (var (name, tensor) in model.state_dict())
-                if (name.EndsWith("running_var", StringComparison.Ordinal)) tensor.uniform_(0.5, 1.5);
-                else if (name.EndsWith("running_mean", StringComparison.Ordinal)) tensor.uniform_(-0.1, 0.1);
-                else if (name.EndsWith(".weight", StringComparison.Ordinal) && tensor.dim() == 1) tensor.uniform_(0.5, 1.0);
-        }
+        RandomNorms.Randomize(model, id);
         string path = Path.Combine(Root, $"tiny-{id}.safetensors");
         model.SaveWeights(path);
         return File.ReadAllBytes(path);

@@ -60,13 +60,7 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
     internal static byte[] ZooWeights(string name, int id, string directory)
     {
         using var model = ModelZoo.Create(name);
-        using (no_grad())
-        {
-            foreach (var (key, tensor) in model.state_dict())
-                if (key.EndsWith("running_var", StringComparison.Ordinal)) tensor.uniform_(0.5, 1.5);
-                else if (key.EndsWith("running_mean", StringComparison.Ordinal)) tensor.uniform_(-0.1, 0.1);
-                else if (key.EndsWith(".weight", StringComparison.Ordinal) && tensor.dim() == 1) tensor.uniform_(0.5, 1.0);
-        }
+        RandomNorms.Randomize(model, id);
         string path = Path.Combine(directory, $"{name}-{id}.safetensors");
         model.SaveWeights(path);
         return File.ReadAllBytes(path);
