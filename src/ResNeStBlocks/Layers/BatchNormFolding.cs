@@ -108,8 +108,11 @@ internal static class BatchNormFolding
         var weight = conv.weight ?? throw new InvalidOperationException("The convolution has no weight.");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        // Float64 arithmetic, so that whoever stores the result rounds once.
-        var scale = (variance.to(ScalarType.Float64) + norm.eps).rsqrt();
+        // Float64 arithmetic, so that whoever stores the result rounds once. The epsilon is an explicit Scalar held
+        // until the call returns: TorchSharp 0.107 can finalize an implicit temporary Scalar while libtorch still
+        // reads it ("Unknown scalar type"), which exporting a whole model's convolutions in a row made visible.
+        using var epsilon = norm.eps.ToScalar();
+        var scale = variance.to(ScalarType.Float64).add(epsilon).rsqrt();
         if (norm.weight is not null)
             scale = scale * norm.weight.to(ScalarType.Float64);
         var shift = conv.bias is null ? -mean.to(ScalarType.Float64) : conv.bias.to(ScalarType.Float64) - mean.to(ScalarType.Float64);
