@@ -10,6 +10,8 @@ using Xunit;
 namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>The <c>measure</c> command's JSON lines; <c>pytorch_reference.py</c> prints the same fields in the same order.</summary>
+/// <remarks>Run alone: the lines report libtorch's process-wide TF32 and cuDNN switches, which ShapeCheck's device check also sets.</remarks>
+[Collection(IsolatedCollection.Name)]
 public class MeasureTests
 {
     private static readonly string[] Fields =
