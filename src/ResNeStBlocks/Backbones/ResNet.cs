@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Weights;
 using TorchSharp;
@@ -40,9 +41,9 @@ public sealed class ResNet : FoldableModule
         var (stemChannels, sites) = config.Plan();
         Config = config;
         NumFeatures = sites[^1].OutChannels;
+        StemInfo = new FeatureInfo("act1", stemChannels, 2);
         FeatureInfo = sites.GroupBy(site => site.Stage)
             .Select(stage => new FeatureInfo($"layer{stage.Key + 1}", stage.Last().OutChannels, stage.Last().NetStride))
-            .Prepend(new FeatureInfo("act1", stemChannels, 2))
             .ToList();
 
         // Every check passed above; should a block still throw, dispose what was built so no tensor outlives the failure.
@@ -90,18 +91,50 @@ public sealed class ResNet : FoldableModule
     /// <summary>Number of classes, or 0 when the network has no classifier.</summary>
     public int NumClasses => Config.NumClasses;
 
-    /// <summary>The stem output (<c>act1</c>) and each stage's output: channels and reduction.</summary>
+    /// <summary>
+    /// Each stage's output, as <see cref="ForwardStages"/> returns them: index 0 is <c>layer1</c> (C2, reduction 4 with
+    /// the usual stem), the last is the final feature map (C5). timm's <c>feature_info</c> is <see cref="StemInfo"/>
+    /// followed by these.
+    /// </summary>
     public IReadOnlyList<FeatureInfo> FeatureInfo { get; }
 
-    /// <summary>Folds the deep stem's inner pairs, then <c>bn1</c> into the stem's last convolution.</summary>
-    private protected override int FoldNorms()
+    /// <summary>The stem's output (timm's <c>act1</c>, reduction 2), which <see cref="ForwardStages"/> does not return.</summary>
+    public FeatureInfo StemInfo { get; }
+
+    /// <summary>The eval-mode forward: stem, stages, global average pool, classifier (or the pooled features).</summary>
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
-        int folded = BatchNormFolding.FoldSequential(this, ref conv1, nameof(conv1));
-        var last = conv1 is Sequential sequence ? sequence.children().Last() : conv1;
-        if (last is Conv2d conv)
-            folded += BatchNormFolding.Fold(this, conv, ref bn1, nameof(bn1));
-        RegisterChildren();
-        return folded;
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = DescribeStem(graph, input);
+        foreach (var stage in stages)
+            x = graph.Call(stage, x);
+        var pooled = graph.Flatten(graph.GlobalAveragePool(x));
+        return fc is null ? pooled : graph.Linear(fc, pooled);
+    }
+
+    /// <summary>Describes <see cref="ForwardStages"/>: the output of every stage; the classifier is not part of it.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">Images [N, C, H, W].</param>
+    /// <returns>One value per stage, as <see cref="ForwardStages"/> returns them.</returns>
+    public IReadOnlyList<GraphValue> DescribeStages(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var outputs = new List<GraphValue>(stages.Count);
+        var x = DescribeStem(graph, input);
+        foreach (var stage in stages)
+            outputs.Add(x = graph.Call(stage, x));
+        if (fc is not null)
+            graph.Omit(fc);
+        return outputs;
+    }
+
+    /// <summary>conv1 (the deep stem's Sequential, whose last convolution pairs with bn1), bn1, ReLU, max pool.</summary>
+    private GraphValue DescribeStem(ForwardGraph graph, GraphValue input)
+    {
+        var x = conv1 is Sequential deep
+            ? graph.Relu(SequenceDescription.Describe(graph, deep, input, bn1))
+            : graph.Convolution((Conv2d)conv1, input, bn1, Activation.Relu);
+        return graph.Call(maxpool, x);
     }
 
     /// <summary>Classifies images: <c>ForwardHead(ForwardFeatures(input))</c>.</summary>
@@ -148,7 +181,7 @@ public sealed class ResNet : FoldableModule
     /// The output of every stage (C2 to C5 for the classic four stages), for detection and segmentation necks.
     /// </summary>
     /// <param name="input">Images [N, C, H, W].</param>
-    /// <returns>One feature map per stage, described by <see cref="FeatureInfo"/> (entries 1 onward).</returns>
+    /// <returns>One feature map per stage; entry i is described by <see cref="FeatureInfo"/>[i].</returns>
     public IReadOnlyList<Tensor> ForwardStages(Tensor input)
     {
         using var scope = NewDisposeScope();
@@ -169,13 +202,14 @@ public sealed class ResNet : FoldableModule
     /// </summary>
     /// <param name="path">The weights file.</param>
     /// <param name="strict">Fail on any missing or unexpected key.</param>
-    /// <param name="skipClassifier">Leave <c>fc.*</c> as initialised (fine-tuning with another class count).</param>
+    /// <param name="skipClassifier">Leave a classifier (<c>fc.*</c>) that does not fit as initialised (fine-tuning with another
+    /// class count), as timm loads pretrained weights; a classifier that fits loads.</param>
     /// <returns>The missing, unexpected and skipped keys.</returns>
     /// <exception cref="StateDictMismatchException">The file does not fit; the network is unchanged.</exception>
     /// <exception cref="SafetensorsFormatException">The file is malformed; the network is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The network's BatchNorms have been folded for inference; the network is unchanged.</exception>
     public LoadResult LoadWeights(string path, bool strict = true, bool skipClassifier = false) =>
-        ModuleWeights.LoadWeights(this, path, strict, skipClassifier ? ClassifierKeys.Contains : null);
+        skipClassifier ? ClassifierKeys.LoadSkippingUnfit(this, path, strict) : ModuleWeights.LoadWeights(this, path, strict);
 
     /// <summary>Saves every parameter and buffer to safetensors with timm's keys (as <c>module.SaveWeights(path)</c> does for any module).</summary>
     /// <param name="path">The file to write.</param>
@@ -187,11 +221,9 @@ public sealed class ResNet : FoldableModule
         return maxpool.call(bn1.CallOrPass(conv1.call(input)).relu_());
     }
 
-    /// <summary>Registers the children in state-dict order (timm's conv1, bn1, layer1..N, fc), replacing any registered before.</summary>
+    /// <summary>Registers the children in state-dict order (timm's conv1, bn1, layer1..N, fc).</summary>
     private void RegisterChildren()
     {
-        foreach (var (name, _) in named_children().ToList())
-            register_module(name, null!);
         register_module(nameof(conv1), conv1);
         if (bn1 is not null)
             register_module(nameof(bn1), bn1);

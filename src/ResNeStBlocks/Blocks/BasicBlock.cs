@@ -1,4 +1,4 @@
-using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -38,7 +38,8 @@ public sealed class BasicBlock : ResidualBlock
 
     private protected override BatchNorm2d? LastNorm => bn2;
 
-    private protected override int FoldBranchNorms() => Fold(conv1, ref bn1, nameof(bn1)) + Fold(conv2, ref bn2, nameof(bn2));
+    private protected override GraphValue DescribeBranch(ForwardGraph graph, GraphValue input) =>
+        graph.Convolution(conv2, DescribeRegularisedStage(graph, conv1, bn1, input), bn2);
 
     private protected override Tensor Branch(Tensor input)
     {

@@ -1,4 +1,4 @@
-using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -44,8 +44,12 @@ public sealed class Bottleneck : ResidualBlock
 
     private protected override BatchNorm2d? LastNorm => bn3;
 
-    private protected override int FoldBranchNorms() =>
-        Fold(conv1, ref bn1, nameof(bn1)) + Fold(conv2, ref bn2, nameof(bn2)) + Fold(conv3, ref bn3, nameof(bn3));
+    private protected override GraphValue DescribeBranch(ForwardGraph graph, GraphValue input)
+    {
+        var x = graph.Convolution(conv1, input, bn1, Activation.Relu);
+        x = DescribeRegularisedStage(graph, conv2, bn2, x);
+        return graph.Convolution(conv3, x, bn3);
+    }
 
     private protected override Tensor Branch(Tensor input)
     {

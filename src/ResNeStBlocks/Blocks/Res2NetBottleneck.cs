@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -51,7 +51,8 @@ public sealed class Res2NetBottleneck : ResidualBlock
         convs = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ =>
             nn.Conv2d(width, width, 3, stride: stride, padding: dilation, dilation: dilation, groups: spec.Cardinality, bias: false)).ToArray());
         bns = nn.ModuleList(Enumerable.Range(0, numScales).Select(_ => nn.BatchNorm2d(width)).ToArray());
-        pool = IsStageForm ? nn.AvgPool2d(3, stride, 1) : null;
+        // Only a pass-through split (scale > 1) is pooled.
+        pool = IsStageForm && scale > 1 ? nn.AvgPool2d(3, stride, 1) : null;
         conv3 = nn.Conv2d(width * scale, OutChannels, 1, bias: false);
         bn3 = nn.BatchNorm2d(OutChannels);
         CompleteConstruction();
@@ -62,19 +63,21 @@ public sealed class Res2NetBottleneck : ResidualBlock
 
     private protected override BatchNorm2d? LastNorm => bn3;
 
-    private protected override int FoldBranchNorms() =>
-        Fold(conv1, ref bn1, nameof(bn1)) + FoldSplitNorms() + Fold(conv3, ref bn3, nameof(bn3));
-
-    private int FoldSplitNorms()
+    private protected override GraphValue DescribeBranch(ForwardGraph graph, GraphValue input)
     {
-        if (bns is null)
-            return 0;
+        var reduced = graph.Convolution(conv1, input, bn1, Activation.Relu);
+        var splits = scale == 1 ? new[] { reduced } : graph.Split(reduced, scale);
+        var outputs = new List<GraphValue>(scale);
+        GraphValue? previous = null;
         for (int i = 0; i < convs.Count; i++)
-            BatchNormFolding.FoldInto(convs[i], bns[i]);
-        register_module(nameof(bns), null!);
-        bns.Dispose();
-        bns = null;
-        return convs.Count;
+        {
+            var split = IsStageForm || previous is null ? splits[i] : graph.Add(previous.Value, splits[i]);
+            previous = graph.Convolution(convs[i], split, bns?[i], Activation.Relu);
+            outputs.Add(previous.Value);
+        }
+        if (scale > 1)
+            outputs.Add(pool is null ? splits[^1] : graph.Call(pool, splits[^1]));
+        return graph.Convolution(conv3, outputs.Count == 1 ? outputs[0] : graph.Concat(outputs), bn3);
     }
 
     private protected override Tensor Branch(Tensor input)

@@ -1,5 +1,5 @@
 using System;
-using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -59,8 +59,14 @@ public sealed class ResNeStBottleneck : ResidualBlock
 
     private protected override BatchNorm2d? LastNorm => bn3;
 
-    private protected override int FoldBranchNorms() =>
-        Fold(conv1, ref bn1, nameof(bn1)) + (conv2 is Conv2d plain ? Fold(plain, ref bn2, nameof(bn2)) : 0) + Fold(conv3, ref bn3, nameof(bn3));
+    private protected override GraphValue DescribeBranch(ForwardGraph graph, GraphValue input)
+    {
+        var x = graph.Convolution(conv1, input, bn1, Activation.Relu);
+        if (avd_first is not null) x = graph.Call(avd_first, x);
+        x = conv2 is Conv2d plain ? DescribeRegularisedStage(graph, plain, bn2, x) : graph.Call(conv2, x);
+        if (avd_last is not null) x = graph.Call(avd_last, x);
+        return graph.Convolution(conv3, x, bn3);
+    }
 
     private protected override Tensor Branch(Tensor input)
     {

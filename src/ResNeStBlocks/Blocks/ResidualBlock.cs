@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -92,14 +92,28 @@ public abstract class ResidualBlock : FoldableModule
     /// <summary>The residual branch, before the attention, stochastic depth and the shortcut.</summary>
     private protected abstract Tensor Branch(Tensor input);
 
-    /// <summary>Folds the branch's own conv/BatchNorm pairs (pairs inside child layers fold themselves).</summary>
-    private protected virtual int FoldBranchNorms() => 0;
+    /// <summary>The eval-mode forward: the branch, its attention, stochastic depth, the shortcut, the sum and ReLU.</summary>
+    public sealed override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        var branch = DescribeBranch(graph, input);
+        if (se is not null)
+            branch = graph.Call(se, branch);
+        if (drop_path is not null)
+            branch = graph.Call(drop_path, branch);
+        var shortcut = downsample is null ? input : graph.Call(downsample, input);
+        return graph.Relu(graph.Add(branch, shortcut));
+    }
 
-    /// <summary>Folds one of the branch's BatchNorm fields, registered under <paramref name="name"/>, into <paramref name="conv"/>.</summary>
-    private protected int Fold(Conv2d conv, ref BatchNorm2d? norm, string name) => BatchNormFolding.Fold(this, conv, ref norm, name);
+    /// <summary>Describes the residual branch, as <see cref="Branch"/> computes it in eval mode.</summary>
+    private protected abstract GraphValue DescribeBranch(ForwardGraph graph, GraphValue input);
 
-    private protected sealed override int FoldNorms() =>
-        FoldBranchNorms() + BatchNormFolding.FoldSequential(this, ref downsample, nameof(downsample));
+    /// <summary>A convolution, its BatchNorm, the block's DropBlock (if any) and ReLU: the 3x3 stage of the plain blocks.</summary>
+    private protected GraphValue DescribeRegularisedStage(ForwardGraph graph, Conv2d conv, BatchNorm2d? norm, GraphValue input)
+    {
+        var x = graph.Convolution(conv, input, norm);
+        if (drop_block is not null) x = graph.Call(drop_block, x);
+        return graph.Relu(x);
+    }
 
     private static ArgumentException MissingShortcut(string block, int inPlanes, int outChannels, int stride)
     {

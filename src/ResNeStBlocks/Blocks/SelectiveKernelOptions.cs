@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using ResNeStBlocks.Layers;
 
@@ -20,7 +21,7 @@ public sealed record SelectiveKernelOptions(
     public static SelectiveKernelOptions Default { get; } = new();
 
     /// <summary>Creates the Selective Kernel convolution of an SK block with these settings.</summary>
-    internal SelectiveKernel Create(int inChannels, int outChannels, int stride, int dilation, int groups) =>
+    internal SelectiveKernel Create(int inChannels, int outChannels, int stride, int dilation, int groups, Func<DropBlock>? dropBlock) =>
         new(inChannels, outChannels, KernelSizes, stride, dilation, groups, ReductionRatio, ReductionDivisor,
-            keepThreeByThree: KeepThreeByThree, splitInput: SplitInput);
+            keepThreeByThree: KeepThreeByThree, splitInput: SplitInput, dropBlock: dropBlock);
 }

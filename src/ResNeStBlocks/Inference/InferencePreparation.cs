@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
@@ -14,11 +15,11 @@ namespace ResNeStBlocks.Inference;
 /// <para>In eval mode a BatchNorm is a per-channel affine map, so a convolution followed only by a BatchNorm
 /// equals one convolution with scaled weights and a bias. Folding removes one kernel and one pass over the
 /// activations per pair; outputs equal the unfolded eval-mode network within float32 rounding.</para>
-/// <para>Pairs folded: <c>conv1/bn1</c>, <c>conv2/bn2</c>, <c>conv3/bn3</c> and <c>convs.i/bns.i</c> in the
-/// residual blocks, <c>conv/bn</c> and <c>conv/bn0</c>, <c>fc1/bn1</c>, <c>fc_reduce/bn</c> in the layers, the
-/// deep stem's <c>conv1.0/conv1.1</c>, <c>conv1.3/conv1.4</c> and the stem's last convolution with <c>bn1</c>,
-/// and each shortcut's convolution with its BatchNorm. BatchNorms of modules from outside this library are
-/// left alone.</para>
+/// <para>Pairs folded: every convolution/BatchNorm pair that the description of a module of this library names
+/// (<see cref="Description.IDescribedModule"/>): <c>conv1/bn1</c> ... <c>conv3/bn3</c> and <c>convs.i/bns.i</c> in the
+/// residual blocks, <c>conv/bn</c>, <c>conv/bn0</c>, <c>fc1/bn1</c> and <c>fc_reduce/bn</c> in the layers, the deep
+/// stem's pairs and its last convolution with <c>bn1</c>, and each shortcut's convolution with its BatchNorm.
+/// BatchNorms of modules from outside this library are left alone.</para>
 /// <para>The folded network no longer has timm's state-dict keys: the BatchNorm keys are gone and the folded
 /// convolutions gain a <c>bias</c>. Load weights first, then fold. Folding is for inference only: a folded
 /// module (a <see cref="FoldableModule"/>) refuses <c>train()</c>, and <c>LoadWeights</c> refuses to load into it,
@@ -40,9 +41,7 @@ public static class InferencePreparation
     {
         ArgumentNullException.ThrowIfNull(model);
         model.eval();
-        // Collect first: folding re-registers children, which must not happen while enumerating them.
-        var owners = WithDescendants(model).OfType<FoldableModule>().ToList();
-        return owners.Sum(owner => owner.FoldOwnBatchNorms());
+        return BatchNormFolder.Fold(model);
     }
 
     /// <summary>Whether any module of <paramref name="model"/> has had its BatchNorms folded.</summary>

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,59 +12,6 @@ namespace ResNeStBlocks.Layers;
 /// </summary>
 internal static class BatchNormFolding
 {
-    /// <summary>
-    /// Folds <paramref name="norm"/> into <paramref name="conv"/>, unregisters it from <paramref name="owner"/>
-    /// under <paramref name="name"/>, disposes it and clears the field. Does nothing when the field is already null.
-    /// </summary>
-    /// <returns>1 when a BatchNorm was folded, 0 otherwise.</returns>
-    public static int Fold(nn.Module owner, Conv2d conv, ref BatchNorm2d? norm, string name)
-    {
-        if (norm is null)
-            return 0;
-        FoldInto(conv, norm);
-        owner.register_module(name, null!);
-        norm.Dispose();
-        norm = null;
-        return 1;
-    }
-
-    /// <summary>
-    /// Folds every (Conv2d, BatchNorm2d) neighbour pair of a shortcut or stem <see cref="Sequential"/> and
-    /// registers, under <paramref name="name"/>, a new Sequential with the same child names minus the folded
-    /// BatchNorms (so <c>downsample.1.weight</c> stays <c>downsample.1.weight</c> and gains <c>downsample.1.bias</c>).
-    /// Modules other than Sequential are left alone.
-    /// </summary>
-    /// <returns>The number of BatchNorm layers folded.</returns>
-    public static int FoldSequential<TModule>(nn.Module owner, ref TModule module, string name) where TModule : nn.Module<Tensor, Tensor>?
-    {
-        if (module is not Sequential sequence)
-            return 0;
-        var children = sequence.named_children().ToList();
-        var kept = new List<(string, nn.Module<Tensor, Tensor>)>(children.Count);
-        var folded = new List<nn.Module>();
-        for (int i = 0; i < children.Count; i++)
-        {
-            var (childName, child) = children[i];
-            if (child is BatchNorm2d norm && i > 0 && children[i - 1].module is Conv2d conv)
-            {
-                FoldInto(conv, norm);
-                folded.Add(norm);
-                continue;
-            }
-            kept.Add((childName, (nn.Module<Tensor, Tensor>)child));
-        }
-        if (folded.Count == 0)
-            return 0;
-        var replacement = nn.Sequential(kept.ToArray());
-        owner.register_module(name, null!);
-        owner.register_module(name, replacement);
-        // The old Sequential is dropped, not disposed: disposing it would dispose the children it shares.
-        module = (TModule)(nn.Module<Tensor, Tensor>)replacement;
-        foreach (var norm in folded)
-            norm.Dispose();
-        return folded.Count;
-    }
-
     /// <summary>Rewrites <paramref name="conv"/>'s weight and bias so that it computes <c>norm(conv(x))</c> in eval mode.</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm keeps no running statistics.</exception>
     public static void FoldInto(Conv2d conv, BatchNorm2d norm)

@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,13 +7,14 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Layers;
 
 /// <summary>
-/// Convolution without bias, BatchNorm, then optionally ReLU (timm <c>ConvNormAct</c>).
+/// Convolution without bias, BatchNorm, an optional regulariser (DropBlock), then optionally ReLU (timm <c>ConvNormAct</c>).
 /// State-dict keys: <c>conv.weight</c>, <c>bn.*</c>. Padding keeps the convolution centred.
 /// </summary>
 public sealed class ConvNormAct : FoldableModule
 {
     private readonly Conv2d conv;
     private BatchNorm2d? bn;
+    private readonly DropBlock? drop;
     private readonly bool applyActivation;
 
     /// <summary>Creates a convolution + BatchNorm (+ ReLU) unit.</summary>
@@ -23,7 +25,9 @@ public sealed class ConvNormAct : FoldableModule
     /// <param name="dilation">Dilation.</param>
     /// <param name="groups">Convolution groups; must divide both channel counts.</param>
     /// <param name="applyActivation">Whether ReLU follows the BatchNorm.</param>
-    public ConvNormAct(int inChannels, int outChannels, int kernelSize = 1, int stride = 1, int dilation = 1, int groups = 1, bool applyActivation = true)
+    /// <param name="dropBlock">A DropBlock applied between the BatchNorm and the activation (timm's <c>drop_layer</c>), or null; the unit owns it.</param>
+    public ConvNormAct(int inChannels, int outChannels, int kernelSize = 1, int stride = 1, int dilation = 1, int groups = 1, bool applyActivation = true,
+        DropBlock? dropBlock = null)
         : base(nameof(ConvNormAct))
     {
         Guard.Positive((inChannels, nameof(inChannels)), (outChannels, nameof(outChannels)), (kernelSize, nameof(kernelSize)),
@@ -35,6 +39,7 @@ public sealed class ConvNormAct : FoldableModule
         conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride,
             padding: ChannelMath.SamePadding(kernelSize, stride, dilation), dilation: dilation, groups: groups, bias: false);
         bn = nn.BatchNorm2d(outChannels);
+        drop = dropBlock;
         RegisterComponents();
     }
 
@@ -43,16 +48,17 @@ public sealed class ConvNormAct : FoldableModule
 
     /// <summary>The convolution's weight: the dtype and device inputs must have.</summary>
     internal Tensor? Weight => conv.weight;
-    /// <summary>Whether ReLU follows the BatchNorm (read by the ONNX exporter).</summary>
-    internal bool AppliesActivation => applyActivation;
 
     /// <summary>The BatchNorm layer (its weight is zeroed by zero-init of a residual branch).</summary>
     /// <exception cref="InvalidOperationException">The BatchNorm has been folded into the convolution.</exception>
     public BatchNorm2d Norm => bn ?? throw new InvalidOperationException("The BatchNorm of this ConvNormAct has been folded into its convolution.");
 
-    private protected override int FoldNorms()
+    /// <summary>The eval-mode forward: convolution, BatchNorm, DropBlock, activation.</summary>
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
-        return BatchNormFolding.Fold(this, conv, ref bn, nameof(bn));
+        var x = graph.Convolution(conv, input, bn);
+        if (drop is not null) x = graph.Call(drop, x);
+        return applyActivation ? graph.Relu(x) : x;
     }
 
     /// <inheritdoc />
@@ -60,7 +66,7 @@ public sealed class ConvNormAct : FoldableModule
     {
         Guard.Image(input, InChannels, nameof(ConvNormAct), conv.weight);
         using var scope = NewDisposeScope();
-        var output = bn.CallOrPass(conv.call(input));
+        var output = drop.CallOrPass(bn.CallOrPass(conv.call(input)));
         if (applyActivation)
             output = output.relu_();
         return output.MoveToOuterDisposeScope();

@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace ResNeStBlocks.Layers;
 /// square regions of each feature map and rescales what remains; the identity in eval mode.
 /// </summary>
 /// <remarks>The rescale factor stays on the device: no host synchronisation.</remarks>
-public sealed class DropBlock : nn.Module<Tensor, Tensor>
+public sealed class DropBlock : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="rate">Target fraction of activations to drop, in [0, 1).</param>
@@ -57,4 +58,7 @@ public sealed class DropBlock : nn.Module<Tensor, Tensor>
         var scale = keep.numel() / keep.sum(ScalarType.Float32).add_(1e-6);
         return (input * keep * scale.to(input.dtype)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The identity: DropBlock acts in training only.</summary>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input) => input;
 }

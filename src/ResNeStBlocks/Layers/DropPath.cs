@@ -1,3 +1,4 @@
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,7 @@ namespace ResNeStBlocks.Layers;
 /// Stochastic depth (Huang et al., 2016; timm <c>DropPath</c>): in training, zeroes a residual branch for
 /// a random subset of samples and rescales the rest by <c>1 / (1 - rate)</c>; the identity in eval mode.
 /// </summary>
-public sealed class DropPath : nn.Module<Tensor, Tensor>
+public sealed class DropPath : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="rate">Probability of dropping a sample's branch, in [0, 1).</param>
@@ -33,4 +34,7 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
         var mask = empty(shape, input.dtype, input.device).bernoulli_(keep).div_(keep);
         return (input * mask).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The identity: stochastic depth acts in training only.</summary>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input) => input;
 }

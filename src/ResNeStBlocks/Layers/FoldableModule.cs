@@ -1,25 +1,24 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Layers;
 
 /// <summary>
-/// A module of this library that owns convolution + BatchNorm pairs (each convolution feeding only its
-/// BatchNorm) and can fold them for inference. Once folded, the module runs in eval mode only: the folded
-/// convolutions no longer compute what the BatchNorms would in training.
+/// A module of this library whose BatchNorms can be folded into the convolutions before them for inference. Its
+/// description (<see cref="IDescribedModule.Describe"/>) names each convolution/BatchNorm pair, and folding reads
+/// the pairs from there. Once folded, the module runs in eval mode only: the folded convolutions no longer compute
+/// what the BatchNorms would in training.
 /// </summary>
-/// <remarks>
-/// Fold a whole network with <c>model.FoldBatchNorm()</c> (<see cref="Inference.InferencePreparation"/>); each
-/// module folds only the pairs it owns directly, so children that are themselves foldable fold themselves.
-/// </remarks>
-public abstract class FoldableModule : nn.Module<Tensor, Tensor>
+/// <remarks>Fold a whole network with <c>model.FoldBatchNorm()</c> (<c>Inference.InferencePreparation</c>).</remarks>
+public abstract class FoldableModule : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private protected FoldableModule(string name) : base(name)
     {
     }
 
-    /// <summary>Whether this module's BatchNorms have been folded into its convolutions.</summary>
+    /// <summary>Whether BatchNorms of this module have been folded into its convolutions.</summary>
     public bool IsFolded { get; private set; }
 
     /// <summary>Switches training mode; a folded module accepts eval mode only.</summary>
@@ -34,15 +33,9 @@ public abstract class FoldableModule : nn.Module<Tensor, Tensor>
         base.train(on);
     }
 
-    /// <summary>Folds the BatchNorms this module owns directly; does nothing the second time.</summary>
-    /// <returns>The number of BatchNorm layers folded.</returns>
-    internal int FoldOwnBatchNorms()
-    {
-        IsFolded = true;
-        return FoldNorms();
-    }
+    /// <inheritdoc />
+    public abstract GraphValue Describe(ForwardGraph graph, GraphValue input);
 
-    /// <summary>Folds each BatchNorm this module owns directly into the convolution before it and removes it.</summary>
-    /// <returns>The number folded (0 once the fields are cleared).</returns>
-    private protected abstract int FoldNorms();
+    /// <summary>Records that a BatchNorm this module's description names has been folded away.</summary>
+    internal void MarkFolded() => IsFolded = true;
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,7 +21,7 @@ namespace ResNeStBlocks.Layers;
 /// lerp (15, with no stacked copy of the branches); with p != 2 branches,
 /// 3p + p + (p - 1) + 5 + 3 (the weighted sum stacks the branches, multiplies and sums).
 /// </remarks>
-public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
+public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly ModuleList<ConvNormAct> paths;
     private readonly SelectiveKernelAttention attn;
@@ -38,10 +39,11 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
     /// <param name="reducedChannels">Explicit attention channels (timm <c>rd_channels</c>).</param>
     /// <param name="keepThreeByThree">Use dilated 3x3 kernels in place of larger ones (timm <c>keep_3x3</c>).</param>
     /// <param name="splitInput">Give each branch its own slice of the input channels (timm <c>split_input</c>).</param>
+    /// <param name="dropBlock">Creates the DropBlock each branch applies after its BatchNorm (timm <c>drop_layer</c>), or null.</param>
     /// <exception cref="ArgumentException">A kernel is even or below 3, or channels do not divide as required.</exception>
     public SelectiveKernel(int inChannels, int? outChannels = null, IReadOnlyList<int>? kernelSizes = null, int stride = 1,
         int dilation = 1, int groups = 1, double reductionRatio = 1.0 / 16, int reductionDivisor = 8, int? reducedChannels = null,
-        bool keepThreeByThree = true, bool splitInput = true)
+        bool keepThreeByThree = true, bool splitInput = true, Func<DropBlock>? dropBlock = null)
         : base(nameof(SelectiveKernel))
     {
         Guard.Positive(inChannels, nameof(inChannels));
@@ -79,7 +81,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         this.splitInput = splitInput;
         AttentionChannels = reducedChannels ?? ChannelMath.MakeDivisible(output * reductionRatio, reductionDivisor);
         paths = nn.ModuleList(kernels.Select((k, i) =>
-            new ConvNormAct(pathInput, output, k, stride, dilations[i], pathGroups)).ToArray());
+            new ConvNormAct(pathInput, output, k, stride, dilations[i], pathGroups, dropBlock: dropBlock?.Invoke())).ToArray());
         attn = new SelectiveKernelAttention(output, numPaths, AttentionChannels);
         RegisterComponents();
     }
@@ -112,5 +114,20 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
             ? branches[1].lerp(branches[0], weights.select(1, 0))
             : (stack(branches, 1) * weights).sum(1);
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The eval-mode forward: each branch sees its own slice of the input (or all of it), the attention reads the sum of
+    /// the pooled branches, and its per-branch weights mix them.
+    /// </summary>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        var inputs = splitInput ? graph.Split(input, NumPaths) : Enumerable.Repeat(input, NumPaths).ToArray();
+        var branches = paths.Select((path, i) => graph.Call(path, inputs[i])).ToArray();
+        var pooled = graph.GlobalAveragePool(branches[0]);
+        for (int i = 1; i < branches.Length; i++)
+            pooled = graph.Add(pooled, graph.GlobalAveragePool(branches[i]));
+        var weights = graph.Reshape(graph.Call(attn, pooled), 0, NumPaths * OutChannels, 1, 1);
+        return BranchMixing.DescribeWeightedSum(graph, branches, weights);
     }
 }

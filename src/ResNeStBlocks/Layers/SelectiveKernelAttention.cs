@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -41,9 +42,12 @@ internal sealed class SelectiveKernelAttention : FoldableModule
     /// <summary>Number of branches.</summary>
     public int NumPaths { get; }
 
-    private protected override int FoldNorms()
+    /// <summary>The eval-mode forward: reduce, BatchNorm, ReLU, select, softmax across branches, as [N, paths, C, 1, 1].</summary>
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
-        return BatchNormFolding.Fold(this, fc_reduce, ref bn, nameof(bn));
+        var logits = graph.Convolution(fc_select, graph.Convolution(fc_reduce, input, bn, Activation.Relu));
+        var weights = graph.Softmax(graph.Reshape(logits, 0, NumPaths, Channels), 1);
+        return graph.Reshape(weights, 0, NumPaths, Channels, 1, 1);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -73,9 +74,25 @@ public sealed class SplitAttention : FoldableModule
     /// <summary>Width of the attention's hidden layer.</summary>
     public int AttentionChannels { get; }
 
-    private protected override int FoldNorms()
+    /// <summary>
+    /// The eval-mode forward: the splits are Split outputs of the grouped convolution, the pooled splits are summed
+    /// through a [N, radix, C] view, and fc2's cardinal-group-major logits get their softmax over radix and a
+    /// transpose to radix-major before weighting the splits (radix 1: a sigmoid gate).
+    /// </summary>
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
-        return BatchNormFolding.Fold(this, conv, ref bn0, nameof(bn0)) + BatchNormFolding.Fold(this, fc1, ref bn1, nameof(bn1));
+        var x = graph.Convolution(conv, input, bn0);
+        if (drop is not null) x = graph.Call(drop, x);
+        x = graph.Relu(x);
+        var pooled = graph.GlobalAveragePool(x);
+        if (Radix > 1)
+            pooled = graph.Reshape(graph.ReduceSum(graph.Reshape(pooled, 0, Radix, OutChannels), 1), 0, OutChannels, 1, 1);
+        var logits = graph.Convolution(fc2, graph.Convolution(fc1, pooled, bn1, Activation.Relu));
+        if (Radix == 1)
+            return graph.Mul(x, graph.Sigmoid(logits));
+        var perGroup = graph.Softmax(graph.Reshape(logits, 0, Cardinality, Radix, OutChannels / Cardinality), 2);
+        var weights = graph.Reshape(graph.Transpose(perGroup, 0, 2, 1, 3), 0, Radix * OutChannels, 1, 1);
+        return BranchMixing.DescribeWeightedSum(graph, graph.Split(x, Radix), weights);
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace ResNeStBlocks.Layers;
 /// State-dict keys: <c>fc1.weight</c>, <c>fc1.bias</c>, <c>fc2.weight</c>, <c>fc2.bias</c>.
 /// </summary>
 /// <remarks>Kernels per forward: mean, conv, relu, conv, sigmoid, mul (6).</remarks>
-public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>
+public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Conv2d fc1;
     private readonly Conv2d fc2;
@@ -49,5 +50,12 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var gate = StableGates.Sigmoid(fc2.call(fc1.call(input.mean(new long[] { 2, 3 }, keepdim: true)).relu_()));
         return (input * gate).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        var hidden = graph.Convolution(fc1, graph.GlobalAveragePool(input), activation: Activation.Relu);
+        return graph.Mul(input, graph.Sigmoid(graph.Convolution(fc2, hidden)));
     }
 }

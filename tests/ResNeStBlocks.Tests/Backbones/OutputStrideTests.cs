@@ -19,7 +19,8 @@ public class OutputStrideTests
     {
         using var scope = NewDisposeScope();
         using var model = ModelZoo.Create("resnest14d", 10, c => c with { OutputStride = outputStride });
-        model.FeatureInfo.Skip(1).Select(f => f.Reduction).Should().Equal(reductions);
+        model.FeatureInfo.Select(f => f.Reduction).Should().Equal(reductions);
+        model.StemInfo.Should().Be(new FeatureInfo("act1", 64, 2));
         model.eval();
         using var _ = no_grad();
         var stages = model.ForwardStages(randn(1, 3, 64, 64));

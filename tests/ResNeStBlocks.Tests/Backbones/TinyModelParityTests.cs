@@ -45,8 +45,8 @@ public class TinyModelParityTests
             for (int i = 0; i < 4; i++)
             {
                 TensorAssert.Close(stages[i], io[$"feature_{i}"], atol, rtol, $"{name} feature_{i}");
-                stages[i].shape[1].Should().Be(model.FeatureInfo[i + 1].Channels);
-                (64 / stages[i].shape[2]).Should().Be(model.FeatureInfo[i + 1].Reduction);
+                stages[i].shape[1].Should().Be(model.FeatureInfo[i].Channels);
+                (64 / stages[i].shape[2]).Should().Be(model.FeatureInfo[i].Reduction);
             }
         }
     }

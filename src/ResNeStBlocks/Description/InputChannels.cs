@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace ResNeStBlocks.Description;
+
+/// <summary>
+/// The number of input channels a module expects, read from its description: the first convolution, BatchNorm or
+/// linear layer that reads the input (or equal slices of it) states it.
+/// </summary>
+public static class InputChannels
+{
+    /// <summary>The channels <paramref name="module"/> expects, or null when no layer of its description reads the input directly.</summary>
+    /// <param name="module">A described module.</param>
+    /// <returns>The channel count, or null.</returns>
+    /// <exception cref="System.NotSupportedException">The module, or a module inside it, has no description.</exception>
+    public static int? Of(torch.nn.Module module)
+    {
+        System.ArgumentNullException.ThrowIfNull(module);
+        var probe = new Probe();
+        return probe.Run(module);
+    }
+
+    private sealed class Probe : StructureGraph
+    {
+        // Values that are the input or equal slices of it, with the number of slices.
+        private readonly Dictionary<GraphValue, int> slices = new();
+        private int? channels;
+
+        public int? Run(torch.nn.Module module)
+        {
+            var input = Fresh();
+            slices[input] = 1;
+            Walk(module, input);
+            return channels;
+        }
+
+        // Operations that keep the channels of their input pass on what is known about it.
+        public override GraphValue Relu(GraphValue input) => Keep(input, base.Relu(input));
+        public override GraphValue Clip(GraphValue input, float min, float max) => Keep(input, base.Clip(input, min, max));
+        public override GraphValue Sigmoid(GraphValue input) => Keep(input, base.Sigmoid(input));
+        public override GraphValue Silu(GraphValue input) => Keep(input, base.Silu(input));
+        public override GraphValue Gelu(GraphValue input, bool tanhApproximation) => Keep(input, base.Gelu(input, tanhApproximation));
+        public override GraphValue Hardswish(GraphValue input) => Keep(input, base.Hardswish(input));
+        public override GraphValue GlobalAveragePool(GraphValue input) => Keep(input, base.GlobalAveragePool(input));
+        public override GraphValue AveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) =>
+            Keep(input, base.AveragePool(input, kernel, stride, padding, ceilMode, countIncludePad));
+        public override GraphValue MaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) =>
+            Keep(input, base.MaxPool(input, kernel, stride, padding, dilation, ceilMode));
+        public override GraphValue AdaptiveAveragePool(GraphValue input, long height, long width) => Keep(input, base.AdaptiveAveragePool(input, height, width));
+        public override GraphValue Resize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners) => Keep(input, base.Resize(input, sizeOf, mode, alignCorners));
+        public override GraphValue Resize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners) => Keep(input, base.Resize(input, height, width, mode, alignCorners));
+        public override GraphValue ResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) =>
+            Keep(input, base.ResizeByScale(input, heightScale, widthScale, mode, alignCorners));
+
+        private GraphValue Keep(GraphValue input, GraphValue output)
+        {
+            if (slices.TryGetValue(input, out int count))
+                slices[output] = count;
+            return output;
+        }
+
+        public override IReadOnlyList<GraphValue> Split(GraphValue input, int parts, int axis = 1)
+        {
+            var values = base.Split(input, parts, axis);
+            if (axis == 1 && slices.TryGetValue(input, out int count))
+                foreach (var value in values)
+                    slices[value] = count * parts;
+            return values;
+        }
+
+        protected override GraphValue OnConvolution(Conv2d convolution, string convolutionPath, GraphValue input, BatchNorm2d? norm, string? normPath, Activation activation)
+        {
+            Read(input, convolution.in_channels);
+            return base.OnConvolution(convolution, convolutionPath, input, norm, normPath, activation);
+        }
+
+        protected override GraphValue OnBatchNorm(BatchNorm2d norm, string path, GraphValue input)
+        {
+            Read(input, norm.num_features);
+            return base.OnBatchNorm(norm, path, input);
+        }
+
+        protected override GraphValue OnLinear(Linear linear, string path, GraphValue input)
+        {
+            Read(input, linear.in_features);
+            return base.OnLinear(linear, path, input);
+        }
+
+        private void Read(GraphValue input, long layerChannels)
+        {
+            if (channels is null && slices.TryGetValue(input, out int count))
+                channels = checked((int)(layerChannels * count));
+        }
+    }
+}

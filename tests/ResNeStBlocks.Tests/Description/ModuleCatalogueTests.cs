@@ -1,0 +1,46 @@
+using System;
+using System.Linq;
+using FluentAssertions;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Description;
+using ResNeStBlocks.Layers;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Tests.Description;
+
+/// <summary>
+/// The library's module catalogue, read from the assembly: every module type has a description (or is the identity in
+/// eval mode), so folding, export, the summary and the input-channel inference cover a new module the day it is added.
+/// </summary>
+public class ModuleCatalogueTests
+{
+    [Fact]
+    public void Every_module_type_of_the_library_is_described()
+    {
+        var modules = typeof(ResNet).Assembly.GetTypes()
+            .Where(t => typeof(nn.Module).IsAssignableFrom(t) && !t.IsAbstract)
+            .ToList();
+        modules.Should().NotBeEmpty();
+        var undescribed = modules.Where(t => !typeof(IDescribedModule).IsAssignableFrom(t));
+        undescribed.Select(t => t.FullName).Should().BeEmpty("every module type states its forward as a description");
+    }
+
+    [Fact]
+    public void Input_channels_are_read_from_the_first_layer_that_reads_the_input()
+    {
+        using var se = new SqueezeExcite(24);
+        using var sk = new SelectiveKernel(32, 16, splitInput: true);
+        using var stem = nn.Sequential(nn.ReLU(), nn.Conv2d(5, 8, 3));
+        using var block = new ResNeStBottleneck(48, 12, placement: new BlockPlacement(Downsample: Downsample.Average(48, 48)));
+        using var pooled = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(7, 2));
+
+        InputChannels.Of(se).Should().Be(24, "pooling keeps the channels that SE's first convolution reads");
+        InputChannels.Of(sk).Should().Be(32, "each of the 2 branches reads half of the input");
+        InputChannels.Of(stem).Should().Be(5);
+        InputChannels.Of(block).Should().Be(48);
+        InputChannels.Of(pooled).Should().BeNull("the linear layer reads the flattened pool, not the input");
+    }
+}
