@@ -6,8 +6,7 @@ using System.Linq;
 using System.Reflection;
 using Google.Protobuf;
 using ResNeStBlocks.Backbones;
-using ResNeStBlocks.Blocks;
-using ResNeStBlocks.Layers;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Onnx.Export;
 using ResNeStBlocks.Onnx.Graph;
 using ResNeStBlocks.Onnx.Proto;
@@ -18,15 +17,17 @@ using TorchSharp.Modules;
 namespace ResNeStBlocks.Onnx;
 
 /// <summary>
-/// Writes a model of this library (any <see cref="ResNet"/>, a zoo model, a single block or layer) as an ONNX
-/// model that ONNX Runtime runs without TorchSharp. The graph computes the module's eval-mode forward: BatchNorm
-/// with running statistics (folded into the convolutions by default), no dropout, drop path or DropBlock.
+/// Writes a model as an ONNX model that ONNX Runtime runs without TorchSharp: any <see cref="ResNet"/> or zoo model, a
+/// single block or layer, or a network of the user's own composed of described modules. The graph is built from the
+/// modules' descriptions (<see cref="IDescribedModule"/>, <see cref="ModuleDescriptions"/>) and computes the eval-mode
+/// forward: BatchNorm with running statistics (folded into the convolutions by default), no dropout, drop path or DropBlock.
 /// </summary>
 /// <remarks>
 /// Opset <see cref="OpsetVersion"/>, IR version <see cref="IrVersion"/>. One input, <c>input</c> [batch, C, H, W]
 /// with a dynamic batch; outputs <c>logits</c> (a ResNet with a classifier), <c>features</c> (pooled features of a
-/// ResNet without one, or the feature map of a block or layer), or <c>stage1</c>..<c>stage4</c>
-/// (<see cref="OnnxExportOptions.StageOutputs"/>). The model is only read: its parameters, buffers and mode are unchanged.
+/// ResNet without one, or the output of any other single-output module), <c>stage1</c>..<c>stage4</c>
+/// (<see cref="OnnxExportOptions.StageOutputs"/>), or the named outputs of a module with several
+/// (<see cref="IDescribedOutputs"/>). The model is only read: its parameters, buffers and mode are unchanged.
 /// </remarks>
 public static class OnnxExporter
 {
@@ -49,13 +50,14 @@ public static class OnnxExporter
     public const string ProducerName = "ResNeStBlocks.Onnx";
 
     /// <summary>Exports <paramref name="model"/> to an ONNX file.</summary>
-    /// <param name="model">A ResNet, a block (such as <see cref="ResNeStBottleneck"/>) or a layer (such as <see cref="SplitAttention"/>).</param>
+    /// <param name="model">A ResNet, a block, a layer, a segmentation model, or any network of described modules (every module of
+    /// this library, TorchSharp's common layers, and modules given a description with <see cref="ModuleDescriptions.Register{TModule}"/>).</param>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="options">Export choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate; the message names its path and type. No file is written.</exception>
-    public static void Export(torch.nn.Module<torch.Tensor, torch.Tensor> model, string path, OnnxExportOptions? options = null)
+    public static void Export(torch.nn.Module model, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var proto = Build(model, options);
@@ -64,33 +66,32 @@ public static class OnnxExporter
     }
 
     /// <summary>Exports <paramref name="model"/> to a stream (the ONNX protobuf bytes).</summary>
-    /// <param name="model">A ResNet, a block or a layer.</param>
+    /// <param name="model">A ResNet, a block, a layer or any network of described modules (see the other overload).</param>
     /// <param name="stream">A writable stream; left open.</param>
     /// <param name="options">Export choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate; nothing is written.</exception>
-    public static void Export(torch.nn.Module<torch.Tensor, torch.Tensor> model, Stream stream, OnnxExportOptions? options = null)
+    public static void Export(torch.nn.Module model, Stream stream, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         Build(model, options).WriteTo(stream);
     }
 
-    private static ModelProto Build(torch.nn.Module<torch.Tensor, torch.Tensor> model, OnnxExportOptions? options)
+    private static ModelProto Build(torch.nn.Module model, OnnxExportOptions? options)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= OnnxExportOptions.Default;
         options.Validate();
-        int channels = options.InputChannels ?? InputChannels(model)
-            ?? throw new ArgumentException(
-                $"The input channels of a {model.GetType().Name} are unknown; set OnnxExportOptions.InputChannels.", nameof(options));
 
         var graph = new OnnxGraphBuilder(options.WeightType);
         graph.Reserve(InputName);
-        var context = new ExportContext(graph, options.FoldBatchNorm);
-        IReadOnlyList<(string Name, string Value)> outputs = model is ResNet network
-            ? BackboneEmitter.ResNet(context, network, InputName, options.StageOutputs)
-            : new[] { (FeaturesOutput, ModuleEmitter.Emit(context, model, "", InputName)) };
+        var forward = new OnnxForwardGraph(graph, options.FoldBatchNorm);
+        var outputs = forward.Outputs(model, InputName, ResNetOutputs(model, options));
+        int channels = options.InputChannels ?? InputChannels.Of(model)
+            ?? throw new ArgumentException(
+                $"The input channels of a {model.GetType().Name} are unknown (no layer of its description reads the input directly); " +
+                "set OnnxExportOptions.InputChannels.", nameof(options));
 
         var (height, width) = options.SpatialSize;
         graph.Graph.Input.Add(Value(InputName, Dimension("batch"),
@@ -100,7 +101,7 @@ public static class OnnxExporter
         foreach (var (name, value) in outputs)
         {
             graph.Reserve(name);
-            graph.Output(value, name);
+            graph.Output(value.Id, name);
             graph.Graph.Output.Add(OutputValue(name, model, options));
         }
 
@@ -122,17 +123,18 @@ public static class OnnxExporter
         (typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0")
             .Split('+')[0];
 
-    private static int? InputChannels(torch.nn.Module model) => model switch
+    /// <summary>
+    /// A ResNet's outputs: its logits (or pooled <c>features</c> without a classifier), or with
+    /// <see cref="OnnxExportOptions.StageOutputs"/> every stage's feature map; null for other modules.
+    /// </summary>
+    private static Func<ForwardGraph, GraphValue, IReadOnlyList<NamedValue>>? ResNetOutputs(torch.nn.Module model, OnnxExportOptions options)
     {
-        ResNet network => network.Config.InChannels,
-        ResidualBlock block => block.InChannels,
-        SplitAttention split => split.InChannels,
-        SelectiveKernel sk => sk.InChannels,
-        SqueezeExcite se => se.Channels,
-        ConvNormAct unit => unit.InChannels,
-        Conv2d conv => (int)conv.in_channels,
-        _ => null,
-    };
+        if (model is not ResNet network)
+            return null;
+        if (options.StageOutputs)
+            return (graph, input) => network.DescribeStages(graph, input).Select((value, i) => new NamedValue($"stage{i + 1}", value)).ToArray();
+        return (graph, input) => new[] { new NamedValue(network.NumClasses > 0 ? LogitsOutput : FeaturesOutput, network.Describe(graph, input)) };
+    }
 
     private static ValueInfoProto OutputValue(string name, torch.nn.Module model, OnnxExportOptions options)
     {
@@ -143,9 +145,14 @@ public static class OnnxExporter
             if (name == FeaturesOutput)
                 return Value(name, Dimension("batch"), Dimension(network.NumFeatures));
             int stage = int.Parse(name["stage".Length..], CultureInfo.InvariantCulture);
-            return Value(name, Dimension("batch"), Dimension(network.FeatureInfo[stage].Channels), new(), new());
+            return Value(name, Dimension("batch"), Dimension(network.FeatureInfo[stage - 1].Channels), new(), new());
         }
-        return Value(name, Dimension("batch"), new(), new(), new());
+        // Other modules' outputs keep their rank open: a block gives [batch, C, H, W], a user's head may give [batch, classes].
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+        };
     }
 
     private static IEnumerable<(string Key, string Value)> Metadata(torch.nn.Module model, OnnxExportOptions options, int channels)

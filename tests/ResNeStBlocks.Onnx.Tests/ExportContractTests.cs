@@ -65,9 +65,11 @@ public class ExportContractTests
         });
         var act = () => OrtRunner.Export(model);
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "ONNX export does not support the module at 'layer1.0.se' of type ResNeStBlocks.Onnx.Tests.ExportContractTests+GateAttention. " +
-            "The exporter translates this library's layers, blocks and backbones (and TorchSharp's Conv2d, BatchNorm2d, ReLU, " +
-            "pooling, Identity and Sequential); replace the module or export the parts around it.");
+            "ONNX export does not support the module at 'layer1.0.se' of type ResNeStBlocks.Onnx.Tests.ExportContractTests+GateAttention: " +
+            "nothing describes its forward. Implement IDescribedModule on it, or register a description before exporting: " +
+            "ModuleDescriptions.Register<GateAttention>((graph, module, input) => ...). This library's layers, blocks, backbones and heads, " +
+            "and TorchSharp's common layers (convolution, BatchNorm, linear, pooling, activations, dropout, Flatten, Upsample, Sequential), " +
+            "are described already.");
     }
 
     [Fact]
@@ -77,17 +79,19 @@ public class ExportContractTests
         string path = Path.Combine(Path.GetTempPath(), $"onnx-{Guid.NewGuid():N}.onnx");
         var act = () => OnnxExporter.Export(module, path, new OnnxExportOptions { InputChannels = 3 });
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "ONNX export does not support the module at (the exported module itself) of type ResNeStBlocks.Onnx.Tests.ExportContractTests+GateAttention.*");
+            "ONNX export does not support the module at (the exported module itself) of type ResNeStBlocks.Onnx.Tests.ExportContractTests+GateAttention: nothing describes its forward.*");
         File.Exists(path).Should().BeFalse();
     }
 
     [Fact]
     public void Unknown_input_channels_ask_for_the_option()
     {
-        using var module = new GateAttention();
+        // Described, but no layer of it reads the input's channels.
+        using var module = nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1));
         var act = () => OrtRunner.Export(module);
         act.Should().Throw<ArgumentException>().WithMessage(
-            "The input channels of a GateAttention are unknown; set OnnxExportOptions.InputChannels. (Parameter 'options')");
+            "The input channels of a Sequential are unknown (no layer of its description reads the input directly); " +
+            "set OnnxExportOptions.InputChannels. (Parameter 'options')");
     }
 
     [Fact]

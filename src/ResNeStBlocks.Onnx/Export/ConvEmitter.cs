@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Onnx.Graph;
@@ -8,19 +7,27 @@ using TorchSharp.Modules;
 namespace ResNeStBlocks.Onnx.Export;
 
 /// <summary>
-/// A convolution, the BatchNorm after it and an optional ReLU. With folding (the default) the BatchNorm's eval
-/// transform is computed into the exported weight and bias, <c>w * s</c> and <c>beta + (b - mean) * s</c> with
-/// <c>s = gamma / sqrt(var + eps)</c>, in float64 and rounded once; the user's modules are only read.
+/// A convolution and the BatchNorm after it. With folding (the default) the BatchNorm's eval transform is computed
+/// into the exported weight and bias by the library's own folding, on copies, in float64 and rounded once; the user's
+/// modules are only read. Without folding the BatchNorm is a BatchNormalization node.
 /// </summary>
-internal static class ConvEmitter
+internal sealed class ConvEmitter
 {
-    public static string Emit(ExportContext context, Conv2d conv, string convPath, BatchNorm2d? norm, string? normPath, string input, bool relu = false)
+    private readonly OnnxGraphBuilder graph;
+    private readonly bool foldBatchNorm;
+
+    public ConvEmitter(OnnxGraphBuilder graph, bool foldBatchNorm)
+    {
+        this.graph = graph;
+        this.foldBatchNorm = foldBatchNorm;
+    }
+
+    /// <summary>The Conv node (and, unfolded, the BatchNormalization node) of <paramref name="conv"/> and its optional <paramref name="norm"/>.</summary>
+    public string Convolution(Conv2d conv, string convPath, BatchNorm2d? norm, string? normPath, string input)
     {
         CheckSupported(conv, convPath);
         long[] dims = conv.weight.shape;
-        var graph = context.Graph;
-
-        bool fold = norm is not null && context.FoldBatchNorm;
+        bool fold = norm is not null && foldBatchNorm;
         var (weight, bias) = fold ? Folded(conv, norm!, normPath!)
             : (TensorValues.Read(conv.weight), conv.bias is null ? null : TensorValues.Read(conv.bias));
 
@@ -34,31 +41,13 @@ internal static class ConvEmitter
             Attr.Ints("pads", new[] { pads[0], pads[1], pads[0], pads[1] }),
             Attr.Ints("dilations", conv.dilation),
             Attr.Int("group", conv.groups));
-
-        if (norm is not null && !fold)
-            output = BatchNormalization(context, norm, normPath!, output);
-        return relu ? graph.Node("Relu", convPath, new[] { output }) : output;
-    }
-
-    /// <summary>A convolution child and its BatchNorm child (absent once the model's norms were folded in place).</summary>
-    public static string ChildPair(ExportContext context, ChildModules children, string convName, string normName, string input, bool relu) =>
-        Emit(context, children.Required<Conv2d>(convName), children.PathOf(convName),
-            children.Optional<BatchNorm2d>(normName), children.PathOf(normName), input, relu);
-
-    /// <summary>A <see cref="ResNeStBlocks.Layers.ConvNormAct"/> unit: its <c>conv</c>, <c>bn</c> and, when it applies one, ReLU.</summary>
-    public static string ConvNormAct(ExportContext context, ResNeStBlocks.Layers.ConvNormAct unit, string path, string input)
-    {
-        var children = new ChildModules(unit, path);
-        string output = ChildPair(context, children, "conv", "bn", input, CoreAdapter.AppliesActivation(unit));
-        children.EnsureAllTaken();
-        return output;
+        return norm is not null && !fold ? BatchNormalization(norm, normPath!, output) : output;
     }
 
     /// <summary>An eval-mode BatchNorm2d as one BatchNormalization node.</summary>
-    public static string BatchNormalization(ExportContext context, BatchNorm2d norm, string path, string input)
+    public string BatchNormalization(BatchNorm2d norm, string path, string input)
     {
         var (gamma, beta, mean, variance) = Statistics(norm, path);
-        var graph = context.Graph;
         long[] dims = { gamma.Length };
         return graph.Node("BatchNormalization", path, new[]
             {
@@ -71,7 +60,6 @@ internal static class ConvEmitter
             Attr.Float("epsilon", (float)norm.eps));
     }
 
-    /// <summary>The convolution with its BatchNorm folded in, computed by the library's own folding on copies.</summary>
     private static (double[] Weight, double[]? Bias) Folded(Conv2d conv, BatchNorm2d norm, string normPath)
     {
         if (norm.running_mean is null || norm.running_var is null)

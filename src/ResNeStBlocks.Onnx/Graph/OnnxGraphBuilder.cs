@@ -12,7 +12,7 @@ namespace ResNeStBlocks.Onnx.Graph;
 internal sealed class OnnxGraphBuilder
 {
     private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
-    private readonly Dictionary<string, string> int64Constants = new(System.StringComparer.Ordinal);
+    private readonly Dictionary<string, string> constants = new(System.StringComparer.Ordinal);
     private readonly OnnxWeightType weightType;
 
     public OnnxGraphBuilder(OnnxWeightType weightType) => this.weightType = weightType;
@@ -59,11 +59,28 @@ internal sealed class OnnxGraphBuilder
     public string Int64s(params long[] values)
     {
         string key = string.Join(",", values);
-        if (int64Constants.TryGetValue(key, out var existing))
+        if (constants.TryGetValue(key, out var existing))
             return existing;
         string name = Unique("const_" + string.Join("_", values.Select(v => v < 0 ? "m" + (-v) : v.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         Graph.Initializer.Add(TensorEncoding.Int64(name, values));
-        int64Constants[key] = name;
+        constants[key] = name;
+        return name;
+    }
+
+    /// <summary>A float32 vector initializer (resize scales), shared by every node that uses the same values.</summary>
+    public string Float32s(params float[] values) => Constant("constf_", values, new long[] { values.Length });
+
+    /// <summary>A float32 scalar initializer (an operand of elementwise arithmetic), shared like <see cref="Float32s"/>.</summary>
+    public string Float32Scalar(float value) => Constant("constf_", new[] { value }, System.Array.Empty<long>());
+
+    private string Constant(string prefix, float[] values, long[] dims)
+    {
+        string key = "f" + dims.Length + ":" + string.Join(",", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        if (constants.TryGetValue(key, out var existing))
+            return existing;
+        string name = Unique(prefix + string.Join("_", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace('.', 'p').Replace('-', 'm'))));
+        Graph.Initializer.Add(TensorEncoding.Float32(name, values, dims));
+        constants[key] = name;
         return name;
     }
 
