@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using ResNeStBlocks.Layers;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Summary;
@@ -37,8 +37,9 @@ public static class ModelSummarizer
     /// <param name="module">The model; it is left in the training mode it had.</param>
     /// <param name="inputShape">The full input shape, batch dimension first (for example <c>1, 3, 224, 224</c>).</param>
     /// <returns>
-    /// Rows for every leaf module (and every module owning parameters directly) in the order they were first
-    /// called (a module never called follows the row defined before it), plus totals.
+    /// Rows for every leaf module (and every module owning parameters directly) in forward order, plus totals: the
+    /// order of the model's description (<see cref="IDescribedModule"/>) when it has one, else the order the modules were
+    /// first called; a module without a position follows the row defined before it.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="module"/> or <paramref name="inputShape"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="inputShape"/> is empty or has a dimension below 1.</exception>
@@ -57,6 +58,9 @@ public static class ModelSummarizer
 
         var rows = new List<(double Order, LayerSummary Row)>();
         var unobserved = new List<string>();
+        // A described model orders its rows as its description runs the modules, which also places modules its forward
+        // invokes without hooks; otherwise the hooks' call order does.
+        var forwardOrder = ForwardOrder.Of(module);
         double previous = -1;
         foreach (var (name, m) in modules)
         {
@@ -67,8 +71,9 @@ public static class ModelSummarizer
             observations.TryGetValue(name, out var seen);
             if (leaf && seen is null)
                 unobserved.Add(name);
-            // Observed rows in call order; an unobserved row stays right after its predecessor in definition order.
-            previous = seen is null ? previous + 1e-6 : seen.Order;
+            // Rows in forward order; a row without a position stays right after its predecessor in definition order.
+            int? position = forwardOrder is null ? seen?.Order : forwardOrder.TryGetValue(m, out int used) ? used : null;
+            previous = position ?? previous + 1e-6;
             rows.Add((previous, new LayerSummary(
                 name,
                 m.GetType().Name,

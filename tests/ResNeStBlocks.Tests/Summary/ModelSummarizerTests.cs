@@ -3,6 +3,7 @@ using System.Collections;
 using System.Linq;
 using System.Reflection;
 using FluentAssertions;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Summary;
 using TorchSharp;
@@ -205,6 +206,18 @@ public class ModelSummarizerTests
     }
 
     [Fact]
+    public void A_described_model_lists_its_rows_in_the_order_its_description_runs_them()
+    {
+        // Defined as first, last, middle; run as first, middle, last, with middle invoked through forward() (no hook fires).
+        using var net = new OutOfOrder();
+        var summary = net.Summarize(1, 2, 4, 4);
+
+        summary.Layers.Select(l => l.Name).Should().Equal("first", "middle", "last");
+        summary.UnobservedLayers.Should().Equal("middle");
+        summary.Layers.Select(l => l.OutputShape?.Count).Should().Equal(4, null, 4);
+    }
+
+    [Fact]
     public void Summaries_leave_the_module_usable_and_repeatable()
     {
         using var net = SmallNet();
@@ -247,6 +260,21 @@ public class ModelSummarizerTests
             if (type.GetField(name, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public) is { } field)
                 return field;
         throw new MissingFieldException(name);
+    }
+
+    /// <summary>Children defined in another order than they run; the middle one is invoked without hooks; described.</summary>
+    private sealed class OutOfOrder : nn.Module<Tensor, Tensor>, IDescribedModule
+    {
+        private readonly TorchSharp.Modules.Conv2d first = nn.Conv2d(2, 3, 1);
+        private readonly TorchSharp.Modules.Conv2d last = nn.Conv2d(3, 2, 1);
+        private readonly TorchSharp.Modules.Conv2d middle = nn.Conv2d(3, 3, 1);
+
+        public OutOfOrder() : base(nameof(OutOfOrder)) => RegisterComponents();
+
+        public override Tensor forward(Tensor input) => last.call(middle.forward(first.call(input)));
+
+        public GraphValue Describe(ForwardGraph graph, GraphValue input) =>
+            graph.Convolution(last, graph.Convolution(middle, graph.Convolution(first, input)));
     }
 
     /// <summary>A module whose forward calls its child's forward() (which skips hooks) instead of call().</summary>
