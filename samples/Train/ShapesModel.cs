@@ -1,4 +1,5 @@
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
 
 namespace ResNeStBlocks.Samples.Train;
 

@@ -55,17 +55,6 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(ratioName, reductionRatio, $"{ratioName} must be in (0, 1], got {reductionRatio}.");
     }
 
-    /// <summary>The description of a bottleneck's group width in messages.</summary>
-    public const string GroupWidthRule = "floor(planes * baseWidth / 64) * cardinality";
-
-    /// <summary>A bottleneck's group width (<see cref="Layers.ChannelMath.GroupWidth"/>), which must not round down to zero.</summary>
-    public static int GroupWidth(int planes, int baseWidth, int cardinality)
-    {
-        int width = Layers.ChannelMath.GroupWidth(planes, baseWidth, cardinality);
-        Positive(width, "BaseWidth", GroupWidthRule);
-        return width;
-    }
-
     /// <summary>
     /// Checks that <paramref name="input"/> is a floating-point NCHW batch with the expected channels and, when the
     /// module's first weight is given, the same dtype and device as that weight: libtorch would otherwise fail inside

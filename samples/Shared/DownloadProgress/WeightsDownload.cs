@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Weights;
 using ResNeStBlocks.Hub;
 using ResNeStBlocks.Zoo;
 

@@ -7,7 +7,7 @@ namespace ResNeStBlocks.Blocks;
 /// <summary>
 /// What a backbone chooses for one block at its position in a stage: the stride, the shortcut projection,
 /// the dilation and the regularisation (timm passes these to every block type alike). The block's own
-/// settings are its <see cref="Backbones.BlockSpec"/>.
+/// settings are its <see cref="BlockSpec"/>.
 /// </summary>
 /// <param name="Stride">The block's spatial stride.</param>
 /// <param name="Downsample">Shortcut projection; required when the stride or the channels change, otherwise <c>null</c> (identity).

@@ -41,8 +41,17 @@ public static class ChannelMath
     /// <param name="baseWidth">Channels per group at 64 planes.</param>
     /// <param name="cardinality">The number of groups.</param>
     /// <returns>The grouped convolution's channel count.</returns>
-    internal static int GroupWidth(int planes, int baseWidth, int cardinality) =>
-        (int)Math.Floor(planes * (baseWidth / 64.0)) * cardinality;
+    /// <exception cref="ArgumentException">A count is not positive, or the width rounds down to zero (the parameter named is the spec's).</exception>
+    internal static int GroupWidth(int planes, int baseWidth, int cardinality)
+    {
+        Guard.Positive((cardinality, "Cardinality"), (baseWidth, "BaseWidth"));
+        int width = (int)Math.Floor(planes * (baseWidth / 64.0)) * cardinality;
+        Guard.Positive(width, "BaseWidth", GroupWidthRule);
+        return width;
+    }
+
+    /// <summary>The rule of <see cref="GroupWidth"/>, as messages state it.</summary>
+    internal const string GroupWidthRule = "floor(planes * baseWidth / 64) * cardinality";
 
     /// <summary>
     /// Zero padding that keeps a convolution centred (timm's <c>get_padding</c>):

@@ -1,6 +1,6 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
-using ResNeStBlocks.Backbones;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,14 +29,14 @@ internal static class StateDictDiagnosis
     {
         string? diagnosis = null, zooModel = null;
         var problemKeys = missing.Concat(unexpected).Concat(mismatchedKeys);
-        if (module is ResNet resNet && problemKeys.All(ClassifierKeys.Contains))
+        if (problemKeys.All(ClassifierKeys.Contains))
         {
-            diagnosis = "Only the classifier (fc.*) differs" + ClassCounts(resNet, source)
+            diagnosis = "Only the classifier (fc.*) differs" + ClassCounts(module, source)
                 + ": pass skipClassifier: true to LoadWeights to load everything else and keep the model's own head.";
         }
         else if (fitting * 2 < System.Math.Max(loadable, offered))
         {
-            zooModel = ZooModelMatcher.Find(source.ToDictionary(kv => kv.Key, kv => kv.Value.shape));
+            zooModel = ArchitectureMatcher?.Invoke(source.ToDictionary(kv => kv.Key, kv => kv.Value.shape));
             diagnosis = $"This file looks like weights for a different architecture: only {fitting} tensors fit, of the module's {loadable} and the file's {offered}. "
                 + (zooModel is null
                     ? "Its keys match no ModelZoo model."
@@ -45,8 +45,15 @@ internal static class StateDictDiagnosis
         return new StateDictMismatchException(module.GetName(), missing, unexpected, mismatches, diagnosis, zooModel);
     }
 
-    private static string ClassCounts(ResNet model, IReadOnlyDictionary<string, Tensor> source) =>
-        source.TryGetValue("fc.weight", out var head) && head.shape.Length == 2 && model.Config.NumClasses > 0
-            ? $" (the file has {head.shape[0]} classes, the model {model.Config.NumClasses})"
+    /// <summary>
+    /// Names the model zoo's architecture a state dict was made for, or null; the zoo, which knows the architectures,
+    /// sets it when it is first used (the weights layer does not depend on the zoo).
+    /// </summary>
+    internal static Func<IReadOnlyDictionary<string, long[]>, string?>? ArchitectureMatcher { get; set; }
+
+    private static string ClassCounts(nn.Module module, IReadOnlyDictionary<string, Tensor> source) =>
+        source.TryGetValue("fc.weight", out var theirs) && theirs.shape.Length == 2
+            && module.named_parameters().FirstOrDefault(p => p.name == "fc.weight").parameter is { } mine && mine.shape.Length == 2
+            ? $" (the file has {theirs.shape[0]} classes, the model {mine.shape[0]})"
             : "";
 }

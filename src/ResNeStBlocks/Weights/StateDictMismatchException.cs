@@ -45,7 +45,7 @@ public sealed class StateDictMismatchException : InvalidOperationException
     /// <summary>The likely cause and its fix (another architecture's weights, or only the classifier differs), or null.</summary>
     public string? Diagnosis { get; }
 
-    /// <summary>The <see cref="Zoo.ModelZoo"/> name whose keys and shapes the state dict has exactly (classifier rows aside), or null.</summary>
+    /// <summary>The model zoo name (<c>ModelZoo.Names</c>) whose keys and shapes the state dict has exactly (classifier rows aside), or null.</summary>
     public string? MatchingZooModel { get; }
 
     private static string Describe(string moduleName, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,

@@ -4,6 +4,7 @@ using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Preprocessing;
+using ResNeStBlocks.Weights;
 
 namespace ResNeStBlocks.Zoo;
 
@@ -61,6 +62,9 @@ public static partial class ModelZoo
         ["resnet50d"] = ResNetD(Layers50, new BottleneckSpec(), "resnet50d.ra2_in1k", 224, 0.875, Interpolation.Bicubic) with { TimmParameters = 25_576_264 },
     };
 
+    // A failed weights load names the zoo model the file was made for.
+    static ModelZoo() => StateDictDiagnosis.ArchitectureMatcher = ZooModelMatcher.Find;
+
     /// <summary>Every model name, in timm's spelling, sorted.</summary>
     public static IReadOnlyList<string> Names { get; } = Entries.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
@@ -117,14 +121,11 @@ public static partial class ModelZoo
     }
 
     private static Entry Plain(int[] layers, BlockSpec block, string hubId, int size, double crop, Interpolation interpolation, bool zeroInitLast = true) =>
-        new(new ResNetConfig(block, layers) { ZeroInitLast = zeroInitLast }, Pretrained(hubId, size, crop, interpolation));
+        new(new ResNetConfig(block, layers) { ZeroInitLast = zeroInitLast }, PretrainedConfig.Timm(hubId, size, crop, interpolation));
 
     private static Entry ResNetD(int[] layers, BlockSpec block, string hubId, int size, double crop, Interpolation interpolation) =>
-        new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = 32, AvgDown = true }, Pretrained(hubId, size, crop, interpolation));
+        new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = 32, AvgDown = true }, PretrainedConfig.Timm(hubId, size, crop, interpolation));
 
     private static Entry ResNeStD(int[] layers, int stemWidth, ResNeStSpec block, string hubId, int size, double crop, Interpolation interpolation) =>
-        new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = stemWidth, AvgDown = true }, Pretrained(hubId, size, crop, interpolation));
-
-    private static PretrainedConfig Pretrained(string hubId, int size, double crop, Interpolation interpolation) =>
-        new("timm/" + hubId, size, crop, interpolation, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd);
+        new(new ResNetConfig(block, layers) { StemType = StemType.Deep, StemWidth = stemWidth, AvgDown = true }, PretrainedConfig.Timm(hubId, size, crop, interpolation));
 }

@@ -21,4 +21,8 @@ public sealed record PretrainedConfig(string HubId, int InputSize, double CropFr
     /// <summary>The eval-time preprocessing these weights expect (resize, center crop, normalise).</summary>
     /// <returns>A preprocessor for images of any size.</returns>
     public ImagePreprocessor CreatePreprocessor() => new(InputSize, CropFraction, Interpolation, Mean, Std);
+
+    /// <summary>The configuration of timm's weights <c>timm/{name}</c> (ImageNet mean and std, 1000 classes).</summary>
+    internal static PretrainedConfig Timm(string name, int size, double crop, Interpolation interpolation) =>
+        new("timm/" + name, size, crop, interpolation, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd);
 }

@@ -38,17 +38,14 @@ internal static class PretrainedTags
     public static string FullName(PretrainedConfig config) => config.HubId[(config.HubId.IndexOf('/', StringComparison.Ordinal) + 1)..];
 
     // timm's _cfg: bilinear, crop 0.875 (torchvision and Facebook weights).
-    private static PretrainedConfig Plain(string name, int size = 224) => Config(name, size, 0.875, Interpolation.Bilinear);
+    private static PretrainedConfig Plain(string name, int size = 224) => PretrainedConfig.Timm(name, size, 0.875, Interpolation.Bilinear);
 
     // timm's _tcfg / _ttcfg: bicubic, crop 0.875.
-    private static PretrainedConfig Timm(string name) => Config(name, 224, 0.875, Interpolation.Bicubic);
+    private static PretrainedConfig Timm(string name) => PretrainedConfig.Timm(name, 224, 0.875, Interpolation.Bicubic);
 
     // timm's _rcfg ("ResNet strikes back" A1/A2, B, C, D recipes): bicubic, crop 0.95.
-    private static PretrainedConfig Rsb(string name, int size = 224, double crop = 0.95) => Config(name, size, crop, Interpolation.Bicubic);
+    private static PretrainedConfig Rsb(string name, int size = 224, double crop = 0.95) => PretrainedConfig.Timm(name, size, crop, Interpolation.Bicubic);
 
     // timm's _r3cfg (the A3 recipe, trained at 160 px): bicubic, crop 0.95.
-    private static PretrainedConfig Rsb3(string name) => Config(name, 160, 0.95, Interpolation.Bicubic);
-
-    private static PretrainedConfig Config(string name, int size, double crop, Interpolation interpolation) =>
-        new("timm/" + name, size, crop, interpolation, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd);
+    private static PretrainedConfig Rsb3(string name) => PretrainedConfig.Timm(name, 160, 0.95, Interpolation.Bicubic);
 }

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using FluentAssertions;
+using ResNeStBlocks.Weights;
 using ResNeStBlocks.Hub;
 using ResNeStBlocks.Zoo;
 using Xunit;

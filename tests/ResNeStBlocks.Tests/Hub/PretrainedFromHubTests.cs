@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Samples.Classify;
 using ResNeStBlocks.Samples.Progress;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Tests.Support;
 using TorchSharp;
 using Xunit;

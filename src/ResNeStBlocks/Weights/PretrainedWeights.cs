@@ -3,10 +3,9 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ResNeStBlocks.Hub;
-using ResNeStBlocks.Weights;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Zoo;
+namespace ResNeStBlocks.Weights;
 
 /// <summary>
 /// Loads timm's published weights from the Hugging Face Hub into any module whose state-dict keys are timm's:
@@ -39,7 +38,7 @@ public static class PretrainedWeights
         string path;
         using (var client = new HubClient(hub))
             path = await client.DownloadAsync(repoId, FileName, HubClient.DefaultRevision, progress, cancellationToken).ConfigureAwait(false);
-        return LoadSkippingMismatchedClassifier(module, path);
+        return ClassifierKeys.LoadSkippingUnfit(module, path);
     }
 
     /// <summary>Blocking form of <see cref="LoadPretrainedAsync"/>.</summary>
@@ -54,21 +53,4 @@ public static class PretrainedWeights
     public static LoadResult LoadPretrained(this nn.Module module, string repoId, HubOptions? hub = null,
         IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
         LoadPretrainedAsync(module, repoId, hub, progress, cancellationToken).GetAwaiter().GetResult();
-
-    private static LoadResult LoadSkippingMismatchedClassifier(nn.Module module, string path)
-    {
-        var tensors = SafeTensors.Load(path);
-        try
-        {
-            var own = module.state_dict();
-            bool Skip(string key) => ClassifierKeys.Contains(key)
-                && (!own.TryGetValue(key, out var mine) || !tensors.TryGetValue(key, out var theirs) || !mine.shape.SequenceEqual(theirs.shape));
-            return StateDictLoader.Load(module, tensors, strict: true, Skip);
-        }
-        finally
-        {
-            foreach (var tensor in tensors.Values)
-                tensor.Dispose();
-        }
-    }
 }

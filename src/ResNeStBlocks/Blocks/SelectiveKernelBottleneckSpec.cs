@@ -1,7 +1,7 @@
-using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>The SKNet / SKResNeXt bottleneck (<see cref="SelectiveKernelBottleneck"/>).</summary>
 /// <param name="Cardinality">Groups of the Selective Kernel convolutions.</param>
@@ -23,6 +23,6 @@ public sealed record SelectiveKernelBottleneckSpec(int Cardinality = 1, int Base
     internal override void Validate(int inPlanes, int planes, BlockPlacement placement)
     {
         base.Validate(inPlanes, planes, placement);
-        FirstWidth(GroupWidth(planes, Cardinality, BaseWidth), ReduceFirst, "width / reduceFirst");
+        FirstWidth(ChannelMath.GroupWidth(planes, BaseWidth, Cardinality), ReduceFirst, "width / reduceFirst");
     }
 }

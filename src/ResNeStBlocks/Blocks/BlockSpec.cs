@@ -1,11 +1,10 @@
-using ResNeStBlocks.Blocks;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>
 /// A residual block's own settings (timm's <c>block</c>, <c>cardinality</c>, <c>base_width</c> and
-/// <c>block_args</c>): a <see cref="ResNet"/> stacks blocks of one spec, and each block is constructed from
+/// <c>block_args</c>): a backbone stacks blocks of one spec, and each block is constructed from
 /// its spec plus the <see cref="BlockPlacement"/> the backbone chooses for its position.
 /// </summary>
 public abstract record BlockSpec
@@ -33,20 +32,13 @@ public abstract record BlockSpec
 
     /// <summary>
     /// Every check a block of this spec makes at this position, without allocating; a block's constructor runs
-    /// it first, and <see cref="ResNet"/> runs it for every position before building anything.
+    /// it first, and a backbone runs it for every position before building anything.
     /// </summary>
     internal virtual void Validate(int inPlanes, int planes, BlockPlacement placement)
     {
         Guard.Positive(inPlanes, nameof(inPlanes));
         Guard.Positive(planes, nameof(planes));
         placement.Validate();
-    }
-
-    /// <summary>Checks a bottleneck's cardinality and base width; returns its group width.</summary>
-    private protected static int GroupWidth(int planes, int cardinality, int baseWidth)
-    {
-        Guard.Positive((cardinality, "Cardinality"), (baseWidth, "BaseWidth"));
-        return Guard.GroupWidth(planes, baseWidth, cardinality);
     }
 
     /// <summary>Checks timm's <c>reduce_first</c>; returns the first convolution's width, <c>width / reduceFirst</c>.</summary>

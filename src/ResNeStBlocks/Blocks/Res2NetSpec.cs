@@ -1,7 +1,7 @@
-using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>The Res2Net bottleneck (<see cref="Res2NetBottleneck"/>).</summary>
 /// <param name="Cardinality">Groups of each split convolution (Res2NeXt).</param>
@@ -19,8 +19,8 @@ public sealed record Res2NetSpec(int Cardinality = 1, int BaseWidth = 26, int Sc
     internal override void Validate(int inPlanes, int planes, BlockPlacement placement)
     {
         base.Validate(inPlanes, planes, placement);
-        int width = GroupWidth(planes, Cardinality, BaseWidth);
+        int width = ChannelMath.GroupWidth(planes, BaseWidth, Cardinality);
         Guard.Positive(Scale, nameof(Scale));
-        Guard.Divisible(width, nameof(BaseWidth), Cardinality, "cardinality", Guard.GroupWidthRule);
+        Guard.Divisible(width, nameof(BaseWidth), Cardinality, "cardinality", ChannelMath.GroupWidthRule);
     }
 }

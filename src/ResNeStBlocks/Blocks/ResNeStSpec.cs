@@ -1,8 +1,7 @@
-using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>The ResNeSt bottleneck (<see cref="ResNeStBottleneck"/>).</summary>
 /// <param name="Radix">Splits per cardinal group in the Split-Attention convolution; 0 gives a plain grouped convolution.</param>
@@ -37,8 +36,8 @@ public sealed record ResNeStSpec(int Radix = 2, int Cardinality = 1, int BaseWid
     {
         base.Validate(inPlanes, planes, placement);
         Guard.NonNegative(Radix, nameof(Radix));
-        int width = GroupWidth(planes, Cardinality, BaseWidth);
-        Guard.Divisible(width, nameof(BaseWidth), Cardinality * System.Math.Max(Radix, 1), "cardinality x radix", Guard.GroupWidthRule);
+        int width = ChannelMath.GroupWidth(planes, BaseWidth, Cardinality);
+        Guard.Divisible(width, nameof(BaseWidth), Cardinality * System.Math.Max(Radix, 1), "cardinality x radix", ChannelMath.GroupWidthRule);
         if (Radix >= 1)
             SplitAttention(placement).AttentionChannels(width, width);
     }

@@ -1,7 +1,6 @@
-using ResNeStBlocks.Blocks;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>The ResNet basic block (<see cref="BasicBlock"/>).</summary>
 /// <param name="Attention">Channel attention after the block, or <c>null</c>.</param>

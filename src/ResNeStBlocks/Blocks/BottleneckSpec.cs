@@ -1,7 +1,7 @@
-using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Layers;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>The ResNet / ResNeXt bottleneck (<see cref="Bottleneck"/>).</summary>
 /// <param name="Cardinality">Groups of the 3x3 convolution.</param>
@@ -23,7 +23,7 @@ public sealed record BottleneckSpec(int Cardinality = 1, int BaseWidth = 64, Att
     internal override void Validate(int inPlanes, int planes, BlockPlacement placement)
     {
         base.Validate(inPlanes, planes, placement);
-        int firstPlanes = FirstWidth(GroupWidth(planes, Cardinality, BaseWidth), ReduceFirst, "width / reduceFirst");
+        int firstPlanes = FirstWidth(ChannelMath.GroupWidth(planes, BaseWidth, Cardinality), ReduceFirst, "width / reduceFirst");
         Guard.Divisible(firstPlanes, nameof(ReduceFirst), Cardinality, "cardinality", "width / reduceFirst");
     }
 }

@@ -1,7 +1,6 @@
-using ResNeStBlocks.Blocks;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Backbones;
+namespace ResNeStBlocks.Blocks;
 
 /// <summary>The SKNet basic block (<see cref="SelectiveKernelBasicBlock"/>).</summary>
 /// <param name="SelectiveKernel">Selective Kernel settings (timm <c>sk_kwargs</c>); <c>null</c> for timm's defaults.</param>

@@ -2,10 +2,10 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
-using ResNeStBlocks.Zoo;
+using ResNeStBlocks.Weights;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Weights;
+namespace ResNeStBlocks.Zoo;
 
 /// <summary>
 /// Names the <see cref="ModelZoo"/> model a state dict was made for, so that a load of another
