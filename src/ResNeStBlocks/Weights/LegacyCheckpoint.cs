@@ -25,11 +25,11 @@ internal static class LegacyCheckpoint
     public static CheckpointDescription Describe(Stream stream, Func<string, Exception> fail)
     {
         stream.Position = 0;
-        var table = new StorageTable(legacy: true, problem => fail($"the state dict's pickle, {problem}"));
-        object? Next(string what, Func<PickleTuple, StorageReference> persistentLoad) =>
+        var table = new StorageTable(legacy: true);
+        object? Next(string what, Func<PickleTuple, Func<string, Exception>, StorageReference> persistentLoad) =>
             PickleMachine.Read(stream, Math.Min(PyTorchCheckpoint.MaxPickleBytes, stream.Length - stream.Position),
                 problem => fail($"the {what} pickle, {problem}"), persistentLoad).Value;
-        StorageReference NoStorage(PickleTuple id) => throw fail("a persistent id appears outside the state dict's pickle.");
+        StorageReference NoStorage(PickleTuple id, Func<string, Exception> failHere) => throw failHere("a persistent id appears outside the state dict's pickle.");
 
         if (!(Next("magic number", NoStorage) is BigInteger magic && magic == Magic))
             throw fail("the file is a pickle but does not open with torch.save's magic number, so it is not a PyTorch checkpoint.");

@@ -26,7 +26,7 @@ internal sealed class PickleMachine
     private readonly Stream input;
     private readonly long limit;
     private readonly Func<string, Exception> fail;
-    private readonly Func<PickleTuple, StorageReference> persistentLoad;
+    private readonly Func<PickleTuple, Func<string, Exception>, StorageReference> persistentLoad;
     private readonly List<object?> stack = new();
     private readonly List<int> marks = new();
     private readonly Dictionary<long, object?> memo = new();
@@ -36,8 +36,8 @@ internal sealed class PickleMachine
     /// <param name="input">The pickle's bytes, from the current position.</param>
     /// <param name="limit">The most bytes the pickle may take.</param>
     /// <param name="fail">Builds the exception for a problem (the caller adds the file's name and the pickle's).</param>
-    /// <param name="persistentLoad">Resolves a persistent id (the storage of a tensor) or throws.</param>
-    private PickleMachine(Stream input, long limit, Func<string, Exception> fail, Func<PickleTuple, StorageReference> persistentLoad)
+    /// <param name="persistentLoad">Resolves a persistent id (the storage of a tensor), or throws the exception that the given function builds.</param>
+    private PickleMachine(Stream input, long limit, Func<string, Exception> fail, Func<PickleTuple, Func<string, Exception>, StorageReference> persistentLoad)
     {
         this.input = input;
         this.limit = limit;
@@ -54,9 +54,9 @@ internal sealed class PickleMachine
     /// <param name="input">The stream, positioned at the pickle's first byte; left just after STOP.</param>
     /// <param name="limit">The most bytes the pickle may take.</param>
     /// <param name="fail">Builds the exception for a problem, given its description.</param>
-    /// <param name="persistentLoad">Resolves a persistent id to a storage, or throws.</param>
+    /// <param name="persistentLoad">Resolves a persistent id to a storage, or throws the exception that the given function builds (which adds the byte position).</param>
     /// <returns>The pickled value and the number of bytes read.</returns>
-    public static (object? Value, long Bytes) Read(Stream input, long limit, Func<string, Exception> fail, Func<PickleTuple, StorageReference> persistentLoad)
+    public static (object? Value, long Bytes) Read(Stream input, long limit, Func<string, Exception> fail, Func<PickleTuple, Func<string, Exception>, StorageReference> persistentLoad)
     {
         var machine = new PickleMachine(input, limit, fail, persistentLoad);
         var value = machine.Run();
@@ -175,7 +175,7 @@ internal sealed class PickleMachine
                 case (byte)'Q': // BINPERSID
                 {
                     var id = PopAny("the persistent id");
-                    stack.Add(persistentLoad(id as PickleTuple ?? throw Fail($"a persistent id must be a tuple, got {Describe(id)}.")));
+                    stack.Add(persistentLoad(id as PickleTuple ?? throw Fail($"a persistent id must be a tuple, got {Describe(id)}."), Fail));
                     break;
                 }
                 default:
@@ -487,6 +487,6 @@ internal sealed class PickleMachine
         if (bytes.Length == 0)
             return 0L;
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 }

@@ -9,7 +9,7 @@ namespace ResNeStBlocks.Weights;
 /// item, a view description, which torch has written as None since 1.0 and which is the only value accepted here.
 /// A key named twice must name the same storage class and element count both times.
 /// </summary>
-internal sealed class StorageTable(bool legacy, Func<string, Exception> fail)
+internal sealed class StorageTable(bool legacy)
 {
     /// <summary>The longest storage key accepted; torch writes decimal numbers.</summary>
     public const int MaxKeyLength = 128;
@@ -22,7 +22,10 @@ internal sealed class StorageTable(bool legacy, Func<string, Exception> fail)
     public bool Contains(string key) => byKey.ContainsKey(key);
 
     /// <summary>The persistent-load hook of <see cref="PickleMachine"/>.</summary>
-    public StorageReference Resolve(PickleTuple id)
+    /// <param name="id">The persistent id.</param>
+    /// <param name="fail">Builds the exception for a problem, with the pickle's position.</param>
+    /// <returns>The storage the id names.</returns>
+    public StorageReference Resolve(PickleTuple id, Func<string, Exception> fail)
     {
         var items = id.Items;
         int expected = legacy ? 6 : 5;

@@ -43,7 +43,7 @@ internal static class ZipCheckpoint
             throw fail($"'{pickle.Name}' is {pickle.Size} bytes; at most {PyTorchCheckpoint.MaxPickleBytes} are accepted.");
 
         var bytes = ReadEntry(stream, pickle, fail);
-        var table = new StorageTable(legacy: false, problem => fail($"'{pickle.Name}', {problem}"));
+        var table = new StorageTable(legacy: false);
         using var pickleStream = new MemoryStream(bytes, writable: false);
         var (root, used) = PickleMachine.Read(pickleStream, bytes.Length, problem => fail($"'{pickle.Name}', {problem}"), table.Resolve);
         if (used != bytes.Length)
