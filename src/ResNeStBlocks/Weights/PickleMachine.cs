@@ -48,7 +48,7 @@ internal sealed class PickleMachine
     /// <summary>The globals a state dict may name, for messages.</summary>
     public static string AllowedGlobals =>
         "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and torch.{"
-        + string.Join(",", TorchStorageTypes.Names) + "}";
+        + string.Join(",", TorchStorageTypes.Table.Names) + "}";
 
     /// <summary>Reads one pickle up to and including its STOP opcode.</summary>
     /// <param name="input">The stream, positioned at the pickle's first byte; left just after STOP.</param>
@@ -192,7 +192,7 @@ internal sealed class PickleMachine
         {
             ("collections", "OrderedDict") => true,
             (RebuildModule, "_rebuild_tensor_v2" or "_rebuild_parameter") => true,
-            ("torch", _) => TorchStorageTypes.TryParse(name, out _, out _),
+            ("torch", _) => TorchStorageTypes.Table.TryParse(name, out _, out _),
             _ => false,
         };
         if (!allowed)

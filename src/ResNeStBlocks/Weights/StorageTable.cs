@@ -34,7 +34,7 @@ internal sealed class StorageTable(bool legacy)
             || (legacy && items[5] is not null))
             throw fail($"a persistent id must be ('storage', torch.<Type>Storage, key, location, element count{(legacy ? ", None" : "")}), "
                 + $"got ({string.Join(", ", Array.ConvertAll(items, PickleMachine.Describe))}).");
-        if (!TorchStorageTypes.TryParse(type.Name, out var scalarType, out int elementSize))
+        if (!TorchStorageTypes.Table.TryParse(type.Name, out var scalarType, out int elementSize))
             throw fail($"'{type}' is not a storage class.");
         if (key.Length is 0 or > MaxKeyLength || !key.AsSpan().ContainsOnlyKeyCharacters())
             throw fail($"storage key '{(key.Length > MaxKeyLength ? key[..MaxKeyLength] + "..." : key)}' is not 1 to {MaxKeyLength} letters, digits, '.', '_' or '-'.");

@@ -9,7 +9,8 @@ namespace ResNeStBlocks.Weights;
 /// </summary>
 internal static class TorchStorageTypes
 {
-    private static readonly Dictionary<string, (ScalarType Type, int Size)> ByName = new()
+    /// <summary>Class name (of module <c>torch</c>) to element type and size.</summary>
+    public static ScalarTypeNames Table { get; } = new(new Dictionary<string, (ScalarType, int)>
     {
         ["FloatStorage"] = (ScalarType.Float32, 4),
         ["DoubleStorage"] = (ScalarType.Float64, 8),
@@ -21,24 +22,5 @@ internal static class TorchStorageTypes
         ["CharStorage"] = (ScalarType.Int8, 1),
         ["ByteStorage"] = (ScalarType.Byte, 1),
         ["BoolStorage"] = (ScalarType.Bool, 1),
-    };
-
-    /// <summary>The class names understood, such as <c>FloatStorage</c>.</summary>
-    public static IReadOnlyCollection<string> Names => ByName.Keys;
-
-    /// <summary>Looks up a storage class of module <c>torch</c>.</summary>
-    /// <param name="name">The class name, such as <c>FloatStorage</c>.</param>
-    /// <param name="type">The element type.</param>
-    /// <param name="elementSize">Bytes per element.</param>
-    /// <returns>Whether the class is supported.</returns>
-    public static bool TryParse(string name, out ScalarType type, out int elementSize)
-    {
-        if (ByName.TryGetValue(name, out var entry))
-        {
-            (type, elementSize) = entry;
-            return true;
-        }
-        (type, elementSize) = (default, 0);
-        return false;
-    }
+    });
 }
