@@ -12,7 +12,7 @@ internal sealed record ZipEntry(string Name, long DataStart, long Size, uint Crc
 /// <summary>
 /// The central directory of a <c>torch.save</c> archive, read and checked without trusting any field: the end record
 /// (and its zip64 form) must lie at the end of the file, the directory must fill exactly the space it declares, every
-/// entry must be stored uncompressed and unencrypted on one disk, with a printable ASCII name that is relative, has
+/// entry must be stored uncompressed and unencrypted on one disk, with a UTF-8 name free of control characters that is relative, has
 /// no empty, <c>.</c> or <c>..</c> segment and is unique, and a local header that repeats its name; entries' bytes lie
 /// before the directory and do not overlap. torch writes exactly such archives (its writer never compresses).
 /// </summary>
@@ -197,22 +197,32 @@ internal static class CheckpointZip
             throw fail($"entry '{entry.Name}' is compressed in its local header; torch.save stores entries uncompressed.");
         int nameLength = U16(header, 26), extraLength = U16(header, 28);
         long dataStart = headerStart + LocalSize + nameLength + extraLength;
-        if (nameLength != entry.Name.Length || dataStart > directoryStart
-            || !ReadAt(stream, headerStart + LocalSize, nameLength, fail).AsSpan().SequenceEqual(System.Text.Encoding.ASCII.GetBytes(entry.Name)))
+        if (nameLength != StrictUtf8.GetByteCount(entry.Name) || dataStart > directoryStart
+            || !ReadAt(stream, headerStart + LocalSize, nameLength, fail).AsSpan().SequenceEqual(StrictUtf8.GetBytes(entry.Name)))
             throw fail($"entry '{entry.Name}' has a local header whose name differs from the central directory's.");
         if (entry.Size > directoryStart - dataStart)
             throw fail($"entry '{entry.Name}' declares {entry.Size} bytes at offset {dataStart}, which run into the central directory at {directoryStart}.");
         return entry with { DataStart = dataStart };
     }
 
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>A name as torch writes it: UTF-8 (the file's stem may hold any letter), no control character or backslash, relative, no empty, '.' or '..' segment.</summary>
     private static string Name(ReadOnlySpan<byte> bytes, Func<string, Exception> fail)
     {
         if (bytes.Length is 0 or > MaxNameLength)
             throw fail($"an entry name has {bytes.Length} bytes; 1 to {MaxNameLength} are accepted.");
-        foreach (byte b in bytes)
-            if (b is < 0x20 or > 0x7e or (byte)'\\')
-                throw fail("an entry name holds a byte outside printable ASCII, or a backslash; torch writes plain relative names.");
-        string name = System.Text.Encoding.ASCII.GetString(bytes);
+        string name;
+        try
+        {
+            name = StrictUtf8.GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw fail("an entry name is not valid UTF-8.");
+        }
+        if (name.Any(c => char.IsControl(c) || c == '\\'))
+            throw fail("an entry name holds a control character or a backslash; torch writes plain relative names.");
         if (name.StartsWith('/') || name.Split('/').Any(s => s is "" or "." or ".."))
             throw fail($"entry name '{name}' is absolute or has an empty, '.' or '..' segment.");
         return name;

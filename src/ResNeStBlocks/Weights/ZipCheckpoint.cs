@@ -17,6 +17,10 @@ internal static class ZipCheckpoint
         var entries = CheckpointZip.Read(stream, fail);
         if (entries.Count == 0)
             throw fail("the zip archive is empty; torch.save writes data.pkl and the storages.");
+        if (entries[0].Name.IndexOf('/') < 0)
+            throw fail(entries.Count == 1
+                ? $"the zip archive holds the single file '{entries[0].Name}' (a zipped checkpoint, as torch.hub once accepted): unzip it and load the file inside."
+                : $"entry '{entries[0].Name}' is not inside a folder; torch.save puts every record in one folder (such as archive/).");
         string folder = entries[0].Name.Split('/')[0];
         string prefix = folder + "/";
         ZipEntry? pickle = null;

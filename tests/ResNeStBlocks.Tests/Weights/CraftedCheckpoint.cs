@@ -47,7 +47,7 @@ internal static class CraftedCheckpoint
         foreach (var (name, data) in entries)
         {
             offsets.Add(file.Position);
-            var nameBytes = Encoding.ASCII.GetBytes(name);
+            var nameBytes = Encoding.UTF8.GetBytes(name);
             writer.Write(0x04034b50u); writer.Write((ushort)20); writer.Write((ushort)0); writer.Write((ushort)0);
             writer.Write(0u); writer.Write(Crc32.Compute(data)); writer.Write((uint)data.Length); writer.Write((uint)data.Length);
             writer.Write((ushort)nameBytes.Length); writer.Write((ushort)0); writer.Write(nameBytes); writer.Write(data);
@@ -56,7 +56,7 @@ internal static class CraftedCheckpoint
         for (int i = 0; i < entries.Length; i++)
         {
             var (name, data) = entries[i];
-            var nameBytes = Encoding.ASCII.GetBytes(name);
+            var nameBytes = Encoding.UTF8.GetBytes(name);
             writer.Write(0x02014b50u); writer.Write((ushort)20); writer.Write((ushort)20); writer.Write((ushort)0); writer.Write((ushort)0);
             writer.Write(0u); writer.Write(Crc32.Compute(data)); writer.Write((uint)data.Length); writer.Write((uint)data.Length);
             writer.Write((ushort)nameBytes.Length); writer.Write((ushort)0); writer.Write((ushort)0); writer.Write((ushort)0);

@@ -140,8 +140,12 @@ public class PyTorchCheckpointMalformedTests
             "entry 'model/constants.pkl' belongs to a TorchScript archive (torch.jit.save), not a state dict: in Python, save torch.jit.load(path).state_dict() with torch.save.");
         yield return Archive("two folders", CraftedCheckpoint.Zip(("a/data.pkl", good), ("b/data/0", CraftedCheckpoint.SixFloats)),
             "entry 'b/data/0' lies outside the archive's folder 'a/'; torch.save puts every record in one folder.");
-        yield return Archive("no data.pkl", CraftedCheckpoint.Zip(("weights.pth", good)),
-            "entry 'weights.pth' lies outside the archive's folder 'weights.pth/'; torch.save puts every record in one folder.");
+        yield return Archive("a zipped checkpoint", CraftedCheckpoint.Zip(("weights.pth", good)),
+            "the zip archive holds the single file 'weights.pth' (a zipped checkpoint, as torch.hub once accepted): unzip it and load the file inside.");
+        yield return Archive("no data.pkl", CraftedCheckpoint.Zip(("archive/version", good), ("archive/data/0", CraftedCheckpoint.SixFloats)),
+            "the archive has no 'archive/data.pkl', so it is not a torch.save checkpoint.");
+        yield return Archive("control character", CraftedCheckpoint.Zip(("archive/data\n.pkl", good)),
+            "an entry name holds a control character or a backslash; torch writes plain relative names.");
         yield return Archive("path traversal", CraftedCheckpoint.Zip(("archive/../data.pkl", good)),
             "entry name 'archive/../data.pkl' is absolute or has an empty, '.' or '..' segment.");
         yield return Archive("duplicate entry", CraftedCheckpoint.Zip(("archive/data.pkl", good), ("archive/data.pkl", good)),
@@ -170,6 +174,15 @@ public class PyTorchCheckpointMalformedTests
     [MemberData(nameof(Archives))]
     public void An_archive_that_disagrees_with_itself_is_refused_and_nothing_stays_allocated(string name, byte[] bytes, string problem) =>
         Rejected(bytes).Should().Be(CraftedCheckpoint.Prefix + problem, name);
+
+    [Fact]
+    public void A_file_stem_outside_ASCII_names_the_archive_folder_as_torch_writes_it()
+    {
+        using var scope = NewDisposeScope();
+        var loaded = CraftedCheckpoint.Load(CraftedCheckpoint.Zip(("modèle/data.pkl", CraftedCheckpoint.StateDict()), ("modèle/data/0", CraftedCheckpoint.SixFloats)));
+
+        loaded["w"].shape.Should().Equal(2, 3);
+    }
 
     [Fact]
     public void Legacy_storages_must_match_their_ids_and_end_the_file()
