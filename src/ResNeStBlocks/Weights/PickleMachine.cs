@@ -329,7 +329,7 @@ internal sealed class PickleMachine
         if (item is PickleContainer inner)
             container.Depth = Math.Max(container.Depth, inner.Depth + 1);
         if (container.Depth > PyTorchCheckpoint.MaxNesting)
-            throw Fail($"containers nest more than {PyTorchCheckpoint.MaxNesting} deep; a state dict needs 4.");
+            throw Fail($"containers nest more than {PyTorchCheckpoint.MaxNesting} deep; a state dict needs 3.");
     }
 
     private void Memoize(long index)

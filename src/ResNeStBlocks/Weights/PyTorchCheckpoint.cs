@@ -38,7 +38,7 @@ public static class PyTorchCheckpoint
     /// <summary>The largest pickle accepted (100 MB; a state dict's pickle is some kilobytes per hundred tensors).</summary>
     public const long MaxPickleBytes = 100_000_000;
 
-    /// <summary>The deepest nesting of containers accepted; a state dict needs 4 (root, tensor arguments, size tuple; metadata dicts).</summary>
+    /// <summary>The deepest nesting of containers accepted; a state dict needs 3 (the attributes that carry <c>_metadata</c>, its OrderedDict, one module's version dict).</summary>
     public const int MaxNesting = 32;
 
     /// <summary>The most dimensions a tensor may have.</summary>
