@@ -23,6 +23,7 @@ public sealed class HubClient : IDisposable
     /// <summary>The revision used when none is given.</summary>
     public const string DefaultRevision = "main";
 
+    private readonly HuggingFaceSite site;
     private readonly HubTransport transport;
     private readonly BlobDownloader downloader;
 
@@ -36,12 +37,9 @@ public sealed class HubClient : IDisposable
             throw new ArgumentException($"HubOptions.Endpoint must be an absolute http or https URL, such as https://huggingface.co; got '{Options.Endpoint}'.", nameof(options));
         if (string.IsNullOrWhiteSpace(Options.CacheDirectory))
             throw new ArgumentException("HubOptions.CacheDirectory must name a directory; got an empty string.", nameof(options));
-        if (Options.MaxRetries < 0)
-            throw new ArgumentException($"HubOptions.MaxRetries must be 0 or more; got {Options.MaxRetries}.", nameof(options));
-        if (Options.Timeout <= TimeSpan.Zero || Options.RetryDelay < TimeSpan.Zero || Options.MaxRetryDelay < TimeSpan.Zero)
-            throw new ArgumentException(
-                $"HubOptions.Timeout must be positive and RetryDelay and MaxRetryDelay not negative; got {Options.Timeout}, {Options.RetryDelay} and {Options.MaxRetryDelay}.", nameof(options));
-        transport = new HubTransport(Options);
+        Options.ValidateTransfer(nameof(options));
+        site = new HuggingFaceSite(Options);
+        transport = new HubTransport(Options, site);
         downloader = new BlobDownloader(transport, Options);
     }
 
@@ -101,7 +99,7 @@ public sealed class HubClient : IDisposable
                 $"{fileName} from {repoId} (revision '{revision}') is not in the cache {Options.CacheDirectory}, and offline mode is on ({HubEnvironment.Offline}=1), so it cannot be downloaded. " +
                 $"Unset {HubEnvironment.Offline} to download it once, or copy a huggingface_hub cache that has it into {Options.CacheDirectory}.");
 
-        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, transport.SendsTokenTo(new Uri(Options.Endpoint)));
+        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
         HubFileMetadata metadata;
         try
         {
@@ -120,7 +118,7 @@ public sealed class HubClient : IDisposable
             {
                 // Another process may have finished the same blob while this one waited for the lock.
                 if (!System.IO.File.Exists(blob))
-                    await downloader.DownloadAsync(metadata, blob, about, progress, cancellationToken).ConfigureAwait(false);
+                    await downloader.DownloadAsync(new BlobSource(metadata.DownloadUri, metadata.Size, metadata.IsSha256 ? metadata.ETag : null), blob, about, progress, cancellationToken).ConfigureAwait(false);
                 HubCache.Link(blob, pointer);
             }
         }
@@ -141,7 +139,7 @@ public sealed class HubClient : IDisposable
         HubNames.Validate(repoId, fileName, revision);
         if (Options.Offline)
             throw new HubOfflineException(repoId, fileName, $"Offline mode is on ({HubEnvironment.Offline}=1): no request for {fileName} in {repoId} may be made.");
-        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, transport.SendsTokenTo(new Uri(Options.Endpoint)));
+        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
         return GetMetadataAsync(about, cancellationToken);
     }
 

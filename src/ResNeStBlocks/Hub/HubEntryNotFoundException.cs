@@ -2,7 +2,7 @@ using System;
 
 namespace ResNeStBlocks.Hub;
 
-/// <summary>The repository exists but has no such file at that revision (X-Error-Code EntryNotFound).</summary>
+/// <summary>The repository exists but has no such file at that revision (X-Error-Code EntryNotFound), or a torch.hub server has no such checkpoint (403 or 404).</summary>
 public sealed class HubEntryNotFoundException : HubException
 {
     /// <summary>Creates the exception.</summary>

@@ -91,10 +91,12 @@ public static class HubEnvironment
         return Path.Combine(ExpandHome(cacheRoot), "huggingface");
     }
 
-    private static string ExpandHome(string path) =>
+    /// <summary>"~" and "~/..." become the user's home, as Python's <c>os.path.expanduser</c> does; other paths are kept.</summary>
+    internal static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
             ? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) + path[1..]
             : path;
 
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    /// <summary>An unset or empty variable counts as unset, as in Python's <c>os.getenv(...) or default</c>.</summary>
+    internal static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -2,11 +2,11 @@ using System;
 
 namespace ResNeStBlocks.Hub;
 
-/// <summary>A file could not be fetched from the Hugging Face Hub; the message says why and what to do.</summary>
+/// <summary>A file could not be fetched from the Hugging Face Hub or a torch.hub checkpoint server; the message says why and what to do.</summary>
 public class HubException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    /// <param name="repoId">The repository, such as <c>timm/resnest50d.in1k</c>.</param>
+    /// <param name="repoId">The repository, such as <c>timm/resnest50d.in1k</c>, or a torch.hub checkpoint's base URL.</param>
     /// <param name="fileName">The file in the repository.</param>
     /// <param name="message">What happened and what to do.</param>
     /// <param name="innerException">The underlying failure, if any.</param>
@@ -17,7 +17,7 @@ public class HubException : Exception
         FileName = fileName;
     }
 
-    /// <summary>The repository.</summary>
+    /// <summary>The repository, or for a torch.hub checkpoint the base URL it comes from (<see cref="TorchHubOptions.ModelsUrl"/>).</summary>
     public string RepoId { get; }
 
     /// <summary>The file in the repository.</summary>

@@ -2,7 +2,7 @@ using System;
 
 namespace ResNeStBlocks.Hub;
 
-/// <summary>The downloaded bytes do not match the size or SHA-256 the Hub announced; nothing was cached.</summary>
+/// <summary>The downloaded bytes do not match the size or SHA-256 announced (by the Hub, or by a torch.hub file name); nothing was cached.</summary>
 public sealed class HubIntegrityException : HubException
 {
     /// <summary>Creates the exception.</summary>

@@ -2,7 +2,7 @@ using System;
 
 namespace ResNeStBlocks.Hub;
 
-/// <summary>Offline mode (HF_HUB_OFFLINE) is on and the file is not in the cache.</summary>
+/// <summary>Offline mode (HF_HUB_OFFLINE) is on and the file is not in the cache (or torch.hub's checkpoint folder).</summary>
 public sealed class HubOfflineException : HubException
 {
     /// <summary>Creates the exception.</summary>

@@ -5,9 +5,9 @@ namespace ResNeStBlocks.Hub;
 /// <summary>
 /// Where and how <see cref="HubClient"/> fetches files. Every default comes from huggingface_hub's environment
 /// variables (see <see cref="HubEnvironment"/>), read when the options object is created; set a property to
-/// override one without touching the process environment.
+/// override one without touching the process environment. Retries and timeouts are those of <see cref="DownloadOptions"/>.
 /// </summary>
-public sealed record HubOptions
+public sealed record HubOptions : DownloadOptions
 {
     /// <summary>Options from the process environment.</summary>
     public HubOptions() : this(Environment.GetEnvironmentVariable)
@@ -43,16 +43,4 @@ public sealed record HubOptions
     /// all. A 40-hex commit hash is immutable and never re-resolved.
     /// </summary>
     public bool CheckForUpdates { get; init; }
-
-    /// <summary>How many times a transient failure (5xx, 429, timeout, reset connection) is retried; 5 by default.</summary>
-    public int MaxRetries { get; init; } = 5;
-
-    /// <summary>Wait before the first retry; doubled on each further one up to <see cref="MaxRetryDelay"/>. 1 s by default.</summary>
-    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Longest wait between two retries; 8 s by default.</summary>
-    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(8);
-
-    /// <summary>Longest wait for a response's headers or for the next piece of a body; 30 s by default.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -9,19 +9,18 @@ namespace ResNeStBlocks.Hub;
 
 /// <summary>
 /// Sends one request with bounded retries: 5xx, 429, timeouts and failed or reset connections are retried up to
-/// <see cref="HubOptions.MaxRetries"/> times with doubling waits; any other 4xx becomes its <see cref="HubException"/> at once.
-/// Redirects are never followed automatically (the Hub's <c>Location</c> is metadata); the token goes to the endpoint's host only.
+/// <see cref="DownloadOptions.MaxRetries"/> times with doubling waits; any other 4xx becomes the site's <see cref="HubException"/>
+/// at once. Redirects are never followed automatically (the Hub's <c>Location</c> is metadata); the site decides where a token goes.
 /// </summary>
 internal sealed class HubTransport : IDisposable
 {
     private readonly HttpClient http;
-    private readonly HubOptions options;
-    private readonly Uri endpoint;
+    private readonly DownloadOptions options;
 
-    public HubTransport(HubOptions options)
+    public HubTransport(DownloadOptions options, DownloadSite site)
     {
         this.options = options;
-        endpoint = new Uri(options.Endpoint.TrimEnd('/') + "/");
+        Site = site;
         http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -34,8 +33,8 @@ internal sealed class HubTransport : IDisposable
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("ResNeStBlocks", typeof(HubTransport).Assembly.GetName().Version?.ToString(3) ?? "0"));
     }
 
-    /// <summary>Whether a request to <paramref name="uri"/> carries the token: only to the endpoint's own scheme, host and port (never to a CDN).</summary>
-    public bool SendsTokenTo(Uri uri) => options.Token is not null && Uri.Compare(uri, endpoint, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
+    /// <summary>The server's rules for tokens and error messages.</summary>
+    public DownloadSite Site { get; }
 
     /// <summary>Sends until a non-transient answer; the caller disposes the response. Content is left unread (streamed).</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, long rangeStart, HubRequest about, CancellationToken cancellationToken)
@@ -44,8 +43,8 @@ internal sealed class HubTransport : IDisposable
         {
             using var request = new HttpRequestMessage(method, uri);
             request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));   // sizes must be the file's
-            if (SendsTokenTo(uri))
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
+            if (Site.TokenFor(uri) is string token)
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             if (rangeStart > 0)
                 request.Headers.Range = new RangeHeaderValue(rangeStart, null);
 
@@ -67,7 +66,7 @@ internal sealed class HubTransport : IDisposable
                     else
                     {
                         using (response)
-                            throw HubErrors.FromResponse(response, about);
+                            throw Site.Refused(response, about);
                     }
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
@@ -80,23 +79,17 @@ internal sealed class HubTransport : IDisposable
                 }
             }
             if (attempt >= options.MaxRetries)
-                throw Unreachable(about, uri, attempt + 1, failure);
+                throw Site.Unreachable(about, uri, attempt + 1, failure);
             await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The wait before retry number <paramref name="attempt"/> + 1: <see cref="HubOptions.RetryDelay"/> doubled each time, capped.</summary>
+    /// <summary>The wait before retry number <paramref name="attempt"/> + 1: <see cref="DownloadOptions.RetryDelay"/> doubled each time, capped.</summary>
     public TimeSpan Backoff(int attempt)
     {
         double milliseconds = options.RetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
         return TimeSpan.FromMilliseconds(Math.Min(milliseconds, options.MaxRetryDelay.TotalMilliseconds));
     }
-
-    public static HubException Unreachable(HubRequest about, Uri uri, int attempts, Exception failure) =>
-        new(about.RepoId, about.FileName,
-            $"Could not download {about.FileName} from {about.RepoId}: {uri.GetLeftPart(UriPartial.Path)} failed {attempts} time(s), last with: {failure.Message}. " +
-            $"Check the network, or set {HubEnvironment.Endpoint} to a reachable mirror; files already cached are used with {HubEnvironment.Offline}=1.",
-            failure);
 
     public void Dispose() => http.Dispose();
 }

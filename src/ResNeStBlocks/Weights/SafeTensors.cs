@@ -70,35 +70,14 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>Largest piece read or written at once, so that no span exceeds the 2 GiB a span can address.</summary>
-    private const long ChunkBytes = 1L << 26;
-
-    private static void ReadInto(Stream stream, Tensor tensor, SafetensorsEntry entry, string source)
-    {
-        long elementSize = tensor.ElementSize;
-        long total = tensor.numel();
-        if (total * elementSize <= ChunkBytes)
-        {
-            ReadPiece(stream, tensor, entry, source);
-            return;
-        }
-        using var flat = tensor.view(-1);
-        long step = ChunkBytes / elementSize;
-        for (long first = 0; first < total; first += step)
-        {
-            using var piece = flat.narrow(0, first, Math.Min(step, total - first));
-            ReadPiece(stream, piece, entry, source);
-        }
-    }
-
-    private static void ReadPiece(Stream stream, Tensor piece, SafetensorsEntry entry, string source)
-    {
-        var bytes = piece.bytes;
-        SafetensorsHeader.ReadExactly(stream, bytes, source);
-        // torch assumes a bool byte is 0 or 1; any other value would make comparisons and sums lie.
-        if (entry.Type == ScalarType.Bool && bytes.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
-            throw SafetensorsHeader.Fail(source, $"tensor '{entry.Key}': a BOOL byte is neither 0 nor 1.");
-    }
+    private static void ReadInto(Stream stream, Tensor tensor, SafetensorsEntry entry, string source) =>
+        TensorBytes.ReadInto(stream, tensor,
+            e => SafetensorsHeader.Fail(source, "the file ended before its declared length (was it changed while being read?).", e),
+            entry.Type != ScalarType.Bool ? null : piece =>
+            {
+                if (!TensorBytes.IsBoolean(piece))
+                    throw SafetensorsHeader.Fail(source, $"tensor '{entry.Key}': a BOOL byte is neither 0 nor 1.");
+            });
 
     /// <summary>Reads only the header of a safetensors file: keys, dtypes, shapes and metadata.</summary>
     /// <param name="path">The file to inspect.</param>
@@ -176,7 +155,7 @@ public static class SafeTensors
         if (total == 0)
             return;
         var flat = host.view(-1);
-        long step = ChunkBytes / host.ElementSize;
+        long step = TensorBytes.ChunkBytes / host.ElementSize;
         for (long first = 0; first < total; first += step)
             stream.Write(flat.narrow(0, first, Math.Min(step, total - first)).bytes);
     }

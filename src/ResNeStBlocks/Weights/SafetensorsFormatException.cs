@@ -1,12 +1,10 @@
-using System.IO;
-
 namespace ResNeStBlocks.Weights;
 
 /// <summary>
 /// A safetensors file is malformed: its header, a tensor entry or its data region breaks the format.
 /// The message names the file, the tensor key where there is one, and the problem.
 /// </summary>
-public sealed class SafetensorsFormatException : IOException
+public sealed class SafetensorsFormatException : WeightsFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong, naming the key where there is one.</param>

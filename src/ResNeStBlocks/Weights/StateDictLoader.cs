@@ -91,18 +91,22 @@ public static class StateDictLoader
         return new LoadResult(missing, unexpected, skipped);
     }
 
-    /// <summary>Reads a safetensors file and loads it into <paramref name="module"/> (see <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, bool, Func{string, bool})"/>).</summary>
+    /// <summary>
+    /// Reads a weights file and loads it into <paramref name="module"/> (see <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, bool, Func{string, bool})"/>).
+    /// The format is told by the file's first bytes: a PyTorch checkpoint (<c>torch.save</c>'s zip archive or legacy
+    /// pickle stream, read by <see cref="PyTorchCheckpoint"/>), otherwise safetensors.
+    /// </summary>
     /// <param name="module">The module to update.</param>
-    /// <param name="path">A safetensors file with the module's keys.</param>
+    /// <param name="path">A safetensors file or a PyTorch state dict (<c>.pth</c>) with the module's keys.</param>
     /// <param name="strict">When true, any missing or unexpected key fails the load.</param>
     /// <param name="skip">Keys to leave alone.</param>
     /// <returns>The keys that were missing, unexpected or skipped.</returns>
-    /// <exception cref="SafetensorsFormatException">The file is malformed; the module is unchanged.</exception>
+    /// <exception cref="WeightsFormatException">The file is malformed (<see cref="SafetensorsFormatException"/> or <see cref="PyTorchCheckpointFormatException"/>); the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The module's BatchNorms have been folded for inference; the module is unchanged.</exception>
     public static LoadResult LoadFile(nn.Module module, string path, bool strict = true, Func<string, bool>? skip = null)
     {
-        var tensors = SafeTensors.Load(path);
+        var tensors = WeightsFile.Load(path);
         try
         {
             return Load(module, tensors, strict, skip);

@@ -37,7 +37,8 @@ internal sealed class FakeRepo
 /// <c>HEAD|GET /{org}/{name}/resolve/{revision}/{file}</c> answering with <c>X-Repo-Commit</c>, <c>ETag</c>,
 /// and for LFS files (<c>*.safetensors</c>) a 302 to <c>/lfs/{sha256}</c> with <c>X-Linked-Etag</c> and
 /// <c>X-Linked-Size</c>; <c>Range</c> on the LFS path; errors with <c>X-Error-Code</c>. Faults are switchable and
-/// every request is logged.
+/// every request is logged. It also stands in for torch.hub's checkpoint server: <c>HEAD|GET /models/{file}</c> serves
+/// <see cref="Checkpoints"/> (403 for an unknown file, as download.pytorch.org answers), with the same faults.
 /// </summary>
 internal sealed class FakeHub : IAsyncDisposable
 {
@@ -57,7 +58,10 @@ internal sealed class FakeHub : IAsyncDisposable
     /// <summary>Status codes answered (one each, in order) to the next resolve requests before normal service, such as 503, 503.</summary>
     public ConcurrentQueue<int> ResolveFaults { get; } = new();
 
-    /// <summary>The LFS path serves these bytes with one byte changed (a corrupt transfer of the right size).</summary>
+    /// <summary>Files served under <c>/models/</c>, by name, as torch.hub's checkpoint server does.</summary>
+    public ConcurrentDictionary<string, byte[]> Checkpoints { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The LFS and checkpoint paths serve their bytes with one byte changed (a corrupt transfer of the right size).</summary>
     public bool CorruptLfs { get; set; }
 
     /// <summary>Wait before an LFS body starts, so that concurrent downloads overlap.</summary>
@@ -71,6 +75,9 @@ internal sealed class FakeHub : IAsyncDisposable
 
     /// <summary>GETs of LFS blobs (each one a transfer).</summary>
     public int LfsTransfers => log.Count(r => r.Method == "GET" && r.Path.StartsWith("/lfs/", StringComparison.Ordinal));
+
+    /// <summary>GETs of torch.hub checkpoints (each one a transfer).</summary>
+    public int CheckpointTransfers => log.Count(r => r.Method == "GET" && r.Path.StartsWith("/models/", StringComparison.Ordinal));
 
     public static async Task<FakeHub> StartAsync()
     {
@@ -135,6 +142,14 @@ internal sealed class FakeHub : IAsyncDisposable
             await ServeLfsAsync(context, path["/lfs/".Length..]);
             return;
         }
+        if (path.StartsWith("/models/", StringComparison.Ordinal))
+        {
+            if (Checkpoints.TryGetValue(Uri.UnescapeDataString(path["/models/".Length..]), out var checkpoint))
+                await ServeBytesAsync(context, checkpoint, etag: Sha256(checkpoint)[..32]);
+            else
+                context.Response.StatusCode = 403;   // S3 behind download.pytorch.org refuses unknown keys
+            return;
+        }
         var segments = path.Trim('/').Split('/');
         if (segments.Length < 5 || segments[2] != "resolve")
         {
@@ -196,12 +211,18 @@ internal sealed class FakeHub : IAsyncDisposable
     private async Task ServeLfsAsync(HttpContext context, string sha)
     {
         var data = repos.Values.SelectMany(r => r.Files.Values).FirstOrDefault(d => Sha256(d) == sha);
-        var response = context.Response;
         if (data is null)
         {
-            response.StatusCode = 404;
+            context.Response.StatusCode = 404;
             return;
         }
+        await ServeBytesAsync(context, data, sha);
+    }
+
+    /// <summary>A file body with Range support and the switchable faults (corruption, delay, a cut connection).</summary>
+    private async Task ServeBytesAsync(HttpContext context, byte[] data, string etag)
+    {
+        var response = context.Response;
         if (CorruptLfs)
         {
             data = (byte[])data.Clone();
@@ -215,7 +236,7 @@ internal sealed class FakeHub : IAsyncDisposable
         if (start > 0)
             response.Headers.ContentRange = $"bytes {start}-{data.Length - 1}/{data.Length}";
         response.ContentLength = data.Length - start;
-        response.Headers.ETag = "\"" + sha + "\"";
+        response.Headers.ETag = "\"" + etag + "\"";
         if (!HttpMethods.IsGet(context.Request.Method))
             return;
         if (LfsDelay > TimeSpan.Zero)
