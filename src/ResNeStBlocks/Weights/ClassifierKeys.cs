@@ -21,7 +21,7 @@ internal static class ClassifierKeys
     /// <returns>The missing, unexpected and skipped (classifier) keys.</returns>
     public static LoadResult LoadSkippingUnfit(nn.Module module, string path, bool strict = true)
     {
-        var tensors = SafeTensors.Load(path);
+        var tensors = WeightsFile.Load(path);
         try
         {
             var own = module.state_dict();

@@ -1,10 +1,10 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
-using ResNeStBlocks.Weights;
+using ResNeStBlocks.Hub;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Hub;
+namespace ResNeStBlocks.Weights;
 
 /// <summary>
 /// Loads a torch.hub checkpoint (such as torchvision's weights, <see cref="TorchvisionWeights"/>) into any module whose
