@@ -67,13 +67,13 @@ public class SegmentationModelsTests
     }
 
     /// <summary>
-    /// segmentation_models_pytorch's DeepLabV3Plus("resnet50", classes=21) has 26,682,725 parameters (encoder without fc,
-    /// decoder, head); the generator's reference module gives the same; the auxiliary FCNHead(1024, 21) adds 2,365,205.
+    /// The generator's DeepLabV3+ reference (smp's decoder and head conv) over torchvision's ResNet-50 without fc, 21 classes,
+    /// counted with torch: 26,682,725 parameters; torchvision's auxiliary FCNHead(1024, 21) adds 2,365,205.
     /// </summary>
     [Theory]
     [InlineData(true, 29_047_930)]
     [InlineData(false, 26_682_725)]
-    public void DeepLabV3Plus_on_ResNet50_has_smps_parameter_count(bool auxLoss, long parameters)
+    public void DeepLabV3Plus_on_ResNet50_has_the_references_parameter_count(bool auxLoss, long parameters)
     {
         using var model = SegmentationModels.Create("deeplabv3plus_resnet50", auxLoss: auxLoss);
         StateDictListing.Parameters(model).Should().Be(parameters);
