@@ -32,6 +32,9 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
     private readonly ExtraFpnBlock? extraBlocks;
     // The lateral convolutions: their weights set the dtype and device of each input.
     private readonly Conv2d[] lateralConvolutions;
+    // Names and message labels of a plain list's inputs, made once rather than on every forward.
+    private readonly string[] numberedNames;
+    private readonly string[] numberedLabels;
 
     /// <summary>Creates the pyramid with torchvision's initialisation.</summary>
     /// <param name="inChannelsList">Channels of each input map, in increasing depth (for a ResNet-50's four stages: 256, 512, 1024, 2048).</param>
@@ -57,6 +60,8 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
         layerBlocks = nn.ModuleList(InChannels.Select(_ => Unit(outChannels, outChannels, 3, batchNorm)).ToArray());
         this.extraBlocks = extraBlocks;
         lateralConvolutions = innerBlocks.Select(block => block.modules().OfType<Conv2d>().First()).ToArray();
+        numberedNames = FeatureMaps.NumberedNames(InChannels.Count);
+        numberedLabels = numberedNames.Select((name, i) => Label(i, name)).ToArray();
         using (no_grad())
         {
             foreach (var conv in innerBlocks.Concat(layerBlocks).SelectMany(block => block.modules()).OfType<Conv2d>())
@@ -119,10 +124,10 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
             throw new ArgumentException(
                 $"FeaturePyramidNetwork expects {InChannels.Count} feature maps (channels {string.Join(", ", InChannels)}), got {input.Count}.",
                 nameof(input));
-        var names = input is FeatureMaps named ? named.Names : FeatureMaps.NumberedNames(input.Count);
+        var names = input is FeatureMaps named ? named.Names : numberedNames;
         for (int i = 0; i < input.Count; i++)
         {
-            Guard.Image(input[i], InChannels[i], $"FeaturePyramidNetwork input {i} ('{names[i]}')", lateralConvolutions[i].weight);
+            Guard.Image(input[i], InChannels[i], names == numberedNames ? numberedLabels[i] : Label(i, names[i]), lateralConvolutions[i].weight);
             if (input[i].size(0) != input[0].size(0))
                 throw new ArgumentException(
                     $"FeaturePyramidNetwork inputs must share one batch size: input 0 ('{names[0]}') has {input[0].size(0)} images, " +
@@ -130,6 +135,8 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
         }
         return names;
     }
+
+    private static string Label(int index, string name) => $"FeaturePyramidNetwork input {index} ('{name}')";
 
     /// <summary>torchvision's <c>Conv2dNormActivation</c> without activation: convolution (bias only without a norm), then BatchNorm.</summary>
     private static Sequential Unit(int inChannels, int outChannels, int kernelSize, bool batchNorm) =>

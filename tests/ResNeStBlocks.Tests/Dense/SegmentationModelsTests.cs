@@ -1,9 +1,11 @@
 using System;
+using System.IO;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using Xunit;
 using static TorchSharp.torch;
@@ -113,6 +115,29 @@ public class SegmentationModelsTests
         both.Aux!.shape.Should().Equal(2, 4, 50, 38);
         var stages = model.Backbone.ForwardStages(input);
         stages[^1].shape.Should().Equal(2, 96, (50 + outputStride - 1) / outputStride, (38 + outputStride - 1) / outputStride);
+    }
+
+    /// <summary>Where pretrained backbones come in: a timm checkpoint of the zoo model (with its fc) loads into the dilated, headless backbone.</summary>
+    [Fact]
+    public void The_backbone_takes_the_zoo_models_weights()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"dense-backbone-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using var zoo = ModelZoo.Create("resnest14d");
+            zoo.SaveWeights(path);
+            using var model = SegmentationModels.Create(SegmentationHeadType.DeepLabV3, ModelZoo.Config("resnest14d") with { OutputStride = 8 });
+            var result = model.Backbone.LoadWeights(path, skipClassifier: true);
+            result.SkippedKeys.Should().BeEquivalentTo("fc.weight", "fc.bias");
+            using var _ = no_grad();
+            var expected = zoo.state_dict();
+            foreach (var (key, value) in model.Backbone.state_dict())
+                value.allclose(expected[key], rtol: 0, atol: 0).Should().BeTrue(key);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
