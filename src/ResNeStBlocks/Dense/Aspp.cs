@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ namespace ResNeStBlocks.Dense;
 /// torchvision's bilinear resize of a 1x1 map computes. In training mode its BatchNorm normalises one value per image
 /// and channel, so a batch needs at least two images (PyTorch refuses a single one the same way).</para>
 /// </remarks>
-public sealed class Aspp : nn.Module<Tensor, Tensor>
+public sealed class Aspp : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     /// <summary>torchvision's atrous rates for DeepLabV3 at output stride 8 (also segmentation_models_pytorch's default).</summary>
     public static IReadOnlyList<int> DefaultAtrousRates { get; } = new[] { 12, 24, 36 };
@@ -109,6 +110,17 @@ public sealed class Aspp : nn.Module<Tensor, Tensor>
         // A 1x1 map resized bilinearly (align_corners false) is that value everywhere: broadcast it instead.
         branches[^1] = convs[^1].call(input).expand(-1, -1, input.size(2), input.size(3));
         return project.call(cat(branches, 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var branches = new List<GraphValue>(convs.Count);
+        for (int i = 0; i < convs.Count - 1; i++)
+            branches.Add(graph.Call(convs[i], input));
+        branches.Add(graph.Resize(graph.Call(convs[^1], input), input, ResizeMode.Bilinear, alignCorners: false));
+        return graph.Call(project, graph.Concat(branches));
     }
 
     /// <summary>Registers nothing: the constructor registered every child under its reference key (TorchSharp's default would add each field again by its name).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ namespace ResNeStBlocks.Dense;
 /// <see cref="SegmentationModel"/> they sit under <c>classifier.</c>. torchvision fixes the width at 256 and the rates at
 /// 12, 24, 36; both are parameters here with those defaults.
 /// </remarks>
-public sealed class DeepLabHead : nn.Module<Tensor, Tensor>
+public sealed class DeepLabHead : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Aspp aspp;
     private readonly Conv2d conv;
@@ -67,6 +68,14 @@ public sealed class DeepLabHead : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = relu.call(bn.call(conv.call(aspp.call(input))));
         return classifier.call(x).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Call(relu, graph.Convolution(conv, graph.Call(aspp, input), bn));
+        return graph.Convolution(classifier, x);
     }
 
     /// <summary>Registers nothing: the constructor registered every child under its reference key (TorchSharp's default would add each field again by its name).</summary>

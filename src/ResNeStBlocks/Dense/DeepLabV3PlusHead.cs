@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -99,6 +100,22 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
             mode: InterpolationMode.Bilinear, align_corners: true);
         var fused = block2.call(cat(new[] { context, block1.call(lowLevel) }, 1));
         return head.call(fused).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Describes the eval-mode forward for a parent's description (inside <c>graph.Within(head, ...)</c>): with two
+    /// inputs, the head cannot start a graph of its own.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">The deepest features.</param>
+    /// <param name="lowLevel">The stage-1 features.</param>
+    /// <returns>The logits at the low-level resolution.</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input, GraphValue lowLevel)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var context = graph.Resize(graph.Call(aspp, input), lowLevel, ResizeMode.Bilinear, alignCorners: true);
+        var fused = graph.Call(block2, graph.Concat(new[] { context, graph.Call(block1, lowLevel) }));
+        return graph.Convolution(head, fused);
     }
 
     private void Initialize()

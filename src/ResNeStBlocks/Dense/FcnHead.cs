@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace ResNeStBlocks.Dense;
 /// State-dict keys are torchvision's Sequential indices: <c>0.weight</c> (3x3, no bias), <c>1.*</c> (BatchNorm),
 /// <c>4.weight</c>, <c>4.bias</c>; index 2 is the ReLU and 3 the dropout (active in training mode only).
 /// </remarks>
-public sealed class FcnHead : nn.Module<Tensor, Tensor>
+public sealed class FcnHead : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
@@ -60,6 +61,14 @@ public sealed class FcnHead : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = dropout.call(relu.call(bn.call(conv.call(input))));
         return classifier.call(x).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        // The dropout is the identity in eval mode.
+        return graph.Convolution(classifier, graph.Call(relu, graph.Convolution(conv, input, bn)));
     }
 
     /// <summary>Registers nothing: the constructor registered every child under its reference key (TorchSharp's default would add each field again by its name).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ namespace ResNeStBlocks.Dense;
 /// <c>p7.bias</c> (under <c>extra_blocks.</c> in the pyramid). Initialisation is torchvision's: Kaiming-uniform with
 /// <c>a = 1</c>, zero biases.
 /// </remarks>
-public sealed class LastLevelP6P7 : ExtraFpnBlock
+public sealed class LastLevelP6P7 : ExtraFpnBlock, IDescribedOutputs
 {
     private readonly Conv2d p6;
     private readonly Conv2d p7;
@@ -62,6 +63,17 @@ public sealed class LastLevelP6P7 : ExtraFpnBlock
         var level6 = p6.call(source);
         var level7 = p7.call(nn.functional.relu(level6));
         return pyramid.Append(("p6", level6), ("p7", level7));
+    }
+
+    /// <summary>Describes P6 and P7 from what P6 reads (P5 or C5, see <see cref="UsesP5"/>).</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">P5 or C5.</param>
+    /// <returns>"p6" and "p7".</returns>
+    public IReadOnlyList<NamedValue> DescribeOutputs(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var level6 = graph.Convolution(p6, input);
+        return new[] { new NamedValue("p6", level6), new NamedValue("p7", graph.Convolution(p7, graph.Relu(level6))) };
     }
 
     /// <inheritdoc />

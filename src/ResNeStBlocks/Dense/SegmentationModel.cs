@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,8 +26,14 @@ namespace ResNeStBlocks.Dense;
 /// <see cref="ForwardWithAux"/> for the training loss (torchvision weighs the auxiliary loss 0.5), <c>call</c> or
 /// <see cref="forward"/> for predictions.</para>
 /// </remarks>
-public sealed class SegmentationModel : nn.Module<Tensor, Tensor>
+public sealed class SegmentationModel : nn.Module<Tensor, Tensor>, IDescribedOutputs
 {
+    /// <summary>The main output's name (torchvision's result key, and the ONNX output's).</summary>
+    public const string OutName = "out";
+
+    /// <summary>The auxiliary output's name.</summary>
+    public const string AuxName = "aux";
+
     private readonly ResNet backbone;
     private readonly nn.Module<Tensor, Tensor>? lastStageHead;
     private readonly DeepLabV3PlusHead? encoderDecoderHead;
@@ -58,14 +65,14 @@ public sealed class SegmentationModel : nn.Module<Tensor, Tensor>
         nn.Module<Tensor, Tensor>? auxClassifier) : base(nameof(SegmentationModel))
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        var stages = backbone.FeatureInfo.Skip(1).ToArray();
+        var stages = backbone.FeatureInfo;
         if (backbone.NumClasses != 0)
             throw new ArgumentException(
                 $"The backbone has a classifier (fc, {backbone.NumClasses} classes), which a segmentation model does not use; build it " +
                 "without one: NumClasses = 0 in its ResNetConfig, or ModelZoo.Create(name, numClasses: 0, ...).", nameof(backbone));
-        if ((auxClassifier is not null || encoderDecoderHead is not null) && stages.Length < 2)
+        if ((auxClassifier is not null || encoderDecoderHead is not null) && stages.Count < 2)
             throw new ArgumentException(
-                $"The backbone has {stages.Length} stage; an auxiliary head or a DeepLabV3+ head needs at least two.", nameof(backbone));
+                $"The backbone has {stages.Count} stage; an auxiliary head or a DeepLabV3+ head needs at least two.", nameof(backbone));
         CheckChannels(lastStageHead is null ? null : InChannelsOf(lastStageHead), stages[^1], "classifier");
         if (encoderDecoderHead is not null)
         {
@@ -122,6 +129,24 @@ public sealed class SegmentationModel : nn.Module<Tensor, Tensor>
         var main = Main(stages, input);
         var aux = auxClassifier is null ? null : Resize(auxClassifier.call(stages[^2]), input, alignCorners: false);
         return new SegmentationOutput(main.MoveToOuterDisposeScope(), aux?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Describes the eval-mode forward: torchvision's <c>"out"</c> and, with an auxiliary head, <c>"aux"</c>.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">Images [N, C, H, W].</param>
+    /// <returns>"out", then "aux" when the model has an auxiliary head.</returns>
+    public IReadOnlyList<NamedValue> DescribeOutputs(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var stages = graph.Within(backbone, () => backbone.DescribeStages(graph, input));
+        var main = encoderDecoderHead is null
+            ? graph.Resize(graph.Call(lastStageHead!, stages[^1]), input, ResizeMode.Bilinear, alignCorners: false)
+            : graph.Resize(graph.Within(encoderDecoderHead, () => encoderDecoderHead.Describe(graph, stages[^1], stages[0])), input,
+                ResizeMode.Bilinear, alignCorners: true);
+        var outputs = new List<NamedValue> { new(OutName, main) };
+        if (auxClassifier is not null)
+            outputs.Add(new(AuxName, graph.Resize(graph.Call(auxClassifier, stages[^2]), input, ResizeMode.Bilinear, alignCorners: false)));
+        return outputs;
     }
 
     private Tensor Main(IReadOnlyList<Tensor> stages, Tensor input) =>

@@ -103,9 +103,9 @@ public static class SegmentationModels
         {
             var network = new ResNet(config);
             built.Add(network);
-            var stages = network.FeatureInfo.Skip(1).ToArray();
-            if (auxLoss && stages.Length < 2)
-                throw new ArgumentException($"The auxiliary head reads the second-to-last stage; the backbone has {stages.Length}.", nameof(auxLoss));
+            var stages = network.FeatureInfo;
+            if (auxLoss && stages.Count < 2)
+                throw new ArgumentException($"The auxiliary head reads the second-to-last stage; the backbone has {stages.Count}.", nameof(auxLoss));
             var aux = auxLoss ? new FcnHead(stages[^2].Channels, numClasses) : null;
             if (aux is not null)
                 built.Add(aux);

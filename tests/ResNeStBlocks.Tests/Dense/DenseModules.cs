@@ -53,7 +53,7 @@ public static class DenseModules
     public static SegmentationModel Model(TorchvisionCase c)
     {
         var backbone = new ResNet(Backbone(c));
-        int[] stages = backbone.FeatureInfo.Skip(1).Select(f => f.Channels).ToArray();
+        int[] stages = backbone.FeatureInfo.Select(f => f.Channels).ToArray();
         int classes = c.Int("num_classes");
         var aux = c.Bool("aux") ? new FcnHead(stages[^2], classes) : null;
         return c.String("head") switch

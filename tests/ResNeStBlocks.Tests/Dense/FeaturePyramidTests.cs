@@ -20,7 +20,7 @@ public class FeaturePyramidTests
     public void Composes_with_ForwardStages_like_torchvisions_resnet_fpn_backbone()
     {
         using var backbone = TinyBackbone();
-        using var fpn = new FeaturePyramidNetwork(backbone.FeatureInfo.Skip(1).Select(f => f.Channels).ToArray(), 32, new LastLevelMaxPool());
+        using var fpn = new FeaturePyramidNetwork(backbone.FeatureInfo.Select(f => f.Channels).ToArray(), 32, new LastLevelMaxPool());
         backbone.eval();
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -104,7 +104,7 @@ public class SegmentationModelsTests
         var backbone = ModelZoo.Config("resnest14d") with { Channels = new[] { 8, 16, 16, 24 }, StemWidth = 8, OutputStride = outputStride };
         using var model = SegmentationModels.Create(head, backbone, numClasses: 4);
         model.OutputStride.Should().Be(outputStride);
-        model.Backbone.FeatureInfo.Select(f => f.Reduction).Should().Equal(outputStride == 8 ? new[] { 2, 4, 8, 8, 8 } : new[] { 2, 4, 8, 16, 16 });
+        model.Backbone.FeatureInfo.Select(f => f.Reduction).Should().Equal(outputStride == 8 ? new[] { 4, 8, 8, 8 } : new[] { 4, 8, 16, 16 });
         model.eval();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
