@@ -72,6 +72,28 @@ public class SegmentationModelParityTests
         TensorAssert.Close(result.Aux!, io["aux_train"], atol, rtol, $"{name} aux (train)");
     }
 
+    /// <summary>
+    /// A checkpoint as torchvision publishes them (torch.save of the model's state dict, a .pth) loads by name, with no
+    /// renaming, and gives torchvision's outputs.
+    /// </summary>
+    [Fact]
+    public void A_torchvision_pth_checkpoint_loads_by_name()
+    {
+        var c = TorchvisionFixtures.Case("deeplabv3_resnet50_tiny");
+        using var scope = NewDisposeScope();
+        using var model = DenseModules.Model(c);
+        var result = model.LoadWeights(Fixtures.File("torchvision", "models", c.Name + ".pth"));
+        result.MissingKeys.Should().BeEmpty();
+        result.UnexpectedKeys.Should().BeEmpty();
+        var io = c.LoadIo();
+        model.eval();
+        using var _ = no_grad();
+        var (atol, rtol) = TorchvisionFixtures.Tolerance;
+        var output = model.ForwardWithAux(io["input"]);
+        TensorAssert.Close(output.Out, io["out"], atol, rtol, "out from the .pth");
+        TensorAssert.Close(output.Aux!, io["aux"], atol, rtol, "aux from the .pth");
+    }
+
     private static SegmentationModel Load(TorchvisionCase c)
     {
         var model = DenseModules.Model(c);
