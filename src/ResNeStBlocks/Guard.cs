@@ -59,37 +59,37 @@ internal static class Guard
     /// Checks that <paramref name="input"/> is a floating-point NCHW batch with the expected channels and, when the
     /// module's first weight is given, the same dtype and device as that weight: libtorch would otherwise fail inside
     /// a convolution with a native stack. Half-precision models keep BatchNorms in float32, so the reference is a
-    /// convolution's weight.
+    /// convolution's weight. <paramref name="parameter"/> names the checked argument when a module takes several inputs.
     /// </summary>
-    public static void Image(Tensor input, long channels, string module, Tensor? weight = null)
+    public static void Image(Tensor input, long channels, string module, Tensor? weight = null, string parameter = "input")
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input, parameter);
         // Metadata reads only, no allocation and no device sync, on the hot path; shapes are formatted only for a message.
         if (input.dim() != 4)
             throw new ArgumentException(
                 $"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{string.Join(", ", input.shape)}].",
-                nameof(input));
+                parameter);
         long actual = input.size(1);
         if (actual != channels)
             throw new ArgumentException(
                 $"{module} expects {channels} input channels, got {actual} (shape [{string.Join(", ", input.shape)}]).",
-                nameof(input));
+                parameter);
         var dtype = input.dtype;
         if (!dtype.IsFloatingPoint())
             throw new ArgumentException(
                 $"{module} expects a floating-point input (float32, float16, bfloat16 or float64), got {dtype}.",
-                nameof(input));
+                parameter);
         if (weight is null)
             return;
         var expected = weight.dtype;
         if (dtype != expected)
             throw new ArgumentException(
                 $"{module} has {expected} weights but the input is {dtype}; cast the input first: input.to_type(ScalarType.{expected}).",
-                nameof(input));
+                parameter);
         if (input.device_type != weight.device_type || input.device_index != weight.device_index)
             throw new ArgumentException(
                 $"{module} has its weights on {weight.device} but the input is on {input.device}; move the input first: " +
                 $"input.to(new Device(\"{weight.device}\")).",
-                nameof(input));
+                parameter);
     }
 }

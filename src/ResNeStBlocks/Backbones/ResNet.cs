@@ -221,6 +221,15 @@ public sealed class ResNet : FoldableModule
         return maxpool.call(bn1.CallOrPass(conv1.call(input)).relu_());
     }
 
+    /// <summary>
+    /// Does nothing: <see cref="RegisterChildren"/> registers the children under timm's names. TorchSharp calls this when
+    /// a parent registers the network (a segmentation model's <c>backbone</c>); its default would add the fields that
+    /// hold other names or second references (<c>stages</c>, <c>stemConvolution</c>) as extra keys.
+    /// </summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>Registers the children in state-dict order (timm's conv1, bn1, layer1..N, fc).</summary>
     private void RegisterChildren()
     {

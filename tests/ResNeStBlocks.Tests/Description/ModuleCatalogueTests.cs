@@ -3,6 +3,7 @@ using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
+using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
@@ -24,8 +25,11 @@ public class ModuleCatalogueTests
             .Where(t => typeof(nn.Module).IsAssignableFrom(t) && !t.IsAbstract)
             .ToList();
         modules.Should().NotBeEmpty();
-        var undescribed = modules.Where(t => !typeof(IDescribedModule).IsAssignableFrom(t));
-        undescribed.Select(t => t.FullName).Should().BeEmpty("every module type states its forward as a description");
+        var undescribed = modules.Where(t => !typeof(IDescribedModule).IsAssignableFrom(t) && !typeof(IDescribedOutputs).IsAssignableFrom(t));
+        // Modules with several inputs cannot start a one-input graph: the DeepLabV3+ head states its description in a method
+        // its segmentation model calls; the feature pyramid's comes with its export.
+        undescribed.Select(t => t.FullName).Should().BeEquivalentTo(new[] { typeof(DeepLabV3PlusHead).FullName, typeof(FeaturePyramidNetwork).FullName },
+            "every module type with one input states its forward as a description");
     }
 
     [Fact]

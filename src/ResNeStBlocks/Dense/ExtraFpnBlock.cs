@@ -1,0 +1,35 @@
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Dense;
+
+/// <summary>
+/// Levels a <see cref="FeaturePyramidNetwork"/> adds above its top level (torchvision <c>ExtraFPNBlock</c>):
+/// <see cref="LastLevelMaxPool"/> for Faster/Mask R-CNN, <see cref="LastLevelP6P7"/> for RetinaNet.
+/// </summary>
+public abstract class ExtraFpnBlock : nn.Module
+{
+    /// <summary>Names the module.</summary>
+    /// <param name="name">The module's name.</param>
+    protected ExtraFpnBlock(string name) : base(name)
+    {
+    }
+
+    /// <summary>Appends the extra levels to the pyramid.</summary>
+    /// <param name="pyramid">The pyramid's levels so far, highest resolution first, named after its inputs.</param>
+    /// <param name="inputs">The feature maps the pyramid was computed from (C2..C5), in the same order.</param>
+    /// <returns>The pyramid with the extra levels appended.</returns>
+    public abstract FeatureMaps Extend(FeatureMaps pyramid, IReadOnlyList<Tensor> inputs);
+
+    /// <summary>
+    /// Checks, when the pyramid is built, that this block fits it; throws <see cref="System.ArgumentException"/> naming
+    /// <paramref name="parameter"/> otherwise.
+    /// </summary>
+    /// <param name="inChannelsList">Channels of the pyramid's inputs.</param>
+    /// <param name="outChannels">Channels of the pyramid's levels.</param>
+    /// <param name="parameter">The pyramid constructor's parameter that holds this block.</param>
+    protected internal virtual void CheckFits(IReadOnlyList<int> inChannelsList, int outChannels, string parameter)
+    {
+    }
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Zoo;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Dense;
+
+/// <summary>
+/// Segmentation models by name: torchvision's <c>deeplabv3_resnet50</c>, <c>deeplabv3_resnet101</c>,
+/// <c>fcn_resnet50</c>, <c>fcn_resnet101</c> with their exact keys and parameter counts, and the same heads (plus
+/// DeepLabV3+) on ResNeSt backbones.
+/// </summary>
+/// <remarks>
+/// <para>A name is <c>{head}_{backbone}</c>: the head is <c>deeplabv3</c> or <c>fcn</c> (backbone at output stride 8,
+/// stages 3 and 4 dilated, as torchvision's <c>replace_stride_with_dilation=[False, True, True]</c>) or
+/// <c>deeplabv3plus</c> (output stride 16, stage 4 dilated, as segmentation_models_pytorch); the backbone is
+/// <c>resnet50</c> or <c>resnet101</c> (torchvision's ResNets, which have timm's keys; initialised as torchvision
+/// does, without zero-initialised last BatchNorms) or a ResNeSt of <see cref="ModelZoo"/>: <c>resnest50d</c>,
+/// <c>resnest101e</c>, <c>resnest200e</c>, <c>resnest269e</c> (the backbones of the ResNeSt paper's ADE20K results).
+/// Any other backbone: <see cref="Create(SegmentationHeadType, ResNetConfig, int, bool)"/>.</para>
+/// <para>Parameter counts with 21 classes and the auxiliary head equal torchvision's: deeplabv3_resnet50 42,004,074,
+/// deeplabv3_resnet101 60,996,202, fcn_resnet50 35,322,218, fcn_resnet101 54,314,346.</para>
+/// <para>Weights are initialised, not pretrained. torchvision publishes COCO weights (VOC classes) for its four models
+/// as <c>.pth</c> checkpoints (<see cref="TorchvisionCheckpoint"/>); the backbones of the others are zoo models, whose
+/// timm ImageNet weights load into <see cref="SegmentationModel.Backbone"/> with <c>LoadPretrained</c>.</para>
+/// </remarks>
+public static class SegmentationModels
+{
+    private sealed record Entry(SegmentationHeadType Head, string Backbone, string? Checkpoint = null);
+
+    private static readonly (string Prefix, SegmentationHeadType Head)[] Heads =
+    {
+        ("deeplabv3", SegmentationHeadType.DeepLabV3),
+        ("fcn", SegmentationHeadType.Fcn),
+        ("deeplabv3plus", SegmentationHeadType.DeepLabV3Plus),
+    };
+
+    private static readonly string[] Backbones = { "resnet50", "resnet101", "resnest50d", "resnest101e", "resnest200e", "resnest269e" };
+
+    /// <summary>torchvision's published checkpoints (COCO subset, the 20 VOC classes and background), under download.pytorch.org/models/.</summary>
+    private static readonly Dictionary<string, string> Checkpoints = new(StringComparer.Ordinal)
+    {
+        ["deeplabv3_resnet50"] = "deeplabv3_resnet50_coco-cd0a2569.pth",
+        ["deeplabv3_resnet101"] = "deeplabv3_resnet101_coco-586e9e4e.pth",
+        ["fcn_resnet50"] = "fcn_resnet50_coco-1167a1af.pth",
+        ["fcn_resnet101"] = "fcn_resnet101_coco-7ecb50ca.pth",
+    };
+
+    private static readonly Dictionary<string, Entry> Entries =
+        Heads.SelectMany(head => Backbones.Select(backbone => (Name: $"{head.Prefix}_{backbone}", Entry: new Entry(head.Head, backbone))))
+            .ToDictionary(e => e.Name, e => e.Entry with { Checkpoint = Checkpoints.GetValueOrDefault(e.Name) }, StringComparer.Ordinal);
+
+    /// <summary>Every model name, sorted.</summary>
+    public static IReadOnlyList<string> Names { get; } = Entries.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="Names"/>.</summary>
+    /// <param name="name">A model name.</param>
+    /// <returns>True when <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig})"/> accepts it.</returns>
+    public static bool Contains(string name) => name is not null && Entries.ContainsKey(name);
+
+    /// <summary>Creates a model by name, initialised (not pretrained), in training mode, on the CPU.</summary>
+    /// <param name="name">A name from <see cref="Names"/>, such as <c>deeplabv3_resnet50</c> or <c>deeplabv3_resnest50d</c>.</param>
+    /// <param name="numClasses">Classes to predict (torchvision's default: 21, the VOC classes with background).</param>
+    /// <param name="auxLoss">Add the auxiliary <see cref="FcnHead"/> on stage 3 (torchvision's <c>aux_loss</c>).</param>
+    /// <param name="configure">Optional changes to the backbone, such as <c>c =&gt; c with { OutputStride = 16, DropPathRate = 0.1 }</c>.</param>
+    /// <returns>The model; its keys are torchvision's (<c>backbone.*</c>, <c>classifier.*</c>, <c>aux_classifier.*</c>).</returns>
+    /// <exception cref="ArgumentException">The name is unknown, <paramref name="numClasses"/> is not positive, or the configured backbone is invalid.</exception>
+    public static SegmentationModel Create(string name, int numClasses = 21, bool auxLoss = true, Func<ResNetConfig, ResNetConfig>? configure = null)
+    {
+        var entry = Find(name);
+        var config = BackboneConfig(name);
+        if (configure is not null)
+            config = configure(config) ?? throw new ArgumentException("configure returned null; return the changed configuration.", nameof(configure));
+        return Create(entry.Head, config, numClasses, auxLoss);
+    }
+
+    /// <summary>Creates a model from a head type and any backbone architecture, initialised, in training mode, on the CPU.</summary>
+    /// <param name="head">The head.</param>
+    /// <param name="backbone">The backbone, dilated to output stride 8 or 16 (for example
+    /// <c>ModelZoo.Config("resnest50d") with { OutputStride = 8 }</c>); its classifier is dropped (<c>NumClasses = 0</c>).</param>
+    /// <param name="numClasses">Classes to predict.</param>
+    /// <param name="auxLoss">Add the auxiliary <see cref="FcnHead"/> on the second-to-last stage.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentException">The head is unknown, <paramref name="numClasses"/> is not positive, or the backbone is not dilated or invalid.</exception>
+    public static SegmentationModel Create(SegmentationHeadType head, ResNetConfig backbone, int numClasses = 21, bool auxLoss = true)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        if (!Enum.IsDefined(head))
+            throw new ArgumentOutOfRangeException(nameof(head), head, $"Unknown head {head}; use one of {string.Join(", ", Enum.GetNames<SegmentationHeadType>())}.");
+        Guard.Positive(numClasses, nameof(numClasses));
+        if (backbone.OutputStride is not (8 or 16))
+            throw new ArgumentException(
+                $"A segmentation backbone is dilated to output stride 8 or 16 ({head} uses {DefaultOutputStride(head)}), got " +
+                $"{backbone.OutputStride}; pass the configuration with {{ OutputStride = {DefaultOutputStride(head)} }}.", nameof(backbone));
+        var config = backbone with { NumClasses = 0 };
+        config.Validate();
+
+        var built = new List<nn.Module>();
+        try
+        {
+            var network = new ResNet(config);
+            built.Add(network);
+            var stages = network.FeatureInfo;
+            if (auxLoss && stages.Count < 2)
+                throw new ArgumentException($"The auxiliary head reads the second-to-last stage; the backbone has {stages.Count}.", nameof(auxLoss));
+            var aux = auxLoss ? new FcnHead(stages[^2].Channels, numClasses) : null;
+            if (aux is not null)
+                built.Add(aux);
+            if (head == SegmentationHeadType.DeepLabV3Plus)
+            {
+                var decoder = new DeepLabV3PlusHead(stages[^1].Channels, stages[0].Channels, numClasses);
+                built.Add(decoder);
+                return new SegmentationModel(network, decoder, aux);
+            }
+            nn.Module<Tensor, Tensor> classifier = head == SegmentationHeadType.DeepLabV3
+                ? new DeepLabHead(stages[^1].Channels, numClasses)
+                : new FcnHead(stages[^1].Channels, numClasses);
+            built.Add(classifier);
+            return new SegmentationModel(network, classifier, aux);
+        }
+        catch
+        {
+            // Nothing half-built outlives the failure.
+            foreach (var module in built)
+                module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The backbone architecture of a named model: dilated for its head, without classifier.</summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>The configuration <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig})"/> builds the backbone from.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static ResNetConfig BackboneConfig(string name)
+    {
+        var entry = Find(name);
+        var config = entry.Backbone switch
+        {
+            // torchvision's ResNets: timm's resnet50 architecture (same keys), initialised without zero-init of the last norms.
+            "resnet50" => ModelZoo.Config("resnet50") with { ZeroInitLast = false },
+            "resnet101" => ModelZoo.Config("resnet50") with { Layers = new[] { 3, 4, 23, 3 }, ZeroInitLast = false },
+            _ => ModelZoo.Config(entry.Backbone),
+        };
+        return config with { NumClasses = 0, OutputStride = DefaultOutputStride(entry.Head) };
+    }
+
+    /// <summary>The head a named model uses.</summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>The head type.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static SegmentationHeadType HeadType(string name) => Find(name).Head;
+
+    /// <summary>
+    /// The file name of torchvision's published checkpoint for <paramref name="name"/> (served under
+    /// <c>https://download.pytorch.org/models/</c>, cached by torch.hub as <c>$TORCH_HOME/hub/checkpoints/</c> plus this name),
+    /// or null when torchvision publishes none.
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>Such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c>, or null.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static string? TorchvisionCheckpoint(string name) => Find(name).Checkpoint;
+
+    /// <summary>The output stride a head is built for: 8 for DeepLabV3 and FCN (torchvision), 16 for DeepLabV3+ (smp).</summary>
+    /// <param name="head">The head.</param>
+    /// <returns>8 or 16.</returns>
+    public static int DefaultOutputStride(SegmentationHeadType head) => head == SegmentationHeadType.DeepLabV3Plus ? 16 : 8;
+
+    private static Entry Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Entries.TryGetValue(name, out var entry)
+            ? entry
+            : throw new ArgumentException($"Unknown segmentation model '{name}'. Known models: {string.Join(", ", Names)}.", nameof(name));
+    }
+}
