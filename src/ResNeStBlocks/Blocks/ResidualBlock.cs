@@ -75,7 +75,7 @@ public abstract class ResidualBlock : FoldableModule
         var branch = se.CallOrPass(Branch(input));
         if (drop_path is not null) branch = drop_path.call(branch);
         var shortcut = downsample.CallOrPass(input);
-        return branch.add_(shortcut).relu_().MoveToOuterDisposeScope();
+        return branch.add_(shortcut, HeldScalars.One).relu_().MoveToOuterDisposeScope();
     }
 
     /// <summary>

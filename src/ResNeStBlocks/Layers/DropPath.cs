@@ -30,7 +30,8 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
         var shape = new long[input.dim()];
         shape[0] = input.shape[0];
         for (int i = 1; i < shape.Length; i++) shape[i] = 1;
-        var mask = empty(shape, input.dtype, input.device).bernoulli_(keep).div_(keep);
+        using var keepScalar = keep.ToScalar();
+        var mask = empty(shape, input.dtype, input.device).bernoulli_(keep).div_(keepScalar);
         return (input * mask).MoveToOuterDisposeScope();
     }
 }

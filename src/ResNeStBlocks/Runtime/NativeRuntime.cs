@@ -99,8 +99,8 @@ public static partial class NativeRuntime
         using var generator = new Generator(20201, CPU);
         // 26 channels and an 8x8 map: a shape the faulty kernels get wrong, and cheap. The probe is about the CPU,
         // so its tensors say so, whatever the process's default device and dtype are.
-        var input = rand(new long[] { 2, 26, 8, 8 }, ScalarType.Float32, CPU, generator: generator).sub_(0.5);
-        var weight = rand(new long[] { 26, 26, 3, 3 }, ScalarType.Float32, CPU, generator: generator).sub_(0.5);
+        var input = rand(new long[] { 2, 26, 8, 8 }, ScalarType.Float32, CPU, generator: generator).sub_(HeldScalars.Half);
+        var weight = rand(new long[] { 26, 26, 3, 3 }, ScalarType.Float32, CPU, generator: generator).sub_(HeldScalars.Half);
         var single = nn.functional.conv2d(input, weight, null, new long[] { 2, 2 }, new long[] { 1, 1 });
         var reference = nn.functional.conv2d(input.to(ScalarType.Float64), weight.to(ScalarType.Float64), null, new long[] { 2, 2 }, new long[] { 1, 1 });
         return (single.to(ScalarType.Float64) - reference).abs().max().item<double>();

@@ -102,10 +102,12 @@ public sealed class MixedPrecisionTrainer : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         double scale = Scaler?.Scale ?? 1;
         using var scope = NewDisposeScope();
+        using var scaleScalar = scale.ToScalar();
+        using var unscale = (1 / scale).ToScalar();
         model.zero_grad();
         ClearMasterGradients();
         var loss = computeLoss();
-        (scale == 1 ? loss : loss * scale).backward();
+        (scale == 1 ? loss : loss.mul(scaleScalar)).backward();
 
         using (no_grad())
         {
@@ -117,11 +119,11 @@ public sealed class MixedPrecisionTrainer : IDisposable
                 if (ReferenceEquals(weight, master))
                 {
                     if (scale != 1)
-                        grad.mul_(1 / scale);
+                        grad.mul_(unscale);
                 }
                 else
                 {
-                    master.grad = scale == 1 ? grad.to(ScalarType.Float32) : grad.to(ScalarType.Float32).mul_(1 / scale);
+                    master.grad = scale == 1 ? grad.to(ScalarType.Float32) : grad.to(ScalarType.Float32).mul_(unscale);
                 }
             }
             bool applied = Scaler is null || Scaler.Update(DynamicLossScaler.AllFinite(weights.Select(w => w.Master.grad)));
