@@ -33,7 +33,7 @@ public sealed class MixedPrecisionTrainer : IDisposable
     /// <summary>Converts <paramref name="model"/> to <paramref name="dtype"/> (BatchNorms float32), in training mode, and creates the optimizer over float32 masters.</summary>
     /// <param name="model">A network whose parameters live in leaf modules (all of this library's do), on any device.</param>
     /// <param name="dtype"><see cref="ScalarType.BFloat16"/> or <see cref="ScalarType.Float16"/>.</param>
-    /// <param name="createOptimizer">Creates the optimizer over the given float32 parameters, for example <c>p =&gt; optim.SGD(p, 0.1, momentum: 0.9)</c>.</param>
+    /// <param name="createOptimizer">Creates the optimizer over the given float32 parameters, for example <c>p =&gt; new Sgd(p, 0.1, momentum: 0.9)</c>.</param>
     /// <param name="scaler">Loss scaling; required for float16 (pass <c>new DynamicLossScaler()</c>), optional for bfloat16.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="createOptimizer"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="dtype"/> is not a half-precision type, float16 is asked for without a scaler,

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -38,55 +37,43 @@ public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Par
         return new WeightDecayGroups(noDecay, decay);
     }
 
-    /// <summary>SGD over the two groups (no decay first, as timm orders them).</summary>
+    /// <summary>The library's <see cref="Sgd"/> over the two groups (no decay first, as timm orders them).</summary>
     /// <param name="learningRate">Learning rate of both groups.</param>
     /// <param name="weightDecay">L2 weight decay of the decayed group.</param>
     /// <param name="momentum">Momentum (0 for none).</param>
     /// <param name="nesterov">Nesterov momentum (timm's <c>sgd</c> default).</param>
     /// <returns>The optimizer; dispose it with the model.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A rate, decay or momentum is negative or not finite.</exception>
-    public SGD CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, bool nesterov = false)
+    public Sgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, bool nesterov = false)
     {
-        CheckRates(learningRate, weightDecay);
-        NonNegative(momentum, nameof(momentum));
+        OptimizerArguments.Positive(learningRate, nameof(learningRate));
+        OptimizerArguments.NonNegative(weightDecay, nameof(weightDecay));
+        OptimizerArguments.NonNegative(momentum, nameof(momentum));
         var groups = new[]
         {
-            new SGD.ParamGroup(NoDecay.Select(p => p.Parameter), learningRate, momentum, weight_decay: 0, nesterov: nesterov),
-            new SGD.ParamGroup(Decay.Select(p => p.Parameter), learningRate, momentum, weight_decay: weightDecay, nesterov: nesterov),
+            new Sgd.ParamGroup(NoDecay.Select(p => p.Parameter), weightDecay: 0),
+            new Sgd.ParamGroup(Decay.Select(p => p.Parameter), weightDecay: weightDecay),
         };
-        return optim.SGD(groups, learningRate, momentum, weight_decay: weightDecay, nesterov: nesterov);
+        return new Sgd(groups, learningRate, momentum, weightDecay: weightDecay, nesterov: nesterov);
     }
 
-    /// <summary>AdamW over the two groups (no decay first, as timm orders them).</summary>
+    /// <summary>The library's <see cref="AdamW"/> over the two groups (no decay first, as timm orders them).</summary>
     /// <param name="learningRate">Learning rate of both groups.</param>
     /// <param name="weightDecay">Decoupled weight decay of the decayed group.</param>
     /// <param name="beta1">First-moment coefficient.</param>
     /// <param name="beta2">Second-moment coefficient.</param>
     /// <param name="eps">Denominator term.</param>
     /// <returns>The optimizer; dispose it with the model.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A rate or decay is negative or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A rate or decay is negative or not finite, or a beta is outside [0, 1).</exception>
     public AdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
-        CheckRates(learningRate, weightDecay);
+        OptimizerArguments.Positive(learningRate, nameof(learningRate));
+        OptimizerArguments.NonNegative(weightDecay, nameof(weightDecay));
         var groups = new[]
         {
-            new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), new AdamW.Options { LearningRate = learningRate, weight_decay = 0 }),
-            new AdamW.ParamGroup(Decay.Select(p => p.Parameter), new AdamW.Options { LearningRate = learningRate, weight_decay = weightDecay }),
+            new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), weightDecay: 0),
+            new AdamW.ParamGroup(Decay.Select(p => p.Parameter), weightDecay: weightDecay),
         };
-        return optim.AdamW(groups, learningRate, beta1, beta2, eps, weightDecay);
-    }
-
-    private static void CheckRates(double learningRate, double weightDecay)
-    {
-        if (!(learningRate > 0) || double.IsInfinity(learningRate))
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate,
-                $"learningRate must be positive and finite, got {learningRate.ToString(CultureInfo.InvariantCulture)}.");
-        NonNegative(weightDecay, nameof(weightDecay));
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or more and finite, got {value.ToString(CultureInfo.InvariantCulture)}.");
+        return new AdamW(groups, learningRate, beta1, beta2, eps, weightDecay);
     }
 }
