@@ -100,7 +100,6 @@ public static class FineTuneApp
         var device = options.Device == "cuda"
             ? cuda.is_available() ? CUDA : throw new ArgumentException("--device cuda: no CUDA device is available to TorchSharp (is TorchSharp-cuda referenced?).", nameof(options))
             : CPU;
-        NativeRuntime.VerifyCpuConvolution();
         string? weights = options.Pretrained ? FetchPretrained(options.Model, display ?? new PlainDownloadDisplay(output), hub) : options.WeightsPath;
         int previousThreads = get_num_threads();
         set_num_threads(options.TorchThreads);

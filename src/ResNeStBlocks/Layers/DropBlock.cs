@@ -20,6 +20,7 @@ public sealed class DropBlock : nn.Module<Tensor, Tensor>
     /// <param name="gammaScale">Scales the seed probability (timm uses 0.25 in stage 3 and 1.0 in stage 4).</param>
     public DropBlock(double rate, int blockSize = 7, double gammaScale = 1.0) : base(nameof(DropBlock))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Probability(rate, nameof(rate));
         Guard.Positive(blockSize, nameof(blockSize));
         if (blockSize % 2 == 0)

@@ -13,6 +13,7 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
     /// <param name="rate">Probability of dropping a sample's branch, in [0, 1).</param>
     public DropPath(double rate) : base(nameof(DropPath))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Probability(rate, nameof(rate));
         Rate = rate;
     }

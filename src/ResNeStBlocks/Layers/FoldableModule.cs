@@ -17,6 +17,7 @@ public abstract class FoldableModule : nn.Module<Tensor, Tensor>
 {
     private protected FoldableModule(string name) : base(name)
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
     }
 
     /// <summary>Whether this module's BatchNorms have been folded into its convolutions.</summary>

@@ -44,6 +44,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>
         bool keepThreeByThree = true, bool splitInput = true)
         : base(nameof(SelectiveKernel))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive(inChannels, nameof(inChannels));
         int output = outChannels ?? inChannels;
         Guard.Positive(output, nameof(outChannels));

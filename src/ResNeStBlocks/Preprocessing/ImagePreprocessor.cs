@@ -72,6 +72,7 @@ public sealed class ImagePreprocessor
         CropFraction = cropFraction;
         Interpolation = interpolation;
         ResizeSize = ResizeGeometry.ScaleSize(inputSize, cropFraction);
+        Runtime.NativeRuntime.EnsureCpuChecked();
     }
 
     /// <summary>Side of the square output.</summary>
