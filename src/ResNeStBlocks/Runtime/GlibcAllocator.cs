@@ -10,9 +10,9 @@ namespace ResNeStBlocks.Runtime;
 /// convolution's buffers are mapped, faulted in page by page, and unmapped again on every step.
 /// </summary>
 /// <remarks>
-/// <para><see cref="KeepFreedMemory"/> sets what the environment variables
-/// <c>MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=-1 MALLOC_TOP_PAD_=268435456</c> would, through
-/// <c>mallopt</c>: blocks up to 32 MiB (glibc's maximum) come from the heap, the heap is never trimmed, and it grows
+/// <para><see cref="KeepFreedMemory"/> sets, through <c>mallopt</c>, what the environment variables
+/// <c>MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TOP_PAD_=268435456</c> and a <c>MALLOC_TRIM_THRESHOLD_</c> above any heap
+/// size would: blocks up to 32 MiB (glibc's maximum) come from the heap, the heap is never trimmed, and it grows
 /// 256 MiB at a time. The price is memory: what a training step once used stays with the process until it exits,
 /// as it does with PyTorch's own caching allocators.</para>
 /// <para>Process-wide and permanent, like <c>mallopt</c> itself; it changes how later allocations are served and
