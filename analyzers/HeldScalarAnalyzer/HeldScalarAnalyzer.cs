@@ -77,6 +77,9 @@ public sealed class HeldScalarAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         ReportInside(context, invocation.TargetMethod);
+        // module.call(x) reaches the module's forward through a virtual call: name BatchNorm's, which creates a temporary.
+        if (invocation.TargetMethod.Name is "call" or "forward" && DerivesFrom(invocation.Instance?.Type, "TorchSharp.Modules.BatchNorm"))
+            Report(context, BatchNormForward);
         if (!SymbolEqualityComparer.Default.Equals(invocation.Type, scalar) || IsHeld(invocation))
             return;
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), invocation.Syntax.ToString()));
@@ -90,13 +93,28 @@ public sealed class HeldScalarAnalyzer : DiagnosticAnalyzer
             _ => null,
         });
 
+    private const string BatchNormForward = "TorchSharp.Modules.BatchNorm.forward(Tensor)";
+
     private static void ReportInside(OperationAnalysisContext context, IMethodSymbol? method)
     {
         if (method is null)
             return;
         string key = Key(method);
         if (TemporaryScalarMembers.Keys.Contains(key))
-            context.ReportDiagnostic(Diagnostic.Create(InsideRule, context.Operation.Syntax.GetLocation(), context.Operation.Syntax.ToString(), key));
+            Report(context, key);
+    }
+
+    private static void Report(OperationAnalysisContext context, string key) =>
+        context.ReportDiagnostic(Diagnostic.Create(InsideRule, context.Operation.Syntax.GetLocation(), context.Operation.Syntax.ToString(), key));
+
+    private static bool DerivesFrom(ITypeSymbol? type, string baseName)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (current is INamedTypeSymbol named && ReflectionName(named.OriginalDefinition) == baseName)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>A method as <see cref="TemporaryScalarMembers"/> lists it: <c>Namespace.Outer+Inner.name(ParameterType,...)</c>.</summary>

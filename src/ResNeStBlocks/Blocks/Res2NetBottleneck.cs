@@ -88,7 +88,7 @@ public sealed class Res2NetBottleneck : ResidualBlock
         {
             var split = IsStageForm || previous is null ? splits[i] : previous.add(splits[i], HeldScalars.One);
             var convolved = convs[i].call(split);
-            previous = (bns is null ? convolved : bns[i].call(convolved)).relu_();
+            previous = (bns is null ? convolved : bns[i].CallOrPass(convolved)).relu_();
             outputs.Add(previous);
         }
         if (scale > 1)

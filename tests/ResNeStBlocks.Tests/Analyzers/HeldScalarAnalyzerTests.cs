@@ -24,13 +24,14 @@ public sealed class HeldScalarAnalyzerTests
 {
     private const string Snippet = """
         using TorchSharp;
+        using TorchSharp.Modules;
         using static TorchSharp.torch;
 
         internal static class Sample
         {
             private static readonly Scalar Two = 2.0;
 
-            public static Tensor Step(Tensor x, Tensor y, double rate)
+            public static Tensor Step(Tensor x, Tensor y, double rate, BatchNorm2d norm)
             {
                 x.mul_(2.0);
                 x.clamp_(0, 1);
@@ -41,6 +42,7 @@ public sealed class HeldScalarAnalyzerTests
                 using var held = rate.ToScalar();
                 x.add_(y, held);
                 x.mul_(Two);
+                norm.call(x);
                 return sum.add(scaled, Two);
             }
         }
@@ -52,13 +54,14 @@ public sealed class HeldScalarAnalyzerTests
         var diagnostics = await Analyze(new[] { CSharpSyntaxTree.ParseText(Snippet, path: "Sample.cs") }, "Sample");
 
         diagnostics.Select(d => $"{d.Id} line {d.Location.GetLineSpan().StartLinePosition.Line + 1}: {d.GetMessage()}").Should().Equal(
-            "RNB0001 line 10: '2.0' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
-            "RNB0001 line 11: '0' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
-            "RNB0001 line 11: '1' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
-            "RNB0002 line 12: 'x + y' (TorchSharp.torch+Tensor.op_Addition(Tensor,Tensor)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)",
-            "RNB0002 line 13: 'x.add_(y)' (TorchSharp.torch+Tensor.add_(Tensor)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)",
-            "RNB0002 line 14: 'x * 0.5' (TorchSharp.torch+Tensor.op_Multiply(Tensor,Double)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)",
-            "RNB0001 line 15: 'rate.ToScalar()' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)");
+            "RNB0001 line 11: '2.0' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
+            "RNB0001 line 12: '0' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
+            "RNB0001 line 12: '1' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
+            "RNB0002 line 13: 'x + y' (TorchSharp.torch+Tensor.op_Addition(Tensor,Tensor)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)",
+            "RNB0002 line 14: 'x.add_(y)' (TorchSharp.torch+Tensor.add_(Tensor)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)",
+            "RNB0002 line 15: 'x * 0.5' (TorchSharp.torch+Tensor.op_Multiply(Tensor,Double)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)",
+            "RNB0001 line 16: 'rate.ToScalar()' becomes a temporary Scalar that TorchSharp 0.107 may finalize during the call; hold an explicit Scalar across it (a static readonly field for a constant, 'using var' for a per-call value)",
+            "RNB0002 line 20: 'norm.call(x)' (TorchSharp.Modules.BatchNorm.forward(Tensor)) creates a temporary Scalar inside TorchSharp 0.107 that may be finalized during its native call; call the overload that takes a held Scalar instead (for example a.add(b, alpha: one), t.mul(half) with fields one and half)");
     }
 
     [Fact]
