@@ -2,6 +2,7 @@ using System;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -9,7 +10,8 @@ namespace ResNeStBlocks.Hub;
 
 /// <summary>
 /// Sends one request with bounded retries: 5xx, 429, timeouts and failed or reset connections are retried up to
-/// <see cref="HubOptions.MaxRetries"/> times with doubling waits; any other 4xx becomes its <see cref="HubException"/> at once.
+/// <see cref="HubOptions.MaxRetries"/> times with doubling waits; any other 4xx becomes its <see cref="HubException"/> at once,
+/// and so does an endpoint that refuses connections or whose host name does not resolve.
 /// Redirects are never followed automatically (the Hub's <c>Location</c> is metadata); the token goes to the endpoint's host only.
 /// </summary>
 internal sealed class HubTransport : IDisposable
@@ -74,6 +76,12 @@ internal sealed class HubTransport : IDisposable
                 {
                     failure = new TimeoutException($"no response within {options.Timeout.TotalSeconds:0.###} s", e);
                 }
+                catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.NameResolutionError
+                    || e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+                {
+                    // Nothing to wait for: no Hub answers at this address, and a retry would only delay the same answer.
+                    throw NoHub(about, e);
+                }
                 catch (HttpRequestException e)
                 {
                     failure = e;
@@ -90,6 +98,19 @@ internal sealed class HubTransport : IDisposable
     {
         double milliseconds = options.RetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
         return TimeSpan.FromMilliseconds(Math.Min(milliseconds, options.MaxRetryDelay.TotalMilliseconds));
+    }
+
+    /// <summary>The endpoint refused the connection or its host name does not resolve (an offline machine, a wrong <c>HF_ENDPOINT</c>).</summary>
+    private HubException NoHub(HubRequest about, HttpRequestException failure)
+    {
+        string address = endpoint.GetLeftPart(UriPartial.Authority);
+        string what = failure.HttpRequestError == HttpRequestError.NameResolutionError
+            ? $"its host name {endpoint.Host} does not resolve (is this machine offline?)"
+            : $"it refused the connection (nothing listens at {endpoint.Authority})";
+        return new HubException(about.RepoId, about.FileName,
+            $"Could not download {about.FileName} from {about.RepoId}: no Hub answers at {address}: {what}. " +
+            $"Set {HubEnvironment.Endpoint} to a reachable Hub or mirror, or {HubEnvironment.Offline}=1 to use only files already cached.",
+            failure);
     }
 
     public static HubException Unreachable(HubRequest about, Uri uri, int attempts, Exception failure) =>

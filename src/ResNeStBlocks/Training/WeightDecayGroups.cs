@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,9 +22,11 @@ public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Par
     /// <param name="model">The model.</param>
     /// <param name="noWeightDecay">Further parameter names to exempt from weight decay (timm <c>no_weight_decay_list</c>).</param>
     /// <returns>The two groups.</returns>
+    /// <exception cref="ArgumentException">The model has no registered parameters (a custom module that did not call <c>RegisterComponents()</c>).</exception>
     public static WeightDecayGroups Split(nn.Module model, IEnumerable<string>? noWeightDecay = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ModuleRegistration.Require(model, nameof(model), "there is nothing to train", buffersCount: false);
         var exempt = new HashSet<string>(noWeightDecay ?? Array.Empty<string>(), StringComparer.Ordinal);
         var noDecay = new List<(string, Parameter)>();
         var decay = new List<(string, Parameter)>();
