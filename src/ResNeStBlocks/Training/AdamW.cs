@@ -18,9 +18,9 @@ namespace ResNeStBlocks.Training;
 /// <c>p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)</c>.</para>
 /// <para>Why not TorchSharp's: see <see cref="Sgd"/>. Like it, this is a TorchSharp optimizer: learning rates through
 /// <see cref="torch.optim.Optimizer.ParamGroups"/>, exact save and restore through <see cref="TrainingCheckpoint"/>, and
-/// <see cref="zero_grad"/> sets gradients to none.</para>
+/// <c>zero_grad</c> sets gradients to none.</para>
 /// </remarks>
-public sealed class AdamW : OptimizerHelper, optim.IBetas
+public sealed class AdamW : HeldScalarOptimizer<AdamW.Options, AdamW.State>, optim.IBetas
 {
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <param name="parameters">The parameters to train.</param>
@@ -44,89 +44,40 @@ public sealed class AdamW : OptimizerHelper, optim.IBetas
     /// <param name="weightDecay">Default decoupled weight decay, 0 or more.</param>
     /// <exception cref="ArgumentOutOfRangeException">A value (default or a group's) is out of range.</exception>
     public AdamW(IEnumerable<ParamGroup> groups, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01)
+        : base(new Options { LearningRate = learningRate, Beta1 = beta1, Beta2 = beta2, Eps = eps, WeightDecay = weightDecay },
+            groups ?? throw new ArgumentNullException(nameof(groups)))
     {
-        ArgumentNullException.ThrowIfNull(groups);
-        _defaults = Validated(new Options
-        {
-            LearningRate = learningRate,
-            InitialLearningRate = learningRate,
-            Beta1 = beta1,
-            Beta2 = beta2,
-            Eps = eps,
-            WeightDecay = weightDecay,
-        });
-        _parameter_groups = new List<TorchSharp.Modules.ParamGroup>();
-        foreach (var group in groups)
-            add_param_group(group);
     }
 
     /// <summary>The default moment coefficients (PyTorch's <c>defaults['betas']</c>); groups keep their own.</summary>
     public (double, double) Betas
     {
-        get => (((Options)_defaults).Beta1!.Value, ((Options)_defaults).Beta2!.Value);
-        set => (((Options)_defaults).Beta1, ((Options)_defaults).Beta2) = value;
+        get => (Defaults.Beta1!.Value, Defaults.Beta2!.Value);
+        set => (Defaults.Beta1, Defaults.Beta2) = value;
     }
 
-    /// <inheritdoc />
-    public override void add_param_group(TorchSharp.Modules.ParamGroup param_group)
+    private protected override void TakeDefaults(Options options)
     {
-        ArgumentNullException.ThrowIfNull(param_group);
-        var defaults = (Options)_defaults;
-        if (param_group.Options is not Options options)
-        {
-            if (param_group.Options is not null)
-                throw new ArgumentException($"An AdamW parameter group takes AdamW.Options, got {param_group.Options.GetType().Name}.", nameof(param_group));
-            param_group.Options = options = new Options();
-        }
-        options.LearningRate ??= defaults.LearningRate;
-        options.Beta1 ??= defaults.Beta1;
-        options.Beta2 ??= defaults.Beta2;
-        options.Eps ??= defaults.Eps;
-        options.WeightDecay ??= defaults.WeightDecay;
-        Validated(options);
-        options.InitialLearningRate = options.LearningRate!.Value;
-        param_group.Parameters = param_group.Parameters.ToList();
-        _parameter_groups.Add(param_group);
-        foreach (var parameter in param_group.Parameters)
-        {
-            var state = new State(parameter);
-            _state[parameter.Handle] = state;
-            state.Initialize(options);
-        }
+        options.Beta1 ??= Defaults.Beta1;
+        options.Beta2 ??= Defaults.Beta2;
+        options.Eps ??= Defaults.Eps;
+        options.WeightDecay ??= Defaults.WeightDecay;
     }
 
-    /// <summary>One update of every parameter that has a gradient.</summary>
-    /// <param name="closure">Recomputes the loss (optional).</param>
-    /// <returns>The closure's loss, or null.</returns>
-    public override Tensor step(Func<Tensor>? closure = null) => _step<TorchSharp.Modules.ParamGroup>(Update, closure);
+    private protected override State CreateState(Parameter parameter) => new(parameter);
 
-    /// <summary>Sets every parameter's gradient to none (PyTorch's default <c>set_to_none=True</c>).</summary>
-    public override void zero_grad() => OptimizerGradients.Clear(_parameter_groups);
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
+    private protected override void Update(IEnumerable<Parameter> parameters, Options options)
     {
-        base.Dispose(disposing);
-        if (!disposing)
-            return;
-        foreach (var (_, state) in _state)
-            ((State)state).Dispose();
-        _state.Clear();
-    }
-
-    private void Update(TorchSharp.Modules.ParamGroup group)
-    {
-        var options = (Options)group.Options;
         double rate = options.LearningRate!.Value, beta1 = options.Beta1!.Value, beta2 = options.Beta2!.Value;
         using Scalar decayFactor = 1 - rate * options.WeightDecay!.Value;
         using Scalar firstKeep = beta1, firstTake = 1 - beta1, secondKeep = beta2, secondTake = 1 - beta2;
         using Scalar eps = options.Eps!.Value;
-        foreach (var parameter in group.Parameters)
+        foreach (var parameter in parameters)
         {
             var gradient = parameter.grad;
             if (gradient is null)
                 continue;
-            var state = (State)_state[parameter.Handle];
+            var state = StateOf(parameter);
             state.Step++;
             parameter.mul_(decayFactor);
             state.ExpAvg.mul_(firstKeep).add_(gradient, firstTake);
@@ -138,14 +89,13 @@ public sealed class AdamW : OptimizerHelper, optim.IBetas
         }
     }
 
-    private static Options Validated(Options options)
+    private protected override void Validate(Options options)
     {
         OptimizerArguments.Positive(options.LearningRate!.Value, "learningRate");
         OptimizerArguments.Coefficient(options.Beta1!.Value, "beta1");
         OptimizerArguments.Coefficient(options.Beta2!.Value, "beta2");
         OptimizerArguments.NonNegative(options.Eps!.Value, "eps");
         OptimizerArguments.NonNegative(options.WeightDecay!.Value, "weightDecay");
-        return options;
     }
 
     /// <summary>A group's settings; unset values take the optimizer's defaults.</summary>
@@ -273,8 +223,8 @@ public sealed class AdamW : OptimizerHelper, optim.IBetas
         /// <inheritdoc />
         public override void to(Device device)
         {
-            ExpAvg = OptimizerGradients.Moved(ExpAvg, device)!;
-            ExpAvgSq = OptimizerGradients.Moved(ExpAvgSq, device)!;
+            ExpAvg = StateTensors.Moved(ExpAvg, device)!;
+            ExpAvgSq = StateTensors.Moved(ExpAvgSq, device)!;
         }
 
         /// <summary>Releases the moment estimates.</summary>

@@ -22,10 +22,10 @@ namespace ResNeStBlocks.Training;
 /// a step now and then ("Unknown scalar type"). This one holds each scalar in a <c>using</c> for the group's update.</para>
 /// <para>It is a TorchSharp optimizer (<see cref="OptimizerHelper"/>): <see cref="torch.optim.Optimizer.ParamGroups"/> sets
 /// learning rates (as <see cref="CosineSchedule"/> users do), <see cref="TrainingCheckpoint"/> saves and restores its
-/// momentum buffers exactly, and <see cref="MixedPrecisionTrainer"/> takes it. <see cref="zero_grad"/> sets gradients to
+/// momentum buffers exactly, and <see cref="MixedPrecisionTrainer"/> takes it. <c>zero_grad</c> sets gradients to
 /// none, as PyTorch does by default.</para>
 /// </remarks>
-public sealed class Sgd : OptimizerHelper, optim.IMomentum
+public sealed class Sgd : HeldScalarOptimizer<Sgd.Options, Sgd.State>, optim.IMomentum
 {
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <param name="parameters">The parameters to train.</param>
@@ -51,79 +51,30 @@ public sealed class Sgd : OptimizerHelper, optim.IMomentum
     /// <exception cref="ArgumentOutOfRangeException">A value (default or a group's) is out of range.</exception>
     /// <exception cref="ArgumentException">A group asks for Nesterov without momentum or with dampening.</exception>
     public Sgd(IEnumerable<ParamGroup> groups, double learningRate, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+        : base(new Options { LearningRate = learningRate, Momentum = momentum, Dampening = dampening, WeightDecay = weightDecay, Nesterov = nesterov },
+            groups ?? throw new ArgumentNullException(nameof(groups)))
     {
-        ArgumentNullException.ThrowIfNull(groups);
-        _defaults = Validated(new Options
-        {
-            LearningRate = learningRate,
-            InitialLearningRate = learningRate,
-            Momentum = momentum,
-            Dampening = dampening,
-            WeightDecay = weightDecay,
-            Nesterov = nesterov,
-        });
-        _parameter_groups = new List<TorchSharp.Modules.ParamGroup>();
-        foreach (var group in groups)
-            add_param_group(group);
     }
 
     /// <summary>The default momentum (PyTorch's <c>defaults['momentum']</c>); groups keep their own.</summary>
     public double Momentum
     {
-        get => ((Options)_defaults).Momentum!.Value;
-        set => ((Options)_defaults).Momentum = value;
+        get => Defaults.Momentum!.Value;
+        set => Defaults.Momentum = value;
     }
 
-    /// <inheritdoc />
-    public override void add_param_group(TorchSharp.Modules.ParamGroup param_group)
+    private protected override void TakeDefaults(Options options)
     {
-        ArgumentNullException.ThrowIfNull(param_group);
-        var defaults = (Options)_defaults;
-        if (param_group.Options is not Options options)
-        {
-            if (param_group.Options is not null)
-                throw new ArgumentException($"An Sgd parameter group takes Sgd.Options, got {param_group.Options.GetType().Name}.", nameof(param_group));
-            param_group.Options = options = new Options();
-        }
-        options.LearningRate ??= defaults.LearningRate;
-        options.Momentum ??= defaults.Momentum;
-        options.Dampening ??= defaults.Dampening;
-        options.WeightDecay ??= defaults.WeightDecay;
-        options.Nesterov ??= defaults.Nesterov;
-        Validated(options);
-        options.InitialLearningRate = options.LearningRate!.Value;
-        param_group.Parameters = param_group.Parameters.ToList();
-        _parameter_groups.Add(param_group);
-        foreach (var parameter in param_group.Parameters)
-        {
-            var state = new State(parameter);
-            _state[parameter.Handle] = state;
-            state.Initialize(options);
-        }
+        options.Momentum ??= Defaults.Momentum;
+        options.Dampening ??= Defaults.Dampening;
+        options.WeightDecay ??= Defaults.WeightDecay;
+        options.Nesterov ??= Defaults.Nesterov;
     }
 
-    /// <summary>One update of every parameter that has a gradient.</summary>
-    /// <param name="closure">Recomputes the loss (optional).</param>
-    /// <returns>The closure's loss, or null.</returns>
-    public override Tensor step(Func<Tensor>? closure = null) => _step<TorchSharp.Modules.ParamGroup>(Update, closure);
+    private protected override State CreateState(Parameter parameter) => new(parameter);
 
-    /// <summary>Sets every parameter's gradient to none (PyTorch's default <c>set_to_none=True</c>).</summary>
-    public override void zero_grad() => OptimizerGradients.Clear(_parameter_groups);
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
+    private protected override void Update(IEnumerable<Parameter> parameters, Options options)
     {
-        base.Dispose(disposing);
-        if (!disposing)
-            return;
-        foreach (var (_, state) in _state)
-            ((State)state).Dispose();
-        _state.Clear();
-    }
-
-    private void Update(TorchSharp.Modules.ParamGroup group)
-    {
-        var options = (Options)group.Options;
         double momentum = options.Momentum!.Value;
         double weightDecay = options.WeightDecay!.Value;
         bool nesterov = options.Nesterov!.Value;
@@ -131,12 +82,12 @@ public sealed class Sgd : OptimizerHelper, optim.IMomentum
         using Scalar decay = weightDecay;
         using Scalar momentumFactor = momentum;
         using Scalar undamped = 1 - options.Dampening!.Value;
-        foreach (var parameter in group.Parameters)
+        foreach (var parameter in parameters)
         {
             var gradient = parameter.grad;
             if (gradient is null)
                 continue;
-            var state = (State)_state[parameter.Handle];
+            var state = StateOf(parameter);
             var direction = weightDecay != 0 ? gradient.add(parameter, decay) : gradient;
             if (momentum != 0)
             {
@@ -150,7 +101,7 @@ public sealed class Sgd : OptimizerHelper, optim.IMomentum
         }
     }
 
-    private static Options Validated(Options options)
+    private protected override void Validate(Options options)
     {
         OptimizerArguments.Positive(options.LearningRate!.Value, "learningRate");
         OptimizerArguments.NonNegative(options.Momentum!.Value, "momentum");
@@ -160,7 +111,6 @@ public sealed class Sgd : OptimizerHelper, optim.IMomentum
             throw new ArgumentException(
                 $"Nesterov momentum needs a positive momentum and no dampening, got momentum {options.Momentum.Value} and dampening {options.Dampening.Value}.",
                 "nesterov");
-        return options;
     }
 
     /// <summary>A group's settings; unset values take the optimizer's defaults.</summary>
@@ -265,7 +215,7 @@ public sealed class Sgd : OptimizerHelper, optim.IMomentum
                 : state.MomentumBuffer is not null && MomentumBuffer.allclose(state.MomentumBuffer));
 
         /// <inheritdoc />
-        public override void to(Device device) => MomentumBuffer = OptimizerGradients.Moved(MomentumBuffer, device);
+        public override void to(Device device) => MomentumBuffer = StateTensors.Moved(MomentumBuffer, device);
 
         /// <summary>Releases the buffer.</summary>
         public void Dispose()
