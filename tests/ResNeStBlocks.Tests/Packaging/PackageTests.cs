@@ -103,8 +103,8 @@ public sealed class PackageTests : IClassFixture<PackedLibrary>
             using ResNeStBlocks.Layers;
             using static TorchSharp.torch;
 
-            ResNeStBlocks.Runtime.NativeRuntime.VerifyCpuConvolution();
             using var block = new SqueezeExcite(64);
+            Console.WriteLine("checked: " + (ResNeStBlocks.Runtime.NativeRuntime.CpuConvolutionCheck is not null));
             using var input = ones(1, 64, 8, 8);
             using var output = block.call(input);
             Console.WriteLine("shape: [" + string.Join(", ", output.shape) + "]");
@@ -145,6 +145,7 @@ public sealed class PackageTests : IClassFixture<PackedLibrary>
         var lines = run.Output.Split('\n').Select(l => l.Trim()).ToList();
         lines.Should().Contain("shape: [1, 64, 8, 8]");
         lines.Should().Contain("gated: True");
+        lines.Should().Contain("checked: True", "creating a library module ran the CPU convolution check");
         lines.Should().Contain(l => l.StartsWith("version: " + Version, StringComparison.Ordinal));
     }
 
