@@ -6,11 +6,13 @@ using ResNeStBlocks.Benchmarks.Kernels;
 using ResNeStBlocks.Benchmarks.Measure;
 using ResNeStBlocks.Benchmarks.Models;
 using ResNeStBlocks.Benchmarks.Runtime;
+using ResNeStBlocks.Benchmarks.Stress;
 
 namespace ResNeStBlocks.Benchmarks;
 
 /// <summary>
-/// <c>measure ...</c> times a zoo model (see <see cref="MeasureOptions.Usage"/>); <c>--verify</c> checks the
+/// <c>measure ...</c> times a zoo model (see <see cref="MeasureOptions.Usage"/>); <c>stress [STEPS]</c> counts failed
+/// training steps of the library's and TorchSharp's optimizers under GC pressure (<see cref="StressCommand"/>); <c>--verify</c> checks the
 /// flat baselines against the library; <c>kernels [rounds]</c> compares attention op sequences; <c>compare MODEL BATCH [ROUNDS]</c>
 /// alternates library and flat inference; anything else goes to BenchmarkDotNet (<c>--filter '*'</c>).
 /// </summary>
@@ -22,6 +24,8 @@ public static class Program
         {
             if (args.Length > 0 && args[0] == "measure")
                 return MeasureCommand.Run(MeasureOptions.Parse(args.Skip(1).ToArray()), Console.Out);
+            if (args.Length > 0 && args[0] == "stress")
+                return StressCommand.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000, Console.Out);
             var report = BenchmarkRuntime.PrepareCpu();
             Console.WriteLine($"CPU convolution check: {report}");
             if (args.Length > 0 && args[0] == "--verify")

@@ -25,6 +25,7 @@ the process's peak resident set on the CPU.
 """
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -163,7 +164,7 @@ def run(args):
         input_dtype = dtype if (half and args.mode == "inference") else torch.float32
         images = torch.randn(batch, 3, args.size, args.size, device=device, dtype=input_dtype).contiguous(memory_format=memory_format)
         labels = torch.randint(0, 1000, (batch,), device=device)
-        scaler = torch.amp.GradScaler(device.type) if (args.mode == "train" and dtype == torch.float16) else None
+        scaler = grad_scaler(device) if (args.mode == "train" and dtype == torch.float16) else None
 
         def step():
             if optimizer is None:
@@ -171,7 +172,8 @@ def run(args):
                     model(images)
                 return
             optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=dtype, enabled=half):
+            # No autocast at all in float32: PyTorch 1.13 rejects torch.autocast(..., enabled=False) for float32 on the CPU.
+            with torch.autocast(device.type, dtype=dtype) if half else contextlib.nullcontext():
                 loss = torch.nn.functional.cross_entropy(model(images).float(), labels)
             if scaler is None:
                 loss.backward()
@@ -229,6 +231,14 @@ def run(args):
                     line = record(args, name, model_name, batch, round_index, timing, switches(), peak_memory(), torch.get_num_threads())
                     print(json.dumps(line), flush=True)
     return 0
+
+
+def grad_scaler(device):
+    """float16 loss scaling: torch.amp.GradScaler where it exists (PyTorch 2.3+), else the CUDA one of older releases."""
+    import torch
+    if hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler(device.type)
+    return torch.cuda.amp.GradScaler()
 
 
 def main(argv=None):

@@ -16,6 +16,9 @@ public sealed record EvaluationResult(double Loss, double Top1, double Top5, lon
 /// <summary>Evaluates a classifier over a loader, in eval mode without gradients.</summary>
 public static class Evaluation
 {
+    // The alpha of plain sums, held: TorchSharp 0.107's add_(other) would pass a temporary Scalar 1 itself.
+    private static readonly Scalar One = 1;
+
     /// <summary>Runs <paramref name="model"/> over every batch of <paramref name="loader"/>.</summary>
     /// <param name="model">The classifier.</param>
     /// <param name="loader">An unshuffled loader with the eval transform.</param>
@@ -43,9 +46,11 @@ public static class Evaluation
             var images = batch.Images.to(device);
             var labels = batch.Labels.to(device);
             var logits = model.call(images);
-            lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
-            top5.add_(logits.topk(k).indexes.eq(labels.unsqueeze(1)).any(1).sum());
-            confusion.index_add_(0, labels * classes + logits.argmax(1), ones(batch.Count, ScalarType.Int64, device), 1);
+            lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64), One);
+            top5.add_(logits.topk(k).indexes.eq(labels.unsqueeze(1)).any(1).sum(), One);
+            using var classCount = ((long)classes).ToScalar();
+            var cells = labels.mul(classCount).add_(logits.argmax(1), One);   // row = true class, column = prediction
+            confusion.index_add_(0, cells, ones(batch.Count, ScalarType.Int64, device), One);
             count += batch.Count;
         }
         if (wasTraining)

@@ -22,6 +22,9 @@ namespace ResNeStBlocks.Samples.FineTune;
 /// <summary>The FineTune program: fits a ResNeSt-family model to an ImageFolder.</summary>
 public static class FineTuneApp
 {
+    // The alpha of plain sums, held: TorchSharp 0.107's add_(other) would pass a temporary Scalar 1 itself.
+    private static readonly Scalar AddAlpha = 1;
+
     /// <summary>Exit code for user errors (bad options, unusable data, mismatched weights).</summary>
     public const int ErrorExitCode = 2;
 
@@ -97,7 +100,6 @@ public static class FineTuneApp
         var device = options.Device == "cuda"
             ? cuda.is_available() ? CUDA : throw new ArgumentException("--device cuda: no CUDA device is available to TorchSharp (is TorchSharp-cuda referenced?).", nameof(options))
             : CPU;
-        NativeRuntime.VerifyCpuConvolution();
         string? weights = options.Pretrained ? FetchPretrained(options.Model, display ?? new PlainDownloadDisplay(output), hub) : options.WeightsPath;
         int previousThreads = get_num_threads();
         set_num_threads(options.TorchThreads);
@@ -214,8 +216,9 @@ public static class FineTuneApp
                 optimizer.step();
                 step++;
                 ema?.Update(model, step);
-                lossSum.add_(loss.detach().to(ScalarType.Float64), alpha: batch.Count);
-                correct.add_(logits.argmax(1).eq(labels).sum());
+                using (Scalar batchSize = batch.Count)
+                    lossSum.add_(loss.detach().to(ScalarType.Float64), alpha: batchSize);
+                correct.add_(logits.argmax(1).eq(labels).sum(), AddAlpha);
                 seen += batch.Count;
                 s++;
                 // Reading the sums back waits for the device: every step on the CPU (free), every 20th on a GPU.

@@ -1,8 +1,14 @@
 using System;
+using ResNeStBlocks.Runtime;
 
 namespace ResNeStBlocks.Samples.FineTune;
 
 internal static class Program
 {
-    private static int Main(string[] args) => FineTuneApp.Execute(args, Console.Out, Console.Error, live: true);
+    private static int Main(string[] args)
+    {
+        // A training process: keep libtorch's freed buffers in the process instead of faulting them in again every step.
+        GlibcAllocator.KeepFreedMemory();
+        return FineTuneApp.Execute(args, Console.Out, Console.Error, live: true);
+    }
 }

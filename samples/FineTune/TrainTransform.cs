@@ -54,13 +54,13 @@ public sealed record TrainTransform(int Size, Interpolation Interpolation, IRead
         using Scalar contrastRest = 1 - contrastFactor, saturationRest = 1 - saturationFactor;
         image = image.mul(brightness).clamp_(Constants.Zero, Constants.One);
         var meanGrey = Grey(image).mean();
-        image = image.mul(contrast).add_(meanGrey.mul(contrastRest)).clamp_(Constants.Zero, Constants.One);
-        return image.mul(saturation).add_(Grey(image).mul(saturationRest)).clamp_(Constants.Zero, Constants.One);
+        image = image.mul(contrast).add_(meanGrey.mul(contrastRest), Constants.One).clamp_(Constants.Zero, Constants.One);
+        return image.mul(saturation).add_(Grey(image).mul(saturationRest), Constants.One).clamp_(Constants.Zero, Constants.One);
     }
 
     /// <summary>ITU-R 601 luma, as torchvision's <c>rgb_to_grayscale</c>: [1, H, W].</summary>
     private static Tensor Grey(Tensor image) =>
-        image[0].mul(Constants.Red).add_(image[1].mul(Constants.Green)).add_(image[2].mul(Constants.Blue)).unsqueeze(0);
+        image[0].mul(Constants.Red).add_(image[1].mul(Constants.Green), Constants.One).add_(image[2].mul(Constants.Blue), Constants.One).unsqueeze(0);
 
     /// <summary>
     /// Scalars held for the life of the process. TorchSharp 0.107's <see cref="Scalar"/> frees its native value in a

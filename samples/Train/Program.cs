@@ -24,8 +24,8 @@ internal static class Program
             return 0;
         }
 
-        // Before any display: the first convolutions may make libtorch print warnings to stderr.
-        ResNeStBlocks.Runtime.NativeRuntime.VerifyCpuConvolution();
+        // A training process: keep libtorch's freed buffers in the process instead of faulting them in again every step.
+        ResNeStBlocks.Runtime.GlibcAllocator.KeepFreedMemory();
 
         // A live progress bar in a terminal; plain lines when the output is redirected (logs, pipes, CI).
         ProgressDisplay.Run((output, observer) => TrainApp.Run(options, output, observer));

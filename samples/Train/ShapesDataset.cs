@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Samples.Train;
@@ -10,6 +11,9 @@ namespace ResNeStBlocks.Samples.Train;
 /// </summary>
 public sealed class ShapesDataset : IDisposable
 {
+    // Pixel normalisation, held for the process: a temporary Scalar can be finalized during its native call (TorchSharp 0.107).
+    private static readonly Scalar Mean = 0.5, Std = 0.25;
+
     /// <summary>Number of classes (the values of <see cref="Shape"/>).</summary>
     public static int NumClasses => Enum.GetValues<Shape>().Length;
 
@@ -50,7 +54,7 @@ public sealed class ShapesDataset : IDisposable
             Draw(random, shape, size, pixels.AsSpan(n * 3 * plane, 3 * plane));
         }
         Shuffle(random, pixels, labels, 3 * plane);
-        var images = tensor(pixels, new long[] { count, 3, size, size }).sub_(0.5).div_(0.25);
+        var images = tensor(pixels, new long[] { count, 3, size, size }).sub_(Mean).div_(Std);
         return new ShapesDataset(images, tensor(labels));
     }
 

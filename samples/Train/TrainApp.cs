@@ -35,8 +35,6 @@ public static class TrainApp
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(observer);
         options.Validate();
-        // oneDNN's float32 convolutions are wrong on some CPUs; this turns oneDNN off where they are.
-        NativeRuntime.VerifyCpuConvolution();
         int previousThreads = get_num_threads();
         set_num_threads(options.Threads);
         try
@@ -66,7 +64,7 @@ public static class TrainApp
         // timm's warmup + cosine, per step: from a tenth of the peak up to it, then down to a hundredth.
         var schedule = CosineSchedule.PerStep(options.LearningRate, options.Epochs, stepsPerEpoch, options.WarmupEpochs,
             minRate: options.LearningRate / 100, warmupInitialRate: options.LearningRate / 10);
-        using var optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: 0.9, weight_decay: options.WeightDecay);
+        using var optimizer = new Sgd(model.parameters(), options.LearningRate, momentum: 0.9, weightDecay: options.WeightDecay);
         var generator = new Generator((ulong)options.Seed);
         var epochs = new EpochSummary[options.Epochs];
         int step = 0;

@@ -40,6 +40,7 @@ public sealed class PackageTests
             nuspec.Descendants(ns + "dependency")
                 .Select(d => $"{d.Attribute("id")!.Value} {d.Attribute("version")!.Value}")
                 .Should().Equal("ResNeStBlocks 0.1.0", "Google.Protobuf 3.36.2");
+            PackageInspection.AssertWhatUsersExpect(feed, "ResNeStBlocks.Onnx", "0.1.0", "src/ResNeStBlocks.Onnx/OnnxExporter.cs");
         }
         finally
         {

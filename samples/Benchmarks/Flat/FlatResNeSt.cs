@@ -17,6 +17,9 @@ public sealed class FlatResNeSt
     private const double Eps = 1e-5, Momentum = 0.1;
     private static readonly long[] One = { 1, 1 }, Two = { 2, 2 }, Zero = { 0, 0 }, Three = { 3, 3 }, HW = { 2, 3 };
 
+    // The alpha of the residual sum, held: TorchSharp 0.107's add_(other) would pass a temporary Scalar 1 itself.
+    private static readonly TorchSharp.Scalar AddAlpha = 1;
+
     private readonly Dictionary<string, Tensor> p;
     private readonly List<FlatBlock> blocks = new();
 
@@ -64,7 +67,7 @@ public sealed class FlatResNeSt
                     shortcut = F.avg_pool2d(shortcut, Two, Two, Zero, ceil_mode: true, count_include_pad: false);
                 shortcut = Bn(F.conv2d(shortcut, down), k + "downsample.2.", training);
             }
-            x = y.add_(shortcut).relu_().MoveToOuterDisposeScope();
+            x = y.add_(shortcut, AddAlpha).relu_().MoveToOuterDisposeScope();
         }
         return F.linear(x.mean(HW), p["fc.weight"], p["fc.bias"]).MoveToOuterDisposeScope();
     }

@@ -50,7 +50,10 @@ public static class KernelsCommand
             foreach (var t in withGrad)
                 t.grad?.zero_();
             using (var scope = NewDisposeScope())
-                tail(withGrad).square().sum().backward();
+            {
+                var output = tail(withGrad);
+                output.mul(output).sum().backward();
+            }
             var grads = withGrad.Select(t => t.grad!.clone()).ToArray();
             referenceGrads ??= grads;
             double worst = grads.Zip(referenceGrads, (g, r) => (g - r).abs().max().item<float>()).Max();

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -11,14 +12,17 @@ namespace ResNeStBlocks.Benchmarks.Kernels;
 /// </summary>
 public sealed class SelectiveKernelTails : IDisposable
 {
+    // Held for the process: a temporary Scalar can be finalized during the native call that reads it (TorchSharp 0.107).
+    private static readonly Scalar WeightScale = 0.1, One = 1;
+
     private readonly int channels;
     private readonly Tensor reduceWeight, selectWeight;
 
     public SelectiveKernelTails(int channels, int attentionChannels)
     {
         this.channels = channels;
-        reduceWeight = randn(attentionChannels, channels, 1, 1).mul_(0.1).requires_grad_();
-        selectWeight = randn(channels * 2, attentionChannels, 1, 1).mul_(0.1).requires_grad_();
+        reduceWeight = randn(attentionChannels, channels, 1, 1).mul_(WeightScale).requires_grad_();
+        selectWeight = randn(channels * 2, attentionChannels, 1, 1).mul_(WeightScale).requires_grad_();
     }
 
     /// <summary>The variants, by name: the sequence the library used before first.</summary>
@@ -32,7 +36,7 @@ public sealed class SelectiveKernelTails : IDisposable
         }),
         ("means+lerp (after)", (b0, b1) =>
         {
-            var pooled = b0.mean(new long[] { 2, 3 }, keepdim: true).add_(b1.mean(new long[] { 2, 3 }, keepdim: true));
+            var pooled = b0.mean(new long[] { 2, 3 }, keepdim: true).add_(b1.mean(new long[] { 2, 3 }, keepdim: true), One);
             return b1.lerp(b0, Weights(pooled).select(1, 0));
         }),
     };

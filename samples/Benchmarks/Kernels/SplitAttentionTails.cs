@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -12,6 +13,9 @@ namespace ResNeStBlocks.Benchmarks.Kernels;
 /// </summary>
 public sealed class SplitAttentionTails : IDisposable
 {
+    // Held for the process: a temporary Scalar can be finalized during the native call that reads it (TorchSharp 0.107).
+    private static readonly Scalar WeightScale = 0.1, One = 1;
+
     private readonly int radix, channels;
     private readonly Tensor fc1Weight, fc1Bias, fc2Weight, fc2Bias;
 
@@ -19,9 +23,9 @@ public sealed class SplitAttentionTails : IDisposable
     {
         this.radix = radix;
         this.channels = channels;
-        fc1Weight = randn(attentionChannels, channels, 1, 1).mul_(0.1).requires_grad_();
+        fc1Weight = randn(attentionChannels, channels, 1, 1).mul_(WeightScale).requires_grad_();
         fc1Bias = zeros(attentionChannels).requires_grad_();
-        fc2Weight = randn(channels * radix, attentionChannels, 1, 1).mul_(0.1).requires_grad_();
+        fc2Weight = randn(channels * radix, attentionChannels, 1, 1).mul_(WeightScale).requires_grad_();
         fc2Bias = zeros(channels * radix).requires_grad_();
     }
 
@@ -38,7 +42,7 @@ public sealed class SplitAttentionTails : IDisposable
                     var (s, w) = SplitsAndWeights(t[0]);
                     var y = s.select(1, 0).mul(w.select(1, 0));
                     for (int r = 1; r < radix; r++)
-                        y = y.addcmul_(s.select(1, r), w.select(1, r), 1);
+                        y = y.addcmul_(s.select(1, r), w.select(1, r), One);
                     return y;
                 }),
             };

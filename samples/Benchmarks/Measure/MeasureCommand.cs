@@ -32,6 +32,8 @@ public static class MeasureCommand
         ArgumentNullException.ThrowIfNull(output);
         var device = ComputeDevice.Parse(options.Device);
         bool cuda = device.type == DeviceType.CUDA;
+        if (options.KeepFreedMemory && !GlibcAllocator.KeepFreedMemory())
+            throw new ArgumentException("--keep-freed-memory on needs Linux with glibc; this process has no glibc mallopt.");
         if (!cuda)
             BenchmarkRuntime.PrepareCpu();
         if (options.Threads is { } threads)
@@ -69,10 +71,10 @@ public static class MeasureCommand
         optim.Optimizer? optimizer = null;
         MixedPrecisionTrainer? trainer = null;
         if (options.Training && half)
-            trainer = new MixedPrecisionTrainer(model, dtype, p => optim.SGD(p, 0.01, momentum: 0.9),
+            trainer = new MixedPrecisionTrainer(model, dtype, p => new Sgd(p, 0.01, momentum: 0.9),
                 dtype == ScalarType.Float16 ? new DynamicLossScaler() : null);
         else if (options.Training)
-            optimizer = optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+            optimizer = new Sgd(model.parameters(), 0.01, momentum: 0.9);
         else if (half)
             HalfPrecision.ToHalfPrecision(model, dtype);
         model.train(options.Training);

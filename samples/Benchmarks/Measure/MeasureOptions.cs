@@ -9,12 +9,13 @@ namespace ResNeStBlocks.Benchmarks.Measure;
 /// <summary>Arguments of the <c>measure</c> command; <c>--model</c> and <c>--batch</c> take comma-separated lists.</summary>
 public sealed record MeasureOptions(
     IReadOnlyList<string> Models, string Device, string DType, IReadOnlyList<int> Batches, int? Size, string Mode,
-    int Warmup, int Iterations, int? Threads, bool? CudnnBenchmark = null, bool? Tf32 = null, bool ChannelsLast = false, int Rounds = 1)
+    int Warmup, int Iterations, int? Threads, bool? CudnnBenchmark = null, bool? Tf32 = null, bool ChannelsLast = false, int Rounds = 1, bool KeepFreedMemory = false)
 {
     public const string Usage =
         "measure --model resnest50d[,resnest101e] [--device cpu|cuda[:i]] [--dtype fp32|bf16|fp16] [--batch 1[,8]]\n" +
         "        [--size 224 (default: the model's pretrained size)] [--mode inference|train] [--warmup 3 (at least 1)]\n" +
-        "        [--iters 10] [--rounds 1] [--threads N] [--cudnn-benchmark on|off] [--tf32 on|off] [--channels-last on|off]";
+        "        [--iters 10] [--rounds 1] [--threads N] [--cudnn-benchmark on|off] [--tf32 on|off] [--channels-last on|off]\n" +
+        "        [--keep-freed-memory on|off (GlibcAllocator.KeepFreedMemory before the model is built; default off)]";
 
     public ScalarType ScalarType => DType switch
     {
@@ -70,7 +71,8 @@ public sealed record MeasureOptions(
             Switch("cudnn-benchmark"),
             Switch("tf32"),
             Switch("channels-last") ?? false,
-            values.ContainsKey("rounds") ? Int(Get("rounds", ""), "rounds") : 1);
+            values.ContainsKey("rounds") ? Int(Get("rounds", ""), "rounds") : 1,
+            Switch("keep-freed-memory") ?? false);
         if (values.Count > 0)
             throw new ArgumentException($"Unknown option(s): {string.Join(", ", values.Keys.Select(k => "--" + k))}.\nUsage: {Usage}");
         _ = options.ScalarType;

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using TorchSharp.Modules;
+using ResNeStBlocks.Training;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Benchmarks.Models;
@@ -9,7 +9,7 @@ namespace ResNeStBlocks.Benchmarks.Models;
 public class TrainStepBenchmarks
 {
     private ModelPair pair = null!;
-    private SGD optimizer = null!;
+    private Sgd optimizer = null!;
 
     [Params("resnest50d", "resnest101e")]
     public string Model { get; set; } = "resnest50d";
@@ -22,7 +22,7 @@ public class TrainStepBenchmarks
     {
         pair = new ModelPair(Model, Batch);
         pair.Model.train();
-        optimizer = optim.SGD(pair.Model.parameters(), 0.01, momentum: 0.9);
+        optimizer = new Sgd(pair.Model.parameters(), 0.01, momentum: 0.9);
     }
 
     [GlobalCleanup]

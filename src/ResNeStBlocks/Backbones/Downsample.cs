@@ -28,6 +28,7 @@ public static class Downsample
         Guard.Positive(kernelSize, nameof(kernelSize));
         Guard.Positive(stride, nameof(stride));
         Guard.Positive(dilation, nameof(dilation));
+        Runtime.NativeRuntime.EnsureCpuChecked();
         int kernel = stride == 1 && dilation == 1 ? 1 : kernelSize;
         int convDilation = kernel > 1 ? firstDilation ?? dilation : 1;
         Guard.Positive(convDilation, nameof(firstDilation));
@@ -53,6 +54,7 @@ public static class Downsample
         Guard.Positive(outChannels, nameof(outChannels));
         Guard.Positive(stride, nameof(stride));
         Guard.Positive(dilation, nameof(dilation));
+        Runtime.NativeRuntime.EnsureCpuChecked();
         nn.Module<Tensor, Tensor> pool = (stride, dilation) switch
         {
             (1, 1) => nn.Identity(),

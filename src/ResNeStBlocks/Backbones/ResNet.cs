@@ -218,7 +218,7 @@ public sealed class ResNet : FoldableModule
     private Tensor ForwardStem(Tensor input)
     {
         Guard.Image(input, Config.InChannels, nameof(ResNet), stemConvolution.weight);
-        return maxpool.call(bn1.CallOrPass(conv1.call(input)).relu_());
+        return maxpool.call(bn1.CallOrPass(conv1.CallOrPass(input)).relu_());
     }
 
     /// <summary>

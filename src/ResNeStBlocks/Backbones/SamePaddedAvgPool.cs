@@ -11,7 +11,7 @@ namespace ResNeStBlocks.Backbones;
 /// </summary>
 internal sealed class SamePaddedAvgPool : nn.Module<Tensor, Tensor>, IDescribedModule
 {
-    public SamePaddedAvgPool() : base(nameof(SamePaddedAvgPool)) { }
+    public SamePaddedAvgPool() : base(nameof(SamePaddedAvgPool)) => Runtime.NativeRuntime.EnsureCpuChecked();
 
     public override Tensor forward(Tensor input)
     {

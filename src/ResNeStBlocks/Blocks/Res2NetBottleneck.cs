@@ -89,9 +89,9 @@ public sealed class Res2NetBottleneck : ResidualBlock
         // The hierarchical chain: split i sees split i-1's output, so it cannot be one grouped convolution.
         for (int i = 0; i < convs.Count; i++)
         {
-            var split = IsStageForm || previous is null ? splits[i] : previous + splits[i];
+            var split = IsStageForm || previous is null ? splits[i] : previous.add(splits[i], HeldScalars.One);
             var convolved = convs[i].call(split);
-            previous = (bns is null ? convolved : bns[i].call(convolved)).relu_();
+            previous = (bns is null ? convolved : bns[i].CallOrPass(convolved)).relu_();
             outputs.Add(previous);
         }
         if (scale > 1)

@@ -31,6 +31,8 @@ public abstract class ResidualBlock : FoldableModule
         int outChannels = planes * spec.Expansion;
         if (placement.Downsample is null && (placement.Stride != 1 || inPlanes != outChannels))
             throw MissingShortcut(name, inPlanes, outChannels, placement.Stride);
+        if (placement.Downsample is { } shortcut)
+            CheckShortcut(name, shortcut, inPlanes, outChannels, placement.Stride);
         InChannels = inPlanes;
         OutChannels = outChannels;
         Placement = placement;
@@ -75,7 +77,7 @@ public abstract class ResidualBlock : FoldableModule
         var branch = se.CallOrPass(Branch(input));
         if (drop_path is not null) branch = drop_path.call(branch);
         var shortcut = downsample.CallOrPass(input);
-        return branch.add_(shortcut).relu_().MoveToOuterDisposeScope();
+        return branch.add_(shortcut, HeldScalars.One).relu_().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -113,6 +115,22 @@ public abstract class ResidualBlock : FoldableModule
         var x = graph.Convolution(conv, input, norm);
         if (drop_block is not null) x = graph.Call(drop_block, x);
         return graph.Relu(x);
+    }
+
+    /// <summary>A shortcut's convolution must take the block's input and make its output; libtorch would fail only at the sum.</summary>
+    private static void CheckShortcut(string block, nn.Module<Tensor, Tensor> shortcut, int inPlanes, int outChannels, int stride)
+    {
+        var convolution = shortcut.modules().Prepend(shortcut).OfType<Conv2d>().FirstOrDefault();
+        if (convolution?.weight is not { } weight)
+            return;
+        long takes = weight.shape[1] * convolution.groups, makes = weight.shape[0];
+        if (takes == inPlanes && makes == outChannels)
+            return;
+        string stridden = stride == 1 ? "" : $", stride: {stride}";
+        throw new ArgumentException(
+            $"{block} takes {inPlanes} channels and makes {outChannels}, but its shortcut (placement.Downsample) takes {takes} and makes {makes}; " +
+            $"pass Downsample.Convolution({inPlanes}, {outChannels}{stridden}) (or Downsample.Average({inPlanes}, {outChannels}{stridden}) for a ResNet-D shortcut).",
+            "placement");
     }
 
     private static ArgumentException MissingShortcut(string block, int inPlanes, int outChannels, int stride)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -44,6 +45,7 @@ public sealed class Aspp : nn.Module<Tensor, Tensor>, IDescribedModule
     public Aspp(int inChannels, IReadOnlyList<int>? atrousRates = null, int outChannels = 256, bool separable = false, double dropout = 0.5)
         : base(nameof(Aspp))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive((inChannels, nameof(inChannels)), (outChannels, nameof(outChannels)));
         var rates = (atrousRates ?? DefaultAtrousRates).ToArray();
         foreach (int rate in rates)
@@ -106,10 +108,10 @@ public sealed class Aspp : nn.Module<Tensor, Tensor>, IDescribedModule
         using var scope = NewDisposeScope();
         var branches = new Tensor[convs.Count];
         for (int i = 0; i < convs.Count - 1; i++)
-            branches[i] = convs[i].call(input);
+            branches[i] = convs[i].CallOrPass(input);
         // A 1x1 map resized bilinearly (align_corners false) is that value everywhere: broadcast it instead.
-        branches[^1] = convs[^1].call(input).expand(-1, -1, input.size(2), input.size(3));
-        return project.call(cat(branches, 1)).MoveToOuterDisposeScope();
+        branches[^1] = convs[^1].CallOrPass(input).expand(-1, -1, input.size(2), input.size(3));
+        return project.CallOrPass(cat(branches, 1)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -34,6 +35,7 @@ public sealed class DeepLabHead : nn.Module<Tensor, Tensor>, IDescribedModule
     public DeepLabHead(int inChannels, int numClasses, int channels = 256, IReadOnlyList<int>? atrousRates = null)
         : base(nameof(DeepLabHead))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive((inChannels, nameof(inChannels)), (numClasses, nameof(numClasses)), (channels, nameof(channels)));
         InChannels = inChannels;
         NumClasses = numClasses;
@@ -66,7 +68,7 @@ public sealed class DeepLabHead : nn.Module<Tensor, Tensor>, IDescribedModule
     {
         Guard.Image(input, InChannels, nameof(DeepLabHead), conv.weight);
         using var scope = NewDisposeScope();
-        var x = relu.call(bn.call(conv.call(aspp.call(input))));
+        var x = relu.call(bn.CallOrPass(conv.call(aspp.call(input))));
         return classifier.call(x).MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -54,6 +55,7 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
         IReadOnlyList<int>? atrousRates = null, bool separableAspp = true, double dropout = 0.5)
         : base(nameof(DeepLabV3PlusHead))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive((inChannels, nameof(inChannels)), (lowLevelChannels, nameof(lowLevelChannels)),
             (numClasses, nameof(numClasses)), (channels, nameof(channels)));
         InChannels = inChannels;
@@ -96,9 +98,9 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
                 $"DeepLabV3PlusHead needs the same batch size for both inputs, got {input.size(0)} and {lowLevel.size(0)} (low-level).",
                 nameof(lowLevel));
         using var scope = NewDisposeScope();
-        var context = nn.functional.interpolate(aspp.call(input), new[] { lowLevel.size(2), lowLevel.size(3) },
+        var context = nn.functional.interpolate(aspp.CallOrPass(input), new[] { lowLevel.size(2), lowLevel.size(3) },
             mode: InterpolationMode.Bilinear, align_corners: true);
-        var fused = block2.call(cat(new[] { context, block1.call(lowLevel) }, 1));
+        var fused = block2.CallOrPass(cat(new[] { context, block1.CallOrPass(lowLevel) }, 1));
         return head.call(fused).MoveToOuterDisposeScope();
     }
 

@@ -14,6 +14,7 @@ public abstract class ExtraFpnBlock : nn.Module
     /// <param name="name">The module's name.</param>
     protected ExtraFpnBlock(string name) : base(name)
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
     }
 
     /// <summary>Appends the extra levels to the pyramid.</summary>

@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -29,6 +30,7 @@ public sealed class FcnHead : nn.Module<Tensor, Tensor>, IDescribedModule
     /// <exception cref="ArgumentException">A count is not positive, or <paramref name="inChannels"/> is below 4.</exception>
     public FcnHead(int inChannels, int channels) : base(nameof(FcnHead))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive((inChannels, nameof(inChannels)), (channels, nameof(channels)));
         Guard.Positive(inChannels / 4, nameof(inChannels), "inChannels / 4 (the hidden width)");
         InChannels = inChannels;
@@ -59,7 +61,7 @@ public sealed class FcnHead : nn.Module<Tensor, Tensor>, IDescribedModule
     {
         Guard.Image(input, InChannels, nameof(FcnHead), conv.weight);
         using var scope = NewDisposeScope();
-        var x = dropout.call(relu.call(bn.call(conv.call(input))));
+        var x = dropout.call(relu.call(bn.CallOrPass(conv.call(input))));
         return classifier.call(x).MoveToOuterDisposeScope();
     }
 

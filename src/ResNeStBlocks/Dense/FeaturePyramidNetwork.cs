@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -45,6 +46,7 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
     public FeaturePyramidNetwork(IReadOnlyList<int> inChannelsList, int outChannels, ExtraFpnBlock? extraBlocks = null, bool batchNorm = false)
         : base(nameof(FeaturePyramidNetwork))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         ArgumentNullException.ThrowIfNull(inChannelsList);
         if (inChannelsList.Count == 0)
             throw new ArgumentException("inChannelsList must name at least one input map.", nameof(inChannelsList));
@@ -100,14 +102,14 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
         using var scope = NewDisposeScope();
         int count = input.Count;
         var results = new Tensor[count];
-        var lastInner = innerBlocks[count - 1].call(input[count - 1]);
-        results[count - 1] = layerBlocks[count - 1].call(lastInner);
+        var lastInner = innerBlocks[count - 1].CallOrPass(input[count - 1]);
+        results[count - 1] = layerBlocks[count - 1].CallOrPass(lastInner);
         for (int i = count - 2; i >= 0; i--)
         {
-            var lateral = innerBlocks[i].call(input[i]);
+            var lateral = innerBlocks[i].CallOrPass(input[i]);
             var topDown = nn.functional.interpolate(lastInner, new[] { lateral.size(2), lateral.size(3) }, mode: InterpolationMode.Nearest);
-            lastInner = lateral.add_(topDown);
-            results[i] = layerBlocks[i].call(lastInner);
+            lastInner = lateral.add_(topDown, HeldScalars.One);
+            results[i] = layerBlocks[i].CallOrPass(lastInner);
         }
         var pyramid = new FeatureMaps(names, results);
         if (extraBlocks is not null)

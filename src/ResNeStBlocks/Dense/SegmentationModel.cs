@@ -64,6 +64,7 @@ public sealed class SegmentationModel : nn.Module<Tensor, Tensor>, IDescribedOut
     private SegmentationModel(ResNet backbone, nn.Module<Tensor, Tensor>? lastStageHead, DeepLabV3PlusHead? encoderDecoderHead,
         nn.Module<Tensor, Tensor>? auxClassifier) : base(nameof(SegmentationModel))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         ArgumentNullException.ThrowIfNull(backbone);
         var stages = backbone.FeatureInfo;
         if (backbone.NumClasses != 0)

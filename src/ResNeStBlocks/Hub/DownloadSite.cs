@@ -21,6 +21,15 @@ internal abstract class DownloadSite
 
     /// <summary>The exception once the retries are spent.</summary>
     public abstract HubException Unreachable(HubRequest about, Uri uri, int attempts, Exception failure);
+
+    /// <summary>The exception when nothing serves <paramref name="uri"/> (connection refused, host name unknown): not retried.</summary>
+    public abstract HubException NoServer(HubRequest about, Uri uri, HttpRequestException failure);
+
+    /// <summary>Why nothing serves <paramref name="uri"/>, in words.</summary>
+    private protected static string NoServerReason(Uri uri, HttpRequestException failure) =>
+        failure.HttpRequestError == HttpRequestError.NameResolutionError
+            ? $"its host name {uri.Host} does not resolve (is this machine offline?)"
+            : $"it refused the connection (nothing listens at {uri.Authority})";
 }
 
 /// <summary>The Hugging Face Hub: the token goes to the endpoint only; errors follow huggingface_hub's <c>X-Error-Code</c>.</summary>
@@ -41,5 +50,11 @@ internal sealed class HuggingFaceSite(HubOptions options) : DownloadSite
         new(about.RepoId, about.FileName,
             $"Could not download {about.FileName} from {about.RepoId}: {uri.GetLeftPart(UriPartial.Path)} failed {attempts} time(s), last with: {failure.Message}. " +
             $"Check the network, or set {HubEnvironment.Endpoint} to a reachable mirror; files already cached are used with {HubEnvironment.Offline}=1.",
+            failure);
+
+    public override HubException NoServer(HubRequest about, Uri uri, HttpRequestException failure) =>
+        new(about.RepoId, about.FileName,
+            $"Could not download {about.FileName} from {about.RepoId}: no Hub answers at {uri.GetLeftPart(UriPartial.Authority)}: {NoServerReason(uri, failure)}. " +
+            $"Set {HubEnvironment.Endpoint} to a reachable Hub or mirror, or {HubEnvironment.Offline}=1 to use only files already cached.",
             failure);
 }

@@ -2,6 +2,7 @@ using System;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -10,7 +11,8 @@ namespace ResNeStBlocks.Hub;
 /// <summary>
 /// Sends one request with bounded retries: 5xx, 429, timeouts and failed or reset connections are retried up to
 /// <see cref="DownloadOptions.MaxRetries"/> times with doubling waits; any other 4xx becomes the site's <see cref="HubException"/>
-/// at once. Redirects are never followed automatically (the Hub's <c>Location</c> is metadata); the site decides where a token goes.
+/// at once, and so does a
+/// server that refuses connections or whose host name does not resolve. Redirects are never followed automatically (the Hub's <c>Location</c> is metadata); the site decides where a token goes.
 /// </summary>
 internal sealed class HubTransport : IDisposable
 {
@@ -72,6 +74,12 @@ internal sealed class HubTransport : IDisposable
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
                 {
                     failure = new TimeoutException($"no response within {options.Timeout.TotalSeconds:0.###} s", e);
+                }
+                catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.NameResolutionError
+                    || e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+                {
+                    // Nothing to wait for: no Hub answers at this address, and a retry would only delay the same answer.
+                    throw Site.NoServer(about, uri, e);
                 }
                 catch (HttpRequestException e)
                 {

@@ -22,4 +22,10 @@ internal sealed class TorchHubSite : DownloadSite
             $"Could not download {about.FileName}: {uri.GetLeftPart(UriPartial.Path)} failed {attempts} time(s), last with: {failure.Message}. " +
             $"Check the network, or set {TorchHubEnvironment.ModelsUrl} to a reachable mirror; files already in the checkpoint folder are used with {HubEnvironment.Offline}=1.",
             failure);
+
+    public override HubException NoServer(HubRequest about, Uri uri, HttpRequestException failure) =>
+        new(about.RepoId, about.FileName,
+            $"Could not download {about.FileName}: nothing serves {uri.GetLeftPart(UriPartial.Authority)}: {NoServerReason(uri, failure)}. " +
+            $"Set {TorchHubEnvironment.ModelsUrl} to a reachable mirror, or {HubEnvironment.Offline}=1 to use only files already in the checkpoint folder.",
+            failure);
 }

@@ -57,13 +57,13 @@ internal static class BatchNormFolding
         // until the call returns: TorchSharp 0.107 can finalize an implicit temporary Scalar while libtorch still
         // reads it ("Unknown scalar type"), which exporting a whole model's convolutions in a row made visible.
         using var epsilon = norm.eps.ToScalar();
-        var scale = variance.to(ScalarType.Float64).add(epsilon).rsqrt();
+        var scale = variance.to(ScalarType.Float64).add(epsilon, HeldScalars.One).rsqrt();
         if (norm.weight is not null)
             scale = scale * norm.weight.to(ScalarType.Float64);
         var shift = conv.bias is null ? -mean.to(ScalarType.Float64) : conv.bias.to(ScalarType.Float64) - mean.to(ScalarType.Float64);
         shift = shift * scale;
         if (norm.bias is not null)
-            shift = shift + norm.bias.to(ScalarType.Float64);
+            shift = shift.add(norm.bias.to(ScalarType.Float64), HeldScalars.One);
         var foldedWeight = weight.to(ScalarType.Float64) * scale.view(-1, 1, 1, 1);
         return (foldedWeight.MoveToOuterDisposeScope(), shift.MoveToOuterDisposeScope());
     }

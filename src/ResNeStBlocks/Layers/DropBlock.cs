@@ -12,12 +12,16 @@ namespace ResNeStBlocks.Layers;
 /// <remarks>The rescale factor stays on the device: no host synchronisation.</remarks>
 public sealed class DropBlock : nn.Module<Tensor, Tensor>, IDescribedModule
 {
+    // Keeps the rescale finite when every activation is dropped (timm's 1e-6).
+    private static readonly Scalar Epsilon = 1e-6;
+
     /// <summary>Creates the layer.</summary>
     /// <param name="rate">Target fraction of activations to drop, in [0, 1).</param>
     /// <param name="blockSize">Side of each dropped square; odd, at least 1.</param>
     /// <param name="gammaScale">Scales the seed probability (timm uses 0.25 in stage 3 and 1.0 in stage 4).</param>
     public DropBlock(double rate, int blockSize = 7, double gammaScale = 1.0) : base(nameof(DropBlock))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Probability(rate, nameof(rate));
         Guard.Positive(blockSize, nameof(blockSize));
         if (blockSize % 2 == 0)
@@ -54,8 +58,9 @@ public sealed class DropBlock : nn.Module<Tensor, Tensor>, IDescribedModule
         var seeds = empty_like(input).bernoulli_(Math.Min(1.0, gamma));
         // An even clipped block pads one extra row and column; crop back to the input's size.
         var dropped = nn.functional.max_pool2d(seeds, block, 1, block / 2).narrow(2, 0, height).narrow(3, 0, width);
-        var keep = dropped.neg_().add_(1);
-        var scale = keep.numel() / keep.sum(ScalarType.Float32).add_(1e-6);
+        var keep = dropped.neg_().add_(HeldScalars.One, HeldScalars.One);
+        using var count = ((double)keep.numel()).ToScalar();
+        var scale = keep.sum(ScalarType.Float32).add_(Epsilon, HeldScalars.One).reciprocal_().mul_(count);
         return (input * keep * scale.to(input.dtype)).MoveToOuterDisposeScope();
     }
 

@@ -14,6 +14,7 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>, IDescribedModule
     /// <param name="rate">Probability of dropping a sample's branch, in [0, 1).</param>
     public DropPath(double rate) : base(nameof(DropPath))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Probability(rate, nameof(rate));
         Rate = rate;
     }
@@ -31,7 +32,8 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>, IDescribedModule
         var shape = new long[input.dim()];
         shape[0] = input.shape[0];
         for (int i = 1; i < shape.Length; i++) shape[i] = 1;
-        var mask = empty(shape, input.dtype, input.device).bernoulli_(keep).div_(keep);
+        using var keepScalar = keep.ToScalar();
+        var mask = empty(shape, input.dtype, input.device).bernoulli_(keep).div_(keepScalar);
         return (input * mask).MoveToOuterDisposeScope();
     }
 

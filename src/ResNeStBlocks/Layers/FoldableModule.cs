@@ -16,6 +16,7 @@ public abstract class FoldableModule : nn.Module<Tensor, Tensor>, IDescribedModu
 {
     private protected FoldableModule(string name) : base(name)
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
     }
 
     /// <summary>Whether BatchNorms of this module have been folded into its convolutions.</summary>

@@ -46,6 +46,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>, IDescribedModul
         bool keepThreeByThree = true, bool splitInput = true, Func<DropBlock>? dropBlock = null)
         : base(nameof(SelectiveKernel))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive(inChannels, nameof(inChannels));
         int output = outChannels ?? inChannels;
         Guard.Positive(output, nameof(outChannels));
@@ -107,7 +108,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>, IDescribedModul
         var branches = paths.Select((path, i) => path.call(inputs[i])).ToArray();            // P x [N, C, H, W]
         var pooled = branches[0].mean(new long[] { 2, 3 }, keepdim: true);
         for (int i = 1; i < branches.Length; i++)
-            pooled = pooled.add_(branches[i].mean(new long[] { 2, 3 }, keepdim: true));   // [N, C, 1, 1]
+            pooled = pooled.add_(branches[i].mean(new long[] { 2, 3 }, keepdim: true), HeldScalars.One);   // [N, C, 1, 1]
         var weights = attn.call(pooled);                                                    // [N, P, C, 1, 1]
         // Two branches whose weights sum to one mix as b1 + w0 * (b0 - b1): one pass over each branch.
         var output = branches.Length == 2

@@ -26,6 +26,7 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>, IDescribedModule
     public SqueezeExcite(int channels, double reductionRatio = 1.0 / 16, int reductionDivisor = 8, int? reducedChannels = null)
         : base(nameof(SqueezeExcite))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive(channels, nameof(channels));
         Guard.Positive(reductionDivisor, nameof(reductionDivisor));
         Guard.Reduction(reductionRatio, reducedChannels);

@@ -24,6 +24,10 @@ namespace ResNeStBlocks.Preprocessing;
 /// </remarks>
 public sealed class ImagePreprocessor
 {
+    // The 8-bit range, as scalars held for the process (a temporary Scalar can be finalized during a native call).
+    private static readonly Scalar Zero = 0;
+    private static readonly Scalar MaxByte = 255;
+
     /// <summary>ImageNet channel means (RGB), timm's <c>IMAGENET_DEFAULT_MEAN</c>.</summary>
     public static IReadOnlyList<float> ImageNetMean { get; } = new[] { 0.485f, 0.456f, 0.406f };
 
@@ -67,6 +71,7 @@ public sealed class ImagePreprocessor
         CropFraction = cropFraction;
         Interpolation = interpolation;
         ResizeSize = ResizeGeometry.ScaleSize(inputSize, cropFraction);
+        Runtime.NativeRuntime.EnsureCpuChecked();
     }
 
     /// <summary>Side of the square output.</summary>
@@ -119,7 +124,7 @@ public sealed class ImagePreprocessor
         var (newHeight, newWidth) = ResizedSize(height, width);
 
         var resized = eightBit
-            ? ResizeLikePil(image.permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float32), height, newHeight, newWidth).div_(255)
+            ? ResizeLikePil(image.permute(2, 0, 1).unsqueeze(0).to(ScalarType.Float32), height, newHeight, newWidth).div_(MaxByte)
             : Resize(image.unsqueeze(0).to(ScalarType.Float32), newHeight, newWidth);
 
         long top = ResizeGeometry.CropOffset(newHeight, InputSize);
@@ -148,8 +153,8 @@ public sealed class ImagePreprocessor
     /// <summary>PIL's order on 8-bit images: horizontal pass, round to 8 bits, vertical pass, round to 8 bits.</summary>
     private Tensor ResizeLikePil(Tensor batch, long height, long newHeight, long newWidth)
     {
-        var horizontal = Resize(batch, height, newWidth).round_().clamp_(0, 255);
-        return Resize(horizontal, newHeight, newWidth).round_().clamp_(0, 255);
+        var horizontal = Resize(batch, height, newWidth).round_().clamp_(Zero, MaxByte);
+        return Resize(horizontal, newHeight, newWidth).round_().clamp_(Zero, MaxByte);
     }
 
     private Tensor Resize(Tensor batch, long height, long width) =>

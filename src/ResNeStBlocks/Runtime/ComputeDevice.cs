@@ -40,7 +40,8 @@ public static class ComputeDevice
         if (!cudaAvailable)
             throw new ArgumentException(
                 $"The device '{name}' cannot be used: CUDA is not available in this process. It needs an NVIDIA GPU with its driver " +
-                "and TorchSharp's CUDA runtime package (build with -p:TorchBackend=cuda; the default TorchSharp-cpu package has no CUDA).",
+                "and TorchSharp's CUDA runtime package in place of TorchSharp-cpu: 'dotnet add package TorchSharp-cuda-linux --version 0.107.0' " +
+                "(TorchSharp-cuda-windows on Windows; libtorch has no CUDA build for macOS).",
                 nameof(name));
         if (index >= cudaDevices)
             throw new ArgumentException(

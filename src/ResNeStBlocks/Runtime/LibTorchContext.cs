@@ -31,6 +31,40 @@ internal static unsafe class LibTorchContext
         return f == IntPtr.Zero ? null : ((delegate* unmanaged<byte>)f)() != 0;
     }
 
+    /// <summary>
+    /// <see cref="NnpackAvailable"/> with libtorch's logging raised to errors for the call. NNPACK initialises once
+    /// per process, on the first question, and on a CPU it cannot use logs "Could not initialize NNPACK! Reason:
+    /// Unsupported hardware." to stderr: a line nobody can act on, which would otherwise appear in every program's output.
+    /// </summary>
+    public static bool? NnpackAvailableQuietly()
+    {
+        var level = C10LogLevel.Value;
+        if (level == IntPtr.Zero)
+            return NnpackAvailable();
+        int* threshold = (int*)level;
+        int saved = *threshold;
+        *threshold = C10ErrorSeverity;
+        try
+        {
+            return NnpackAvailable();
+        }
+        finally
+        {
+            *threshold = saved;
+        }
+    }
+
+    /// <summary>c10's logging threshold (<c>FLAGS_caffe2_log_level</c>: 0 info, 1 warning, 2 error); null when unreachable.</summary>
+    internal static int? C10LogThreshold => C10LogLevel.Value == IntPtr.Zero ? null : *(int*)C10LogLevel.Value;
+
+    // c10's logging threshold (FLAGS_caffe2_log_level, an int in libc10): messages below it are dropped.
+    private const int C10ErrorSeverity = 2;
+    private static readonly Lazy<IntPtr> C10LogLevel = new(() =>
+    {
+        var c10 = LoadedLibrary.Find(OperatingSystem.IsWindows() ? "c10.dll" : OperatingSystem.IsMacOS() ? "libc10.dylib" : "libc10.so");
+        return c10 != IntPtr.Zero && NativeLibrary.TryGetExport(c10, "FLAGS_caffe2_log_level", out var address) ? address : IntPtr.Zero;
+    });
+
     internal static IntPtr GlobalContext()
     {
         var f = Export("_ZN2at13globalContextEv", "?globalContext@at@@YAAEAVContext@1@XZ");

@@ -23,8 +23,8 @@ public sealed record CpuConvolutionReport(double MaxErrorWithOneDnn, bool OneDnn
 /// oneDNN 3.7.1) oneDNN's AVX and AVX-512 float32 convolution kernels return wrong values when a
 /// channel count is not a multiple of 16 (for example the 26-channel splits of Res2Net), and run several
 /// times slower than libtorch's own kernels. <see cref="VerifyCpuConvolution"/> detects this with one
-/// small convolution and, only then, turns oneDNN off for the process. Call it once at start-up, before
-/// running models on the CPU; the samples and tests do.
+/// small convolution and, only then, turns oneDNN off for the process. The library runs it by itself the first
+/// time one of its modules is created (see <see cref="AutomaticCpuCheck"/>); calling it explicitly works too.
 /// </remarks>
 public static partial class NativeRuntime
 {
@@ -84,9 +84,11 @@ public static partial class NativeRuntime
                 if (nnpack is { } wasEnabled)
                     LibTorchContext.Nnpack.TrySet(wasEnabled);
             }
-            // Without oneDNN, libtorch tries NNPACK for small convolutions and, on a CPU that cannot run it,
-            // logs a warning on every call. Switch it off there (the availability check logs once).
-            bool nnpackDisabled = disabled && nnpack == true && LibTorchContext.NnpackAvailable() == false && LibTorchContext.Nnpack.TrySet(false);
+            // NNPACK initialises on the first question about it and, on a CPU it cannot use, logs a warning then: ask
+            // once now with that warning silenced, so that no later convolution prints it. Without oneDNN, libtorch
+            // would try NNPACK for every eligible convolution; switch it off where it cannot run.
+            bool nnpackAvailable = LibTorchContext.NnpackAvailableQuietly() != false;
+            bool nnpackDisabled = disabled && nnpack == true && !nnpackAvailable && LibTorchContext.Nnpack.TrySet(false);
             verified = new CpuConvolutionReport(before, disabled, after, nnpackDisabled);
             return verified;
         }
@@ -99,8 +101,8 @@ public static partial class NativeRuntime
         using var generator = new Generator(20201, CPU);
         // 26 channels and an 8x8 map: a shape the faulty kernels get wrong, and cheap. The probe is about the CPU,
         // so its tensors say so, whatever the process's default device and dtype are.
-        var input = rand(new long[] { 2, 26, 8, 8 }, ScalarType.Float32, CPU, generator: generator).sub_(0.5);
-        var weight = rand(new long[] { 26, 26, 3, 3 }, ScalarType.Float32, CPU, generator: generator).sub_(0.5);
+        var input = rand(new long[] { 2, 26, 8, 8 }, ScalarType.Float32, CPU, generator: generator).sub_(HeldScalars.Half);
+        var weight = rand(new long[] { 26, 26, 3, 3 }, ScalarType.Float32, CPU, generator: generator).sub_(HeldScalars.Half);
         var single = nn.functional.conv2d(input, weight, null, new long[] { 2, 2 }, new long[] { 1, 1 });
         var reference = nn.functional.conv2d(input.to(ScalarType.Float64), weight.to(ScalarType.Float64), null, new long[] { 2, 2 }, new long[] { 1, 1 });
         return (single.to(ScalarType.Float64) - reference).abs().max().item<double>();

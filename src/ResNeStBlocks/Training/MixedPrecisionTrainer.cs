@@ -33,7 +33,7 @@ public sealed class MixedPrecisionTrainer : IDisposable
     /// <summary>Converts <paramref name="model"/> to <paramref name="dtype"/> (BatchNorms float32), in training mode, and creates the optimizer over float32 masters.</summary>
     /// <param name="model">A network whose parameters live in leaf modules (all of this library's do), on any device.</param>
     /// <param name="dtype"><see cref="ScalarType.BFloat16"/> or <see cref="ScalarType.Float16"/>.</param>
-    /// <param name="createOptimizer">Creates the optimizer over the given float32 parameters, for example <c>p =&gt; optim.SGD(p, 0.1, momentum: 0.9)</c>.</param>
+    /// <param name="createOptimizer">Creates the optimizer over the given float32 parameters, for example <c>p =&gt; new Sgd(p, 0.1, momentum: 0.9)</c>.</param>
     /// <param name="scaler">Loss scaling; required for float16 (pass <c>new DynamicLossScaler()</c>), optional for bfloat16.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="createOptimizer"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="dtype"/> is not a half-precision type, float16 is asked for without a scaler,
@@ -102,10 +102,12 @@ public sealed class MixedPrecisionTrainer : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         double scale = Scaler?.Scale ?? 1;
         using var scope = NewDisposeScope();
+        using var scaleScalar = scale.ToScalar();
+        using var unscale = (1 / scale).ToScalar();
         model.zero_grad();
         ClearMasterGradients();
         var loss = computeLoss();
-        (scale == 1 ? loss : loss * scale).backward();
+        (scale == 1 ? loss : loss.mul(scaleScalar)).backward();
 
         using (no_grad())
         {
@@ -117,11 +119,11 @@ public sealed class MixedPrecisionTrainer : IDisposable
                 if (ReferenceEquals(weight, master))
                 {
                     if (scale != 1)
-                        grad.mul_(1 / scale);
+                        grad.mul_(unscale);
                 }
                 else
                 {
-                    master.grad = scale == 1 ? grad.to(ScalarType.Float32) : grad.to(ScalarType.Float32).mul_(1 / scale);
+                    master.grad = scale == 1 ? grad.to(ScalarType.Float32) : grad.to(ScalarType.Float32).mul_(unscale);
                 }
             }
             bool applied = Scaler is null || Scaler.Update(DynamicLossScaler.AllFinite(weights.Select(w => w.Master.grad)));

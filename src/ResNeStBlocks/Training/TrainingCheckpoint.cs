@@ -34,7 +34,7 @@ public static class TrainingCheckpoint
     /// <summary>Writes a checkpoint atomically.</summary>
     /// <param name="path">The file to create or replace.</param>
     /// <param name="model">The model being trained.</param>
-    /// <param name="optimizer">Its optimizer (any TorchSharp managed optimizer: SGD, AdamW, ...).</param>
+    /// <param name="optimizer">Its optimizer: the library's <see cref="Sgd"/> or <see cref="AdamW"/>, or any TorchSharp managed optimizer.</param>
     /// <param name="position">Epoch, step and best metric.</param>
     /// <param name="ema">The weight average, if the run keeps one.</param>
     /// <param name="metadata">Further strings to keep (model name, class names, ...); the keys <c>format</c>, <c>epoch</c>, <c>step</c>, <c>best_metric</c>, <c>best_epoch</c> and <c>optimizer_type</c> are reserved.</param>
@@ -69,7 +69,7 @@ public static class TrainingCheckpoint
             ["step"] = position.Step.ToString(CultureInfo.InvariantCulture),
             ["best_metric"] = position.BestMetric.ToString("R", CultureInfo.InvariantCulture),
             ["best_epoch"] = position.BestEpoch.ToString(CultureInfo.InvariantCulture),
-            ["optimizer_type"] = optimizer.GetType().Name,
+            ["optimizer_type"] = OptimizerType(optimizer),
         };
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
@@ -94,9 +94,9 @@ public static class TrainingCheckpoint
         var tensors = SafeTensors.Load(path);
         try
         {
-            if (metadata["optimizer_type"] != optimizer.GetType().Name)
+            if (metadata["optimizer_type"] != OptimizerType(optimizer))
                 throw new InvalidDataException(
-                    $"{path} holds the state of a {metadata["optimizer_type"]} optimizer, not of the {optimizer.GetType().Name} given; resume with the optimizer the run used.");
+                    $"{path} holds the state of a {metadata["optimizer_type"]} optimizer, not of the {OptimizerType(optimizer)} given; resume with the optimizer the run used.");
             bool hasEma = tensors.Keys.Any(k => k.StartsWith(EmaPrefix, StringComparison.Ordinal));
             if (hasEma != (ema is not null))
                 throw new InvalidDataException(hasEma
@@ -208,6 +208,9 @@ public static class TrainingCheckpoint
         if (missing.Count + unexpected.Count + shapes.Count > 0)
             throw new StateDictMismatchException($"the {what} restored from {path}", missing, unexpected, shapes);
     }
+
+    /// <summary>The optimizer's full type name: the library's AdamW and TorchSharp's share a short name but not a state format.</summary>
+    private static string OptimizerType(OptimizerHelper optimizer) => optimizer.GetType().FullName ?? optimizer.GetType().Name;
 
     private static byte[] SerializeOptimizer(OptimizerHelper optimizer)
     {

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
+using ResNeStBlocks.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,9 +22,11 @@ public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Par
     /// <param name="model">The model.</param>
     /// <param name="noWeightDecay">Further parameter names to exempt from weight decay (timm <c>no_weight_decay_list</c>).</param>
     /// <returns>The two groups.</returns>
+    /// <exception cref="ArgumentException">The model has no registered parameters (a custom module that did not call <c>RegisterComponents()</c>).</exception>
     public static WeightDecayGroups Split(nn.Module model, IEnumerable<string>? noWeightDecay = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ModuleRegistration.Require(model, nameof(model), "there is nothing to train", buffersCount: false);
         var exempt = new HashSet<string>(noWeightDecay ?? Array.Empty<string>(), StringComparer.Ordinal);
         var noDecay = new List<(string, Parameter)>();
         var decay = new List<(string, Parameter)>();
@@ -38,55 +40,43 @@ public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Par
         return new WeightDecayGroups(noDecay, decay);
     }
 
-    /// <summary>SGD over the two groups (no decay first, as timm orders them).</summary>
+    /// <summary>The library's <see cref="Sgd"/> over the two groups (no decay first, as timm orders them).</summary>
     /// <param name="learningRate">Learning rate of both groups.</param>
     /// <param name="weightDecay">L2 weight decay of the decayed group.</param>
     /// <param name="momentum">Momentum (0 for none).</param>
     /// <param name="nesterov">Nesterov momentum (timm's <c>sgd</c> default).</param>
     /// <returns>The optimizer; dispose it with the model.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A rate, decay or momentum is negative or not finite.</exception>
-    public SGD CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, bool nesterov = false)
+    public Sgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, bool nesterov = false)
     {
-        CheckRates(learningRate, weightDecay);
-        NonNegative(momentum, nameof(momentum));
+        OptimizerArguments.Positive(learningRate, nameof(learningRate));
+        OptimizerArguments.NonNegative(weightDecay, nameof(weightDecay));
+        OptimizerArguments.NonNegative(momentum, nameof(momentum));
         var groups = new[]
         {
-            new SGD.ParamGroup(NoDecay.Select(p => p.Parameter), learningRate, momentum, weight_decay: 0, nesterov: nesterov),
-            new SGD.ParamGroup(Decay.Select(p => p.Parameter), learningRate, momentum, weight_decay: weightDecay, nesterov: nesterov),
+            new Sgd.ParamGroup(NoDecay.Select(p => p.Parameter), weightDecay: 0),
+            new Sgd.ParamGroup(Decay.Select(p => p.Parameter), weightDecay: weightDecay),
         };
-        return optim.SGD(groups, learningRate, momentum, weight_decay: weightDecay, nesterov: nesterov);
+        return new Sgd(groups, learningRate, momentum, weightDecay: weightDecay, nesterov: nesterov);
     }
 
-    /// <summary>AdamW over the two groups (no decay first, as timm orders them).</summary>
+    /// <summary>The library's <see cref="AdamW"/> over the two groups (no decay first, as timm orders them).</summary>
     /// <param name="learningRate">Learning rate of both groups.</param>
     /// <param name="weightDecay">Decoupled weight decay of the decayed group.</param>
     /// <param name="beta1">First-moment coefficient.</param>
     /// <param name="beta2">Second-moment coefficient.</param>
     /// <param name="eps">Denominator term.</param>
     /// <returns>The optimizer; dispose it with the model.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A rate or decay is negative or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A rate or decay is negative or not finite, or a beta is outside [0, 1).</exception>
     public AdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
-        CheckRates(learningRate, weightDecay);
+        OptimizerArguments.Positive(learningRate, nameof(learningRate));
+        OptimizerArguments.NonNegative(weightDecay, nameof(weightDecay));
         var groups = new[]
         {
-            new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), new AdamW.Options { LearningRate = learningRate, weight_decay = 0 }),
-            new AdamW.ParamGroup(Decay.Select(p => p.Parameter), new AdamW.Options { LearningRate = learningRate, weight_decay = weightDecay }),
+            new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), weightDecay: 0),
+            new AdamW.ParamGroup(Decay.Select(p => p.Parameter), weightDecay: weightDecay),
         };
-        return optim.AdamW(groups, learningRate, beta1, beta2, eps, weightDecay);
-    }
-
-    private static void CheckRates(double learningRate, double weightDecay)
-    {
-        if (!(learningRate > 0) || double.IsInfinity(learningRate))
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate,
-                $"learningRate must be positive and finite, got {learningRate.ToString(CultureInfo.InvariantCulture)}.");
-        NonNegative(weightDecay, nameof(weightDecay));
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or more and finite, got {value.ToString(CultureInfo.InvariantCulture)}.");
+        return new AdamW(groups, learningRate, beta1, beta2, eps, weightDecay);
     }
 }

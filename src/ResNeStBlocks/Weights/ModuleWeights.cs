@@ -23,18 +23,22 @@ public static class ModuleWeights
     /// <exception cref="WeightsFormatException">The file is malformed (<see cref="SafetensorsFormatException"/> or <see cref="PyTorchCheckpointFormatException"/>); the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The module's BatchNorms have been folded for inference; the module is unchanged.</exception>
+    /// <exception cref="ArgumentException">The module has no registered parameters or buffers (a custom module that did not call <c>RegisterComponents()</c>).</exception>
     public static LoadResult LoadWeights(this nn.Module module, string path, bool strict = true, Func<string, bool>? skip = null)
     {
         ArgumentNullException.ThrowIfNull(module);
+        ModuleRegistration.Require(module, nameof(module), "there is nothing to load the weights into", buffersCount: true);
         return StateDictLoader.LoadFile(module, path, strict, skip);
     }
 
     /// <summary>Saves every parameter and buffer of <paramref name="module"/> to a safetensors file under its state-dict key.</summary>
     /// <param name="module">A network, block or layer.</param>
     /// <param name="path">The file to write.</param>
+    /// <exception cref="ArgumentException">The module has no registered parameters or buffers (a custom module that did not call <c>RegisterComponents()</c>).</exception>
     public static void SaveWeights(this nn.Module module, string path)
     {
         ArgumentNullException.ThrowIfNull(module);
+        ModuleRegistration.Require(module, nameof(module), "there is nothing to save", buffersCount: true);
         SafeTensors.Save(path, module.state_dict());
     }
 }

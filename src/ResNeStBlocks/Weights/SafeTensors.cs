@@ -92,8 +92,9 @@ public static class SafeTensors
 
     /// <summary>Writes tensors to a safetensors file (keys sorted, data in key order, as the reference writer does).</summary>
     /// <remarks>
-    /// The file is written to <c>path + ".tmp"</c> and moved over <paramref name="path"/> when complete, so a failed
-    /// save leaves no partial file behind. Values are written bit for bit, non-finite ones included.
+    /// The file is written to <c>path + ".tmp"</c>, flushed to the disk, and moved over <paramref name="path"/> when complete
+    /// (the directory is flushed too, where the platform allows), so neither a failed save nor a crash right after it
+    /// leaves a partial file under <paramref name="path"/>. Values are written bit for bit, non-finite ones included.
     /// </remarks>
     /// <param name="path">The file to create or overwrite.</param>
     /// <param name="tensors">Name to tensor; tensors on any device, of any supported dtype.</param>
@@ -136,8 +137,9 @@ public static class SafeTensors
                 stream.Write(Encoding.ASCII.GetBytes(new string(' ', padding)));
                 foreach (var key in keys)
                     WriteData(stream, tensors[key]);
+                DurableFiles.FlushToDisk(stream);
             }
-            File.Move(temporary, path, overwrite: true);
+            DurableFiles.Replace(temporary, path);
         }
         catch
         {

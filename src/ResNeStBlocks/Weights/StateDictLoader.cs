@@ -12,7 +12,13 @@ namespace ResNeStBlocks.Weights;
 /// <param name="MissingKeys">Module keys the state dict did not provide (left unchanged).</param>
 /// <param name="UnexpectedKeys">State-dict keys the module does not have (ignored).</param>
 /// <param name="SkippedKeys">Keys excluded by the caller's filter (left unchanged).</param>
-public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys, IReadOnlyList<string> SkippedKeys);
+public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys, IReadOnlyList<string> SkippedKeys)
+{
+    /// <summary>The three key lists, written out: <c>LoadResult { MissingKeys = [fc.weight, fc.bias], UnexpectedKeys = [], SkippedKeys = [] }</c>.</summary>
+    /// <returns>The description.</returns>
+    public override string ToString() =>
+        $"LoadResult {{ MissingKeys = [{string.Join(", ", MissingKeys)}], UnexpectedKeys = [{string.Join(", ", UnexpectedKeys)}], SkippedKeys = [{string.Join(", ", SkippedKeys)}] }}";
+}
 
 /// <summary>
 /// Loads a name-to-tensor map into a module's parameters and buffers by key, atomically: every key,

@@ -1,11 +1,13 @@
 using System;
 using System.Linq;
+using System.Reflection;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
+using ResNeStBlocks.Runtime;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -33,6 +35,17 @@ public class ModuleCatalogueTests
     }
 
     [Fact]
+    public void Building_any_module_type_of_the_library_runs_the_cpu_convolution_check()
+    {
+        var check = typeof(NativeRuntime).GetMethod("EnsureCpuChecked", BindingFlags.NonPublic | BindingFlags.Static)!;
+        var unchecked_ = typeof(ResNet).Assembly.GetTypes()
+            .Where(t => typeof(nn.Module).IsAssignableFrom(t) && !t.IsAbstract)
+            .Where(t => !RunsCheck(t, check))
+            .Select(t => t.FullName);
+        unchecked_.Should().BeEmpty("every constructor (its own or its base's) runs the check before the module can convolve");
+    }
+
+    [Fact]
     public void Input_channels_are_read_from_the_first_layer_that_reads_the_input()
     {
         using var se = new SqueezeExcite(24);
@@ -46,5 +59,40 @@ public class ModuleCatalogueTests
         InputChannels.Of(stem).Should().Be(5);
         InputChannels.Of(block).Should().Be(48);
         InputChannels.Of(pooled).Should().BeNull("the linear layer reads the flattened pool, not the input");
+    }
+
+    /// <summary>Whether every constructor of <paramref name="type"/>, or every constructor of a library base type, calls <paramref name="check"/>.</summary>
+    private static bool RunsCheck(Type type, MethodInfo check)
+    {
+        for (var current = type; current is not null && current.Assembly == check.Module.Assembly; current = current.BaseType)
+        {
+            var constructors = current.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+            // A constructor that hands over to another of its type (": this(...)") runs what that one runs.
+            var checking = constructors.Where(c => Calls(c, check)).ToList();
+            if (checking.Count > 0 && constructors.All(c => checking.Contains(c) || checking.Any(target => Calls(c, target))))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether the IL of <paramref name="method"/> holds a <c>call</c> of <paramref name="target"/>.</summary>
+    private static bool Calls(MethodBase method, MethodBase target)
+    {
+        var il = method.GetMethodBody()?.GetILAsByteArray() ?? Array.Empty<byte>();
+        for (int i = 0; i + 4 < il.Length; i++)
+        {
+            if (il[i] != 0x28)   // call
+                continue;
+            try
+            {
+                if (method.Module.ResolveMethod(BitConverter.ToInt32(il, i + 1)) == target)
+                    return true;
+            }
+            catch (ArgumentException)
+            {
+                // A byte inside another instruction's operand: not a call.
+            }
+        }
+        return false;
     }
 }

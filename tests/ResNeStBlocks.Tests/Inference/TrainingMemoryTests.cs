@@ -5,6 +5,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Training;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -39,7 +40,7 @@ public class TrainingMemoryTests
         };
         using var model = new ResNet(config);
         model.train();
-        using var optimizer = optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+        using var optimizer = new Sgd(model.parameters(), 0.01, momentum: 0.9);
         var generator = new Generator(1000);
         using var input = randn(new long[] { 4, 3, 32, 32 }, generator: generator);
         using var target = randint(10, new long[] { 4 }, generator: generator);

@@ -64,6 +64,14 @@ public sealed class PackageTests : IClassFixture<PackedLibrary>
     }
 
     [Fact]
+    public void The_package_has_its_repository_an_icon_a_deterministic_build_and_symbols_with_sources_and_working_readme_links()
+    {
+        packed.Pack.ExitCode.Should().Be(0, packed.Pack.ToString());
+        packed.Pack.Output.Should().NotContain("warning", "packing warns of nothing (no missing remote, no empty source link)");
+        PackageInspection.AssertWhatUsersExpect(packed.Feed, "ResNeStBlocks", Version, "src/ResNeStBlocks/Layers/SqueezeExcite.cs");
+    }
+
+    [Fact]
     public void A_fresh_project_outside_the_repository_restores_the_package_warns_of_an_old_libstdcxx_and_runs_a_block()
     {
         packed.Pack.ExitCode.Should().Be(0, packed.Pack.ToString());
@@ -95,8 +103,8 @@ public sealed class PackageTests : IClassFixture<PackedLibrary>
             using ResNeStBlocks.Layers;
             using static TorchSharp.torch;
 
-            ResNeStBlocks.Runtime.NativeRuntime.VerifyCpuConvolution();
             using var block = new SqueezeExcite(64);
+            Console.WriteLine("checked: " + (ResNeStBlocks.Runtime.NativeRuntime.CpuConvolutionCheck is not null));
             using var input = ones(1, 64, 8, 8);
             using var output = block.call(input);
             Console.WriteLine("shape: [" + string.Join(", ", output.shape) + "]");
@@ -137,6 +145,7 @@ public sealed class PackageTests : IClassFixture<PackedLibrary>
         var lines = run.Output.Split('\n').Select(l => l.Trim()).ToList();
         lines.Should().Contain("shape: [1, 64, 8, 8]");
         lines.Should().Contain("gated: True");
+        lines.Should().Contain("checked: True", "creating a library module ran the CPU convolution check");
         lines.Should().Contain(l => l.StartsWith("version: " + Version, StringComparison.Ordinal));
     }
 

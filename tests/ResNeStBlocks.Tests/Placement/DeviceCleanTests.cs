@@ -62,7 +62,7 @@ public class DeviceCleanTests
             {
                 ChannelsLast.ToChannelsLast(model);
                 using var half = ChannelsLast.ToChannelsLast(input).to(ScalarType.Float16);
-                using var trainer = new MixedPrecisionTrainer(model, ScalarType.Float16, p => optim.SGD(p, 0.01), new DynamicLossScaler(initialScale: 128));
+                using var trainer = new MixedPrecisionTrainer(model, ScalarType.Float16, p => new Sgd(p, 0.01), new DynamicLossScaler(initialScale: 128));
                 var step = trainer.Step(() => nn.functional.cross_entropy(model.call(half).to(ScalarType.Float32), labels));
                 using var loss = step.Loss;
                 step.Applied.Should().BeTrue();

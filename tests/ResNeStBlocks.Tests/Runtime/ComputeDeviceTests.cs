@@ -32,7 +32,8 @@ public class ComputeDeviceTests
         var act = () => ComputeDevice.Parse("cuda", cudaAvailable: false, cudaDevices: 0);
         act.Should().Throw<ArgumentException>().WithMessage(
             "The device 'cuda' cannot be used: CUDA is not available in this process. It needs an NVIDIA GPU with its driver " +
-            "and TorchSharp's CUDA runtime package (build with -p:TorchBackend=cuda; the default TorchSharp-cpu package has no CUDA). (Parameter 'name')");
+            "and TorchSharp's CUDA runtime package in place of TorchSharp-cpu: 'dotnet add package TorchSharp-cuda-linux --version 0.107.0' " +
+            "(TorchSharp-cuda-windows on Windows; libtorch has no CUDA build for macOS). (Parameter 'name')");
         if (!TorchSharp.torch.cuda.is_available())
             ((Action)(() => ComputeDevice.Parse("cuda:0"))).Should().Throw<ArgumentException>().WithMessage("The device 'cuda:0' cannot be used: *");
     }

@@ -55,7 +55,7 @@ public class MixedPrecisionTrainerTests
         manual_seed(5);
         using var model = new ResNet(TinyFamilies.Config("resnest_2s1x64d"));
         var scaler = new DynamicLossScaler(initialScale: 256, growthInterval: 2);
-        using var trainer = new MixedPrecisionTrainer(model, ScalarType.Float16, p => optim.SGD(p, 0.01), scaler);
+        using var trainer = new MixedPrecisionTrainer(model, ScalarType.Float16, p => new Sgd(p, 0.01), scaler);
         using var images = randn(4, 3, 32, 32).to(ScalarType.Float16);
         using var labels = randint(0, 5, new long[] { 4 });
         Tensor Loss(double factor) => nn.functional.cross_entropy(model.call(images).to(ScalarType.Float32), labels) * factor;
@@ -84,10 +84,10 @@ public class MixedPrecisionTrainerTests
     public void Float16_without_a_scaler_is_refused()
     {
         using var model = new ResNet(TinyFamilies.Config("resnet_d"));
-        var act = () => new MixedPrecisionTrainer(model, ScalarType.Float16, p => optim.SGD(p, 0.01));
+        var act = () => new MixedPrecisionTrainer(model, ScalarType.Float16, p => new Sgd(p, 0.01));
         act.Should().Throw<ArgumentException>().WithMessage(
             "float16 training needs loss scaling: pass a DynamicLossScaler (small gradients flush to zero in float16). (Parameter 'scaler')");
-        var float32 = () => new MixedPrecisionTrainer(model, ScalarType.Float32, p => optim.SGD(p, 0.01));
+        var float32 = () => new MixedPrecisionTrainer(model, ScalarType.Float32, p => new Sgd(p, 0.01));
         float32.Should().Throw<ArgumentException>().WithMessage("dtype must be BFloat16 or Float16, got Float32. (Parameter 'dtype')");
     }
 
@@ -100,7 +100,7 @@ public class MixedPrecisionTrainerTests
         using var images = randn(32, 3, 32, 32);
         using var labels = randint(0, 5, new long[] { 32 });
         using var input = dtype is { } half ? images.to(half) : images.alias();
-        Func<IEnumerable<Parameter>, optim.Optimizer> sgd = p => optim.SGD(p, 0.02, momentum: 0.9);
+        Func<IEnumerable<Parameter>, optim.Optimizer> sgd = p => new Sgd(p, 0.02, momentum: 0.9);
         using var trainer = dtype is { } d ? new MixedPrecisionTrainer(model, d, sgd) : null;
         using var optimizer = trainer is null ? sgd(model.parameters()) : null;
         model.train();

@@ -129,7 +129,7 @@ public sealed class TrainingCheckpointTests : IDisposable
 
         FluentActions.Invoking(() => TrainingCheckpoint.Load(path, other.Model, other.Optimizer, other.Ema.Module))
             .Should().Throw<InvalidDataException>()
-            .WithMessage($"{path} holds the state of a SGD optimizer, not of the AdamW given; resume with the optimizer the run used.");
+            .WithMessage($"{path} holds the state of a ResNeStBlocks.Training.Sgd optimizer, not of the ResNeStBlocks.Training.AdamW given; resume with the optimizer the run used.");
         FluentActions.Invoking(() => TrainingCheckpoint.Load(path, run.Model, run.Optimizer))
             .Should().Throw<InvalidDataException>()
             .WithMessage($"{path} holds an EMA of the weights; pass the run's EMA module to resume it.");

@@ -3,7 +3,6 @@ using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Training;
-using TorchSharp.Modules;
 using Xunit;
 
 namespace ResNeStBlocks.Tests.Training;
@@ -54,11 +53,11 @@ public sealed class WeightDecayGroupsTests
         using var sgd = groups.CreateSgd(0.1, 5e-4, momentum: 0.9);
         using var adamw = groups.CreateAdamW(1e-3, 0.05);
 
-        var sgdGroups = sgd.ParamGroups.Cast<SGD.ParamGroup>().ToList();
-        sgdGroups.Select(g => g.Options.weight_decay).Should().Equal(0, 5e-4);
-        sgdGroups.Select(g => g.Options.momentum).Should().Equal(0.9, 0.9);
+        var sgdGroups = sgd.ParamGroups.Cast<Sgd.ParamGroup>().ToList();
+        sgdGroups.Select(g => g.Options.WeightDecay).Should().Equal(0, 5e-4);
+        sgdGroups.Select(g => g.Options.Momentum).Should().Equal(0.9, 0.9);
         sgdGroups.Select(g => g.Parameters.Count()).Should().Equal(groups.NoDecay.Count, groups.Decay.Count);
-        adamw.ParamGroups.Cast<AdamW.ParamGroup>().Select(g => g.Options.weight_decay).Should().Equal(0, 0.05);
+        adamw.ParamGroups.Cast<AdamW.ParamGroup>().Select(g => g.Options.WeightDecay).Should().Equal(0, 0.05);
         adamw.ParamGroups.Select(g => g.LearningRate).Should().Equal(1e-3, 1e-3);
         FluentActions.Invoking(() => groups.CreateSgd(0, 0)).Should().Throw<ArgumentOutOfRangeException>()
             .WithMessage("learningRate must be positive and finite, got 0.*");
