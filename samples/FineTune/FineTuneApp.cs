@@ -10,6 +10,7 @@ using ResNeStBlocks.Onnx;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
@@ -27,7 +28,7 @@ public static class FineTuneApp
     private static readonly Scalar AddAlpha = 1;
 
     /// <summary>Exit code for user errors (bad options, unusable data, mismatched weights).</summary>
-    public const int ErrorExitCode = 2;
+    public const int ErrorExitCode = CommandLineErrors.ExitCode;
 
     /// <summary>Runs the program: parses <paramref name="args"/>, trains, and reports errors as one line on <paramref name="error"/>.</summary>
     /// <param name="args">The command line.</param>
@@ -70,15 +71,12 @@ public static class FineTuneApp
         catch (HubException e)
         {
             // The options were fine; the message says what to do about the network, token or cache.
-            error.WriteLine($"error: {e.Message}");
-            return ErrorExitCode;
+            return CommandLineErrors.Report(e, error, pointToHelp: false);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
                                      or SafetensorsFormatException)
         {
-            error.WriteLine($"error: {e.Message}");
-            error.WriteLine("Run with --help for usage.");
-            return ErrorExitCode;
+            return CommandLineErrors.Report(e, error);
         }
     }
 

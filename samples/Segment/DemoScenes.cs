@@ -8,9 +8,9 @@ using SkiaSharp;
 namespace ResNeStBlocks.Samples.Segment;
 
 /// <summary>
-/// Writes a segmentation folder of generated scenes, so the sample runs on a fresh clone: one to four filled shapes
-/// (circle, cross, square, triangle) at random places, sizes and colours, overlapping at times, on a background cluttered
-/// with lines, rings and specks that belong to no class. Each mask marks the shapes' pixels with their class and a thin
+/// Writes a segmentation folder of generated scenes, so the sample runs on a fresh clone: one to three filled shapes
+/// (circle, cross, square, triangle) in vivid colours of any hue at random places and sizes, overlapping at times, on a
+/// greyish background cluttered with lines and specks that belong to no class. Each mask marks the shapes' pixels with their class and a thin
 /// border around every shape with 255 (ignored, as Pascal VOC marks object borders). Most masks are palette PNGs, every
 /// fourth an 8-bit greyscale PNG; every fifth image is a JPEG.
 /// </summary>
@@ -30,7 +30,7 @@ public static class DemoScenes
     /// <param name="maxSide">Largest image side.</param>
     /// <param name="shapeColours">A fixed colour per shape class (in <see cref="Shapes.Names"/> order), for an easier task; null draws random colours.</param>
     /// <returns>Number of scenes written.</returns>
-    public static int Write(string directory, int count = 400, int seed = 11, int minSide = 128, int maxSide = 176,
+    public static int Write(string directory, int count = 400, int seed = 11, int minSide = 96, int maxSide = 128,
         IReadOnlyList<SKColor>? shapeColours = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -73,11 +73,11 @@ public static class DemoScenes
         using (var canvas = new SKCanvas(image))
         using (var maskCanvas = new SKCanvas(labels))
         {
-            var background = Shapes.RandomColour(random, 255);
+            var background = Muted(random);
             canvas.Clear(background);
             maskCanvas.Clear(new SKColor(0, 0, 0));
             DrawClutter(canvas, width, height, random);
-            int shapes = random.Next(1, 5);
+            int shapes = random.Next(1, 4);
             using var fill = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Fill };
             using var labelFill = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill };
             using var border = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Stroke, StrokeWidth = BorderWidth, Color = new SKColor(SegmentationFolder.IgnoreIndex, 0, 0) };
@@ -85,9 +85,9 @@ public static class DemoScenes
             {
                 int label = random.Next(Shapes.Names.Count);
                 SKColor colour;
-                do colour = shapeColours?[label] ?? Shapes.RandomColour(random, 255);
-                while (shapeColours is null && Shapes.Distance(colour, background) < 140);
-                float r = Math.Min(width, height) * (float)(0.12 + 0.16 * random.NextDouble());
+                do colour = shapeColours?[label] ?? Vivid(random);
+                while (shapeColours is null && Shapes.Distance(colour, background) < 100);
+                float r = Math.Min(width, height) * (float)(0.16 + 0.16 * random.NextDouble());
                 float cx = r + (float)random.NextDouble() * (width - 2 * r);
                 float cy = r + (float)random.NextDouble() * (height - 2 * r);
                 fill.Color = colour;
@@ -104,29 +104,35 @@ public static class DemoScenes
         return (image, new ClassMask(width, height, indices));
     }
 
-    /// <summary>Lines, rings and specks in random colours: edges and blobs the network must learn to call background.</summary>
+    /// <summary>Lines and specks in random colours: edges and blobs the network must learn to call background.</summary>
     private static void DrawClutter(SKCanvas canvas, int width, int height, Random random)
     {
         using var pen = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke };
         for (int line = 0; line < 6; line++)
         {
-            pen.Color = Shapes.RandomColour(random, 255).WithAlpha(110);
+            pen.Color = Muted(random).WithAlpha(140);
             pen.StrokeWidth = 1 + 2 * (float)random.NextDouble();
             canvas.DrawLine(random.Next(width), random.Next(height), random.Next(width), random.Next(height), pen);
-        }
-        for (int ring = 0; ring < 2; ring++)
-        {
-            pen.Color = Shapes.RandomColour(random, 255).WithAlpha(140);
-            pen.StrokeWidth = 2;
-            canvas.DrawCircle(random.Next(width), random.Next(height), 6 + 14 * (float)random.NextDouble(), pen);
         }
         using var speck = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Fill };
         for (int s = 0; s < 12; s++)
         {
-            speck.Color = Shapes.RandomColour(random, 255).WithAlpha(160);
+            speck.Color = Muted(random);
             canvas.DrawCircle(random.Next(width), random.Next(height), 1 + 2 * (float)random.NextDouble(), speck);
         }
     }
+
+    /// <summary>A grey with a slight tint: the scenes' background and clutter.</summary>
+    private static SKColor Muted(Random random)
+    {
+        int grey = random.Next(50, 206);
+        byte Channel() => (byte)Math.Clamp(grey + random.Next(-24, 25), 0, 255);
+        return new SKColor(Channel(), Channel(), Channel());
+    }
+
+    /// <summary>A saturated colour of any hue: the shapes'.</summary>
+    private static SKColor Vivid(Random random) =>
+        SKColor.FromHsv(random.Next(360), 65 + 35 * (float)random.NextDouble(), 60 + 40 * (float)random.NextDouble());
 
     private static byte[] Encode(SKBitmap bitmap, bool jpeg)
     {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using SkiaSharp;
 
 namespace ResNeStBlocks.Samples.Segment;
@@ -42,8 +43,9 @@ public static class Palette
 }
 
 /// <summary>
-/// The pictures a person looks at: an image with a class mask blended over it (each pixel
-/// <c>round((1 - Alpha) * image + Alpha * colour)</c>), panels side by side, and a legend of the classes' colours.
+/// The pictures a person looks at: an image with a class mask blended over its grey version (each pixel
+/// <c>round((1 - Alpha) * luma + Alpha * colour)</c>, so the class colours keep their hue whatever the image's
+/// colours), panels side by side, and a legend of the classes' colours.
 /// </summary>
 public static class Overlay
 {
@@ -56,7 +58,7 @@ public static class Overlay
     /// <summary>Height of the legend strip under the panels.</summary>
     public const int LegendHeight = 28;
 
-    /// <summary>One panel: <paramref name="rgb"/> with <paramref name="classes"/> blended over it, or the image alone when <paramref name="classes"/> is null.</summary>
+    /// <summary>One panel: <paramref name="rgb"/> in grey with <paramref name="classes"/> blended over it, or the image alone when <paramref name="classes"/> is null.</summary>
     /// <param name="rgb">Width x height x 3 bytes, row by row.</param>
     /// <param name="classes">Width x height class indices (255 = ignore), or null.</param>
     /// <returns>The panel's RGB bytes.</returns>
@@ -71,9 +73,10 @@ public static class Overlay
         for (int p = 0; p < classes.Length; p++)
         {
             var (r, g, b) = Palette.Colour(classes[p]);
-            blended[3 * p] = Mix(rgb[3 * p], r);
-            blended[3 * p + 1] = Mix(rgb[3 * p + 1], g);
-            blended[3 * p + 2] = Mix(rgb[3 * p + 2], b);
+            byte luma = (byte)Math.Round(0.299 * rgb[3 * p] + 0.587 * rgb[3 * p + 1] + 0.114 * rgb[3 * p + 2], MidpointRounding.AwayFromZero);
+            blended[3 * p] = Mix(luma, r);
+            blended[3 * p + 1] = Mix(luma, g);
+            blended[3 * p + 2] = Mix(luma, b);
         }
         return blended;
     }
@@ -94,11 +97,11 @@ public static class Overlay
         ArgumentNullException.ThrowIfNull(panels);
         ArgumentNullException.ThrowIfNull(classes);
         int titleHeight = LegendHeight;
-        int totalWidth = Math.Max(panels.Count * width + (panels.Count - 1) * Gap, 60 * classes.Count);
-        using var bitmap = new SKBitmap(new SKImageInfo(totalWidth, titleHeight + height + LegendHeight, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using var font = new SKFont(SKTypeface.Default, 14);
+        using var bitmap = new SKBitmap(new SKImageInfo(PictureWidth(width, panels.Count, classes), titleHeight + height + LegendHeight,
+            SKColorType.Rgba8888, SKAlphaType.Opaque));
         using var canvas = new SKCanvas(bitmap);
         canvas.Clear(SKColors.White);
-        using var font = new SKFont(SKTypeface.Default, 14);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         for (int i = 0; i < panels.Count; i++)
         {
@@ -107,20 +110,38 @@ public static class Overlay
             canvas.DrawBitmap(panel, left, titleHeight);
             canvas.DrawText(panels[i].Title, left + 2, titleHeight - 8, font, ink);
         }
-        float x = 2;
+        float x = LegendMargin;
         for (int c = 0; c < classes.Count; c++)
         {
             var (r, g, b) = Palette.Colour(c);
             using var swatch = new SKPaint { Color = new SKColor(r, g, b) };
             canvas.DrawRect(x, titleHeight + height + 7, 14, 14, swatch);
             canvas.DrawText(classes[c], x + 18, titleHeight + height + 19, font, ink);
-            x += 18 + font.MeasureText(classes[c]) + 14;
+            x += LegendEntryWidth(classes[c], font);
         }
         canvas.Flush();
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(path, data.ToArray());
     }
+
+    /// <summary>The width of a picture written by <see cref="Save"/>: the panels side by side, or the legend when it is wider.</summary>
+    /// <param name="width">Image columns.</param>
+    /// <param name="panels">Number of panels.</param>
+    /// <param name="classes">Class names of the legend.</param>
+    /// <returns>Pixels.</returns>
+    public static int PictureWidth(int width, int panels, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        using var font = new SKFont(SKTypeface.Default, 14);
+        float legend = 2 * LegendMargin + classes.Sum(c => LegendEntryWidth(c, font));
+        return Math.Max(panels * width + (panels - 1) * Gap, (int)Math.Ceiling(legend));
+    }
+
+    private const float LegendMargin = 2;
+
+    /// <summary>A legend entry: swatch, gap, name, space before the next.</summary>
+    private static float LegendEntryWidth(string name, SKFont font) => 18 + font.MeasureText(name) + 14;
 
     /// <summary>Where panel <paramref name="panel"/>'s pixel (row, column) lands in a picture written by <see cref="Save"/>.</summary>
     /// <param name="panel">0-based panel.</param>

@@ -11,6 +11,7 @@ using ResNeStBlocks.Onnx;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
@@ -27,7 +28,7 @@ public static class SegmentApp
     private static readonly Scalar AddAlpha = 1, Ignore = (long)SegmentationFolder.IgnoreIndex;
 
     /// <summary>Exit code for user errors (bad options, unusable data, mismatched weights).</summary>
-    public const int ErrorExitCode = 2;
+    public const int ErrorExitCode = CommandLineErrors.ExitCode;
 
     /// <summary>Runs the program: parses <paramref name="args"/>, acts, and reports errors as one line on <paramref name="error"/>.</summary>
     /// <param name="args">The command line.</param>
@@ -74,19 +75,12 @@ public static class SegmentApp
         catch (HubException e)
         {
             // The options were fine; the message says what to do about the network, token or cache.
-            error.WriteLine($"error: {e.Message}");
-            return ErrorExitCode;
+            return CommandLineErrors.Report(e, error, pointToHelp: false);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
                                      or WeightsFormatException or OnnxRuntimeException)
         {
-            // An ArgumentException's Message ends with " (Parameter 'name')", which tells a user of the command line nothing.
-            string message = e is ArgumentException { ParamName: { } name } && e.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
-                ? e.Message[..^$" (Parameter '{name}')".Length]
-                : e.Message;
-            error.WriteLine($"error: {message}");
-            error.WriteLine("Run with --help for usage.");
-            return ErrorExitCode;
+            return CommandLineErrors.Report(e, error);
         }
     }
 

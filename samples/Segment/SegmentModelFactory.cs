@@ -14,16 +14,16 @@ public static class SegmentModelFactory
 {
     /// <summary>
     /// The small model for quick runs from scratch on small images: DeepLabV3 with a 64-channel ASPP at atrous rates
-    /// 3, 6, 9 (torchvision's 12, 24, 36 fit the 60-pixel feature maps of 480-pixel crops; a 128-pixel crop at output
-    /// stride 8 gives 16) on ResNeSt-14d narrowed to 16-32-64-128, output stride 8, with the auxiliary FCN head.
+    /// 3, 6, 9 (torchvision's 12, 24, 36 fit the 60-pixel feature maps of 480-pixel crops; a 96-pixel crop at output
+    /// stride 8 gives 12) on ResNeSt-14d narrowed to 16-32-64-128, output stride 8, with the auxiliary FCN head.
     /// </summary>
     public const string TinyModel = "tiny";
 
     /// <summary>Base size of <see cref="TinyModel"/> unless <c>--base-size</c> says otherwise.</summary>
-    public const int TinyBaseSize = 144;
+    public const int TinyBaseSize = 112;
 
     /// <summary>Crop size of <see cref="TinyModel"/> unless <c>--crop-size</c> says otherwise.</summary>
-    public const int TinyCropSize = 128;
+    public const int TinyCropSize = 96;
 
     private static readonly int[] TinyAtrousRates = { 3, 6, 9 };
 

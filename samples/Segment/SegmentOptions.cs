@@ -58,10 +58,10 @@ public sealed record SegmentOptions
     /// <summary>Side of the square training crop; null for the model's default.</summary>
     public int? CropSize { get; init; }
 
-    /// <summary>The base size in effect: <see cref="BaseSize"/>, else 520 (torchvision), 144 for <c>tiny</c>.</summary>
+    /// <summary>The base size in effect: <see cref="BaseSize"/>, else 520 (torchvision), 112 for <c>tiny</c>.</summary>
     public int BaseSizeInEffect => BaseSize ?? (Model == SegmentModelFactory.TinyModel ? SegmentModelFactory.TinyBaseSize : 520);
 
-    /// <summary>The crop size in effect: <see cref="CropSize"/>, else 480 (torchvision), 128 for <c>tiny</c>.</summary>
+    /// <summary>The crop size in effect: <see cref="CropSize"/>, else 480 (torchvision), 96 for <c>tiny</c>.</summary>
     public int CropSizeInEffect => CropSize ?? (Model == SegmentModelFactory.TinyModel ? SegmentModelFactory.TinyCropSize : 480);
 
     /// <summary>Smallest shorter side of the random resize, as a multiple of the base size (torchvision: 0.5).</summary>
@@ -151,8 +151,8 @@ public sealed record SegmentOptions
                                 DIR/val/{images,masks}); masks are palette PNGs (as Pascal VOC's) or 8-bit greyscale PNGs
                                 whose values are the classes, 255 = ignore; DIR/classes.txt names the classes, one per line
           --val-fraction X      share of the pairs held out when there is no val folder (default 0.2)
-          --base-size N         shorter side of the random scale range (0.5-2x) and of evaluation (default 520; 144 for tiny)
-          --crop-size N         side of the square training crop (default 480; 128 for tiny)
+          --base-size N         shorter side of the random scale range (0.5-2x) and of evaluation (default 520; 112 for tiny)
+          --crop-size N         side of the square training crop (default 480; 96 for tiny)
           --scale MIN,MAX       range of the random resize's shorter side, in base sizes (default 0.5,2 as torchvision)
           --workers N           decoding and augmentation threads (default: half the processors)
 
@@ -205,8 +205,7 @@ public sealed record SegmentOptions
             if (name == "--export-onnx")
             {
                 // The file is optional: a following option (or nothing) means the default OUT/model.onnx.
-                bool hasFile = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
-                options = options with { ExportOnnx = true, OnnxPath = hasFile ? args[++i] : null };
+                options = options with { ExportOnnx = true, OnnxPath = Optional(args, ref i) };
                 continue;
             }
             if (i + 1 >= args.Count)

@@ -22,8 +22,8 @@ namespace ResNeStBlocks.Tests.Samples;
 public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
 {
     /// <summary>
-    /// The bound the two-epoch run must beat (the README's): a mean IoU of 0.5. Predicting background everywhere scores
-    /// about 0.15 on these scenes (background's IoU, about 0.75, over five classes).
+    /// The bound the two-epoch run must beat (the README's): a mean IoU of 0.5 (measured: 0.73). Predicting background
+    /// everywhere scores below 0.2 on these scenes (background's IoU, under 0.9, over five classes).
     /// </summary>
     public const double MeanIoUBound = 0.5;
 
@@ -38,7 +38,7 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
         run.Result.Best.Scores.PixelAccuracy.Should().BeGreaterThan(0.8, run.Output);
         run.Result.BestFromEma.Should().BeTrue();
         run.Output.Should().Contain("Best: epoch ").And.Contain("IoU per class: background ");
-        (run.Result.TrainPairs, run.Result.ValPairs).Should().Be((32, 8));
+        (run.Result.TrainPairs, run.Result.ValPairs).Should().Be((77, 19));
     }
 
     [Fact]
@@ -82,7 +82,8 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
         var predicted = segmenter.Predict(image);
         var picture = ImageResult.FromMemory(File.ReadAllBytes(run.Result.Overlays[0]), ColorComponents.RedGreenBlue);
 
-        picture.Width.Should().Be(Math.Max(3 * truth.Width + 2 * Overlay.Gap, 60 * 5));
+        picture.Width.Should().Be(Overlay.PictureWidth(truth.Width, 3, run.Result.Classes));
+        picture.Width.Should().BeGreaterThanOrEqualTo(3 * truth.Width + 2 * Overlay.Gap);
         picture.Height.Should().Be(truth.Height + 2 * Overlay.LegendHeight);
         var panels = new[] { rgb, Overlay.Blend(rgb, predicted), Overlay.Blend(rgb, truth.Indices) };
         for (int panel = 0; panel < 3; panel++)
@@ -98,8 +99,9 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
                 }
             }
         }
-        // Blending halves the way to the class colour: a square pixel (class 3, olive) over pure red.
-        Overlay.Blend(new byte[] { 255, 0, 0 }, new byte[] { 3 }).Should().Equal(192, 64, 0);
+        // Blending halves the way from the pixel's grey to the class colour: a square pixel (class 3, olive 128, 128, 0)
+        // over pure red, whose luma is round(0.299 * 255) = 76.
+        Overlay.Blend(new byte[] { 255, 0, 0 }, new byte[] { 3 }).Should().Equal(102, 102, 38);
     }
 
     [Fact]
@@ -197,7 +199,7 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
         run.Output.Split('\n').Count(l => l.StartsWith("epoch ", StringComparison.Ordinal)).Should().Be(2);
         run.Output.Should().Contain("val mIoU ").And.Contain(run.Result.BestCheckpoint);
         run.Output.Should().Contain(string.Create(CultureInfo.InvariantCulture,
-            $"Data: 32 training and 8 validation images of 5 classes (background, circle, cross, square, triangle) in {run.DataDirectory} (0.2 held out)."));
+            $"Data: 77 training and 19 validation images of 5 classes (background, circle, cross, square, triangle) in {run.DataDirectory} (0.2 held out)."));
     }
 
     /// <summary>Stops a run (as Ctrl-C would) once an epoch's checkpoint is written.</summary>

@@ -7,7 +7,7 @@ using SkiaSharp;
 namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>
-/// One short Segment run on a folder of generated scenes (shared by the tests that inspect it): 40 scenes of 48 to 64
+/// One short Segment run on a folder of generated scenes (shared by the tests that inspect it): 96 scenes of 48 to 64
 /// pixels, each shape class in its own colour so that two short epochs of the tiny model learn it, with an EMA (so the
 /// best checkpoint's evaluated weights are the EMA's) and the ONNX export.
 /// </summary>
@@ -36,11 +36,11 @@ public sealed class ShortSegmentRun : IDisposable
 
     public string Output { get; }
 
-    /// <summary>The scenes of the run: 40 of 48 to 64 pixels, shapes in <see cref="ShapeColours"/>.</summary>
+    /// <summary>The scenes of the run: 96 of 48 to 64 pixels, shapes in <see cref="ShapeColours"/>.</summary>
     public static void WriteScenes(string directory) =>
-        DemoScenes.Write(directory, count: 40, seed: 5, minSide: 48, maxSide: 64, shapeColours: ShapeColours);
+        DemoScenes.Write(directory, count: 96, seed: 5, minSide: 48, maxSide: 64, shapeColours: ShapeColours);
 
-    /// <summary>The run's options: the tiny model at 48-pixel crops, two epochs of 8 steps, one thread (so runs repeat bit for bit).</summary>
+    /// <summary>The run's options: the tiny model at 48-pixel crops, two epochs of 19 steps, one thread (so runs repeat bit for bit).</summary>
     public static SegmentOptions OptionsFor(string data, string output) => new()
     {
         DataDirectory = data,
@@ -53,7 +53,9 @@ public sealed class ShortSegmentRun : IDisposable
         Optimizer = "adamw",
         LearningRate = 3e-3,
         Schedule = "cosine",
-        EmaDecay = 0.9,
+        EmaDecay = 0.6,
+        MinScale = 0.75,
+        MaxScale = 1.25,
         Overlays = 2,
         Threads = 1,
         Workers = 1,
