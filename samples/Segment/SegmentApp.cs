@@ -101,11 +101,16 @@ public static class SegmentApp
         ArgumentNullException.ThrowIfNull(observer);
         CheckInputs(options);
         var device = ComputeDevice.Parse(options.Device);
+        // The data is checked before anything process-wide changes, so a bad folder leaves the process as it was.
+        var clock = Stopwatch.StartNew();
+        var folder = SegmentationFolder.Scan(options.DataDirectory, options.ValFraction, options.Seed);
+        if (folder.Train.Count < options.BatchSize)
+            throw new ArgumentException($"--batch-size ({options.BatchSize}) is larger than the {folder.Train.Count} training images; lower it.", nameof(options));
         int previousThreads = get_num_threads();
         set_num_threads(options.TorchThreads);
         try
         {
-            return Train(options, output, observer, device, display ?? new PlainDownloadDisplay(output), hub);
+            return Train(options, folder, output, observer, device, display ?? new PlainDownloadDisplay(output), hub, clock);
         }
         finally
         {
@@ -135,18 +140,14 @@ public static class SegmentApp
             throw new ArgumentException($"Checkpoint to resume not found: {resume}.", nameof(options));
     }
 
-    private static SegmentResult Train(SegmentOptions options, TextWriter output, ITrainingObserver observer, Device device, IDownloadDisplay display,
-        HubOptions? hub)
+    private static SegmentResult Train(SegmentOptions options, SegmentationFolder folder, TextWriter output, ITrainingObserver observer, Device device,
+        IDownloadDisplay display, HubOptions? hub, Stopwatch clock)
     {
-        var clock = Stopwatch.StartNew();
-        var folder = SegmentationFolder.Scan(options.DataDirectory, options.ValFraction, options.Seed);
         var classes = folder.Classes;
         string split = folder.HasValFolder ? "val folder" : Invariant($"{options.ValFraction:0.##} held out");
         output.WriteLine($"Data: {folder.Train.Count} training and {folder.Val.Count} validation images of {classes.Count} classes ({string.Join(", ", classes)}) in {options.DataDirectory} ({split}).");
         if (folder.MasksWithoutImage.Count > 0)
             output.WriteLine($"Left out {folder.MasksWithoutImage.Count} mask(s) without an image, such as {folder.MasksWithoutImage[0]}.");
-        if (folder.Train.Count < options.BatchSize)
-            throw new ArgumentException($"--batch-size ({options.BatchSize}) is larger than the {folder.Train.Count} training images; lower it.", nameof(options));
 
         int baseSize = options.BaseSizeInEffect, cropSize = options.CropSizeInEffect;
         var dtype = ComputeType(options.Precision, device);
