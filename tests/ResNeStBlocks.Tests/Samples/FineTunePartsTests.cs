@@ -5,12 +5,19 @@ using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Samples.Data;
 using ResNeStBlocks.Samples.FineTune;
+using ResNeStBlocks.Tests.Support;
 using StbImageSharp;
 using Xunit;
 
 namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>The FineTune sample's pieces and its answers to bad input (no training).</summary>
+/// <remarks>
+/// Isolated: a bad data folder is found inside <see cref="FineTuneApp.Run"/>, after it has set torch's process-wide
+/// thread count, and a test of it running beside another run that holds its own count can leave the process at the
+/// wrong one (a later test then computed with one thread).
+/// </remarks>
+[Collection(IsolatedCollection.Name)]
 public sealed class FineTunePartsTests : IDisposable
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), "finetune-parts-" + Guid.NewGuid().ToString("N"));
