@@ -104,14 +104,17 @@ public sealed record JointTransform(int BaseSize, int CropSize, IReadOnlyList<fl
         return new Example(NormaliseChw(pixels).MoveToOuterDisposeScope(), classes.to(ScalarType.Int64).contiguous().MoveToOuterDisposeScope());
     }
 
-    /// <summary>The normalised network input for an RGB uint8 image <c>[H, W, 3]</c> at its own size (for prediction).</summary>
-    /// <param name="image">The image.</param>
-    /// <returns>Float32 <c>[3, H, W]</c>.</returns>
-    public Tensor Normalise(Tensor image)
+    /// <summary>The evaluation transform of an image alone (for prediction): shorter side resized to <see cref="BaseSize"/>, normalised.</summary>
+    /// <param name="image">RGB uint8 <c>[H, W, 3]</c>.</param>
+    /// <returns>Float32 <c>[3, h, w]</c>.</returns>
+    public Tensor EvaluationInput(Tensor image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 3 || image.shape[2] != 3)
+            throw new ArgumentException($"Expected an RGB image [H, W, 3], got [{string.Join(", ", image.shape)}].", nameof(image));
         using var scope = NewDisposeScope();
-        return NormaliseChw(image.permute(2, 0, 1).to(ScalarType.Float32)).MoveToOuterDisposeScope();
+        var (h, w) = ShorterSideTo((int)image.shape[0], (int)image.shape[1], BaseSize);
+        return NormaliseChw(ResizeImage(image, h, w)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Scales float32 pixels <c>[3, H, W]</c> in 0-255 to [0, 1] and normalises them with <see cref="Mean"/> and <see cref="Std"/>.</summary>
@@ -129,14 +132,20 @@ public sealed record JointTransform(int BaseSize, int CropSize, IReadOnlyList<fl
     /// <summary>The image as float32 <c>[3, h, w]</c> in 0-255 and the mask as uint8 <c>[h, w]</c>, both at the new size.</summary>
     private static (Tensor Pixels, Tensor Classes) Resize(Tensor image, Tensor mask, int height, int width)
     {
+        var pixels = ResizeImage(image, height, width);
+        if (height == mask.shape[0] && width == mask.shape[1])
+            return (pixels, mask);
+        return (pixels, mask.index_select(0, NearestSources(mask.shape[0], height)).index_select(1, NearestSources(mask.shape[1], width)));
+    }
+
+    /// <summary>An RGB uint8 image <c>[H, W, 3]</c> as float32 <c>[3, h, w]</c> in 0-255, resized bilinearly (antialiased when shrinking).</summary>
+    private static Tensor ResizeImage(Tensor image, int height, int width)
+    {
         var pixels = image.permute(2, 0, 1).to(ScalarType.Float32);
         if (height == image.shape[0] && width == image.shape[1])
-            return (pixels, mask);
-        var size = new long[] { height, width };
-        pixels = nn.functional.interpolate(pixels.unsqueeze(0), size, mode: InterpolationMode.Bilinear, align_corners: false, antialias: true)[0]
-            .clamp_(Constants.Zero, Constants.Max);
-        var classes = mask.index_select(0, NearestSources(mask.shape[0], height)).index_select(1, NearestSources(mask.shape[1], width));
-        return (pixels, classes);
+            return pixels;
+        return nn.functional.interpolate(pixels.unsqueeze(0), new long[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false,
+            antialias: true)[0].clamp_(Constants.Zero, Constants.Max);
     }
 
     /// <summary>

@@ -25,10 +25,13 @@ public sealed class Segmenter : IDisposable
     private readonly InferenceSession? session;
     private readonly JointTransform transform;
     private readonly Device device;
+    private readonly bool ownsModel;
 
-    private Segmenter(SegmentationModel? model, InferenceSession? session, IReadOnlyList<string> classes, int baseSize, Device device)
+    private Segmenter(SegmentationModel? model, InferenceSession? session, IReadOnlyList<string> classes, int baseSize, Device device,
+        bool ownsModel = true)
     {
         this.model = model;
+        this.ownsModel = ownsModel;
         this.session = session;
         this.device = device;
         Classes = classes;
@@ -55,7 +58,7 @@ public sealed class Segmenter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         model.eval();
-        return new Segmenter(model, null, classes, baseSize, device) { ownsModel = false };
+        return new Segmenter(model, null, classes, baseSize, device, ownsModel: false);
     }
 
     /// <summary>Opens a training checkpoint (<c>best.safetensors</c>, <c>last.safetensors</c>) or an ONNX file written by this sample.</summary>
@@ -114,8 +117,6 @@ public sealed class Segmenter : IDisposable
         }
     }
 
-    private bool ownsModel = true;
-
     /// <summary>The network's input for an image: shorter side resized to <see cref="BaseSize"/>, normalised, <c>[1, 3, h, w]</c>.</summary>
     /// <param name="rgb">RGB uint8 <c>[H, W, 3]</c>.</param>
     /// <returns>Float32 on the CPU; the caller owns it.</returns>
@@ -123,8 +124,7 @@ public sealed class Segmenter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(rgb);
         using var scope = NewDisposeScope();
-        var mask = zeros(new[] { rgb.shape[0], rgb.shape[1] }, ScalarType.Byte);
-        return transform.Evaluate(rgb, mask).Input.unsqueeze(0).contiguous().MoveToOuterDisposeScope();
+        return transform.EvaluationInput(rgb).unsqueeze(0).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>The main output's logits for a prepared input, on the CPU.</summary>

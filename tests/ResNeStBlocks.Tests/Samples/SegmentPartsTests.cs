@@ -158,11 +158,13 @@ public sealed class SegmentPartsTests : IDisposable
     [Fact]
     public void Evaluation_resizes_the_shorter_side_to_the_base_size_with_the_mask_beside_it()
     {
-        using var image = zeros(new long[] { 30, 45, 3 }, ScalarType.Byte);
+        using var image = randint(0, 256, new long[] { 30, 45, 3 }, ScalarType.Byte, generator: new Generator(6));
         using var labels = ones(new long[] { 30, 45 }, ScalarType.Byte);
-        var example = new JointTransform(BaseSize: 40, CropSize: 32, Mean, Std).Evaluate(image, labels);
+        var transform = new JointTransform(BaseSize: 40, CropSize: 32, Mean, Std);
+        var example = transform.Evaluate(image, labels);
 
         example.Input.shape.Should().Equal(3, 40, 60);
+        transform.EvaluationInput(image).eq(example.Input).all().item<bool>().Should().BeTrue("prediction prepares an image as evaluation does");
         example.Target.shape.Should().Equal(40, 60);
         example.Target.dtype.Should().Be(ScalarType.Int64);
         example.Target.eq(1).all().item<bool>().Should().BeTrue();
