@@ -13,9 +13,9 @@ namespace ResNeStBlocks.Tests.Samples;
 
 /// <summary>The FineTune sample's pieces and its answers to bad input (no training).</summary>
 /// <remarks>
-/// Isolated: a bad data folder is found inside <see cref="FineTuneApp.Run"/>, after it has set torch's process-wide
-/// thread count, and a test of it running beside another run that holds its own count can leave the process at the
-/// wrong one (a later test then computed with one thread).
+/// Isolated: a bad data folder is found inside <see cref="FineTuneApp.Run"/>, after it has set torch's thread count,
+/// and libtorch gives every thread that first runs a torch operation meanwhile (a thread-pool thread of a test running
+/// beside it) that count for good.
 /// </remarks>
 [Collection(IsolatedCollection.Name)]
 public sealed class FineTunePartsTests : IDisposable
