@@ -32,10 +32,6 @@ public class DenseExportTests
 {
     private const double Tolerance = OnnxAssert.Tolerance;
 
-    /// <summary>ResNeSt-14d at small width: radix-2 Split-Attention, deep stem, avg-down shortcuts, dilated stages.</summary>
-    private static ResNetConfig SmallResNeSt(int outputStride = 32) =>
-        ModelZoo.Config("resnest14d") with { Channels = new[] { 8, 16, 16, 24 }, StemWidth = 8, NumClasses = 0, OutputStride = outputStride };
-
     public static IEnumerable<object[]> SegmentationKinds() => new[]
     {
         new object[] { SegmentationHeadType.DeepLabV3, true, 8, BatchNormExport.FoldedByExport, false },
@@ -50,7 +46,7 @@ public class DenseExportTests
     [MemberData(nameof(SegmentationKinds))]
     public void Segmentation_model_outputs_equal_the_library(SegmentationHeadType head, bool aux, int outputStride, BatchNormExport norms, bool dynamic)
     {
-        using var model = SmallSegmentationModel(head, aux, outputStride);
+        using var model = SmallDenseModels.Segmentation(head, aux, outputStride);
         RandomNorms.Randomize(model, 23);
         model.eval();
         if (norms == BatchNormExport.FoldedInModel)
@@ -86,7 +82,7 @@ public class DenseExportTests
     [Fact]
     public void A_factory_model_exports_with_torchvisions_head_width()
     {
-        using var model = SegmentationModels.Create(SegmentationHeadType.DeepLabV3, SmallResNeSt(8), numClasses: 4);
+        using var model = SegmentationModels.Create(SegmentationHeadType.DeepLabV3, SmallDenseModels.ResNeSt(8), numClasses: 4);
         RandomNorms.Randomize(model, 31);
         model.eval();
         using var runner = OrtRunner.For(model, new OnnxExportOptions { InputHeight = 32, InputWidth = 32 });
@@ -102,7 +98,7 @@ public class DenseExportTests
     [Fact]
     public void Segmentation_metadata_carries_the_models_classes_and_torchvisions_preprocessing()
     {
-        using var model = SmallSegmentationModel(SegmentationHeadType.DeepLabV3, aux: true, outputStride: 8);
+        using var model = SmallDenseModels.Segmentation(SegmentationHeadType.DeepLabV3, aux: true, outputStride: 8);
         using var runner = OrtRunner.For(model, new OnnxExportOptions
         {
             DynamicSpatialSize = true,
@@ -138,7 +134,7 @@ public class DenseExportTests
     [MemberData(nameof(PyramidKinds))]
     public void Pyramid_levels_equal_the_library(string extra, bool batchNorm, int[] returnedLayers, BatchNormExport norms, bool dynamic)
     {
-        using var backbone = SmallPyramid(extra, batchNorm, returnedLayers);
+        using var backbone = SmallDenseModels.Pyramid(extra, batchNorm, returnedLayers);
         RandomNorms.Randomize(backbone, 41);
         backbone.eval();
         if (norms == BatchNormExport.FoldedInModel)
@@ -206,27 +202,5 @@ public class DenseExportTests
         actual.Keys.Should().Equal(c.Strings("output_names"));
         foreach (var level in c.Strings("output_names"))
             TensorAssert.Close(actual[level], io["output." + level], Tolerance, Tolerance, $"{name} level {level}: ORT vs torchvision");
-    }
-
-    private static SegmentationModel SmallSegmentationModel(SegmentationHeadType head, bool aux, int outputStride)
-    {
-        const int classes = 5;
-        var backbone = new ResNet(SmallResNeSt(outputStride));
-        int[] stages = backbone.FeatureInfo.Select(f => f.Channels).ToArray();
-        var auxHead = aux ? new FcnHead(stages[^2], classes) : null;
-        int[] rates = { 2, 4, 6 };
-        return head switch
-        {
-            SegmentationHeadType.DeepLabV3 => new SegmentationModel(backbone, new DeepLabHead(stages[^1], classes, 16, rates), auxHead),
-            SegmentationHeadType.Fcn => new SegmentationModel(backbone, new FcnHead(stages[^1], classes), auxHead),
-            _ => new SegmentationModel(backbone, new DeepLabV3PlusHead(stages[^1], stages[0], classes, 16, rates), auxHead),
-        };
-    }
-
-    private static BackboneWithFpn SmallPyramid(string extra, bool batchNorm, int[] returnedLayers)
-    {
-        var body = new ResNet(SmallResNeSt());
-        int[] inChannels = returnedLayers.Select(layer => body.FeatureInfo[layer - 1].Channels).ToArray();
-        return new BackboneWithFpn(body, new FeaturePyramidNetwork(inChannels, 16, DenseModules.Extra(extra, inChannels, 16), batchNorm), returnedLayers);
     }
 }
