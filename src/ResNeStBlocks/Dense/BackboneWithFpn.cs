@@ -43,6 +43,7 @@ public sealed class BackboneWithFpn : nn.Module<Tensor, FeatureMaps>, IDescribed
     /// pyramid's input channels differ from the stages'.</exception>
     public BackboneWithFpn(ResNet body, FeaturePyramidNetwork fpn, IReadOnlyList<int>? returnedLayers = null) : base(nameof(BackboneWithFpn))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(fpn);
         var stages = body.FeatureInfo;
