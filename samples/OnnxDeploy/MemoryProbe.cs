@@ -6,7 +6,6 @@ using System.Linq;
 using Microsoft.ML.OnnxRuntime;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Inference;
-using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Weights;
 using static TorchSharp.torch;
 
@@ -71,7 +70,6 @@ public static class MemoryProbe
         }
         else
         {
-            NativeRuntime.VerifyCpuConvolution();
             set_num_threads(threads);
             var model = SegmentationModels.Create(SegmentationDeploy.ModelName, auxLoss: false);
             model.LoadWeights(weightsPath);
