@@ -27,14 +27,7 @@ public static class CpuBenchmark
         set_num_threads(Threads);
         model.eval();
         InferencePreparation.FoldBatchNorm(model);
-        using var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = Threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
-        using var session = new InferenceSession(onnxPath, sessionOptions);
+        using var session = BenchmarkSession.Open(onnxPath, Threads);
         output.WriteLine($"CPU benchmark: ONNX Runtime vs TorchSharp eager (BatchNorm folded), {Threads} threads, 224x224, median of {rounds} alternating runs");
         output.WriteLine("batch  ORT ms  TorchSharp ms  TorchSharp/ORT  max|diff|");
         foreach (int batch in new[] { 1, 8 })

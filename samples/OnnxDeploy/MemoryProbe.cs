@@ -58,10 +58,9 @@ public static class MemoryProbe
         IDisposable owner;
         if (engine == "ort")
         {
-            var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-            var session = new InferenceSession(onnxPath, options);
+            var session = BenchmarkSession.Open(onnxPath, threads);
             var input = OrtValue.CreateTensorValueFromMemory(pixels, shape);
-            owner = new Owned(session, input, options);
+            owner = new Owned(session, input);
             forward = () =>
             {
                 using var runOptions = new RunOptions();

@@ -52,14 +52,7 @@ public static class SegmentationBenchmark
         set_num_threads(Threads);
         model.eval();
         model.FoldBatchNorm();
-        using var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = Threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
-        using var session = new InferenceSession(onnxPath, sessionOptions);
+        using var session = BenchmarkSession.Open(onnxPath, Threads);
         using var scope = NewDisposeScope();
         var input = randn(new long[] { 1, 3, size, size }, generator: new Generator(1));
         var data = input.data<float>().ToArray();

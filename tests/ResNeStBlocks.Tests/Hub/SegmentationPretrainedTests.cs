@@ -28,7 +28,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
     private readonly HubScratch scratch = new();
     private FakeHub hub = null!;
 
-    private string Folder => Path.Combine(scratch.Root, "torch", "hub", "checkpoints");
+    private string Folder => scratch.CheckpointFolder;
 
     private static byte[] Checkpoint => File.ReadAllBytes(Fixtures.File("torchvision", "models", "fcn_resnet50_tiny.pth"));
 
@@ -41,16 +41,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => scratch.Dispose();
 
-    private TorchHubOptions TorchHub(bool offline = false) =>
-        new(_ => null)
-        {
-            ModelsUrl = hub.Endpoint + "/models",
-            CheckpointDirectory = Folder,
-            Offline = offline,
-            RetryDelay = TimeSpan.FromMilliseconds(1),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
-            Timeout = TimeSpan.FromSeconds(10),
-        };
+    private TorchHubOptions TorchHub(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
 
     /// <summary>The reduced checkpoint in torch.hub's folder under torchvision's own file name, as if torch.hub had fetched it.</summary>
     private void PlaceAsTorchvisionsFcn()
