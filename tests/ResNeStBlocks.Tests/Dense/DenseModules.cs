@@ -2,7 +2,7 @@ using System;
 using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,0 +1,38 @@
+using System;
+using System.IO;
+using ResNeStBlocks.Samples.Train;
+
+namespace ResNeStBlocks.Samples.Tests;
+
+/// <summary>One short run of the Train sample, shared by the tests that inspect it (training is the slow part).</summary>
+public sealed class ShortTrainingRun : IDisposable
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "train-tests-" + Guid.NewGuid().ToString("N"));
+
+    public ShortTrainingRun()
+    {
+        Directory.CreateDirectory(directory);
+        Options = new TrainOptions
+        {
+            // Measured (seed 1, one thread): loss 1.41 -> 0.52, held-out accuracy 93% (chance 25%), about 35 s
+            // on the 2-core machine while other processes were busy.
+            Epochs = 5,
+            TrainSize = 1920,
+            LearningRate = 0.03,
+            TestSize = 400,
+            Seed = 1,
+            OutputPath = Path.Combine(directory, "weights", "shapes.safetensors"),
+        };
+        var output = new StringWriter();
+        Result = TrainApp.Run(Options, output);
+        Output = output.ToString();
+    }
+
+    public TrainOptions Options { get; }
+
+    public TrainResult Result { get; }
+
+    public string Output { get; }
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+}
