@@ -4,10 +4,8 @@ namespace ResNeStBlocks.Testing;
 /// <summary>
 /// The one collection of tests that run alone, after the parallel ones: tests that measure process-wide state
 /// (memory, global tensor counts) or change it (TorchSharp's default device or dtype, libtorch's global
-/// switches, environment variables), and the sample training runs. That run once failed in the full
-/// suite inside TorchSharp's train-mode <c>BatchNorm.forward</c> with libtorch's "Unknown scalar type" while many
-/// other classes ran torch concurrently, and never alone; the suspected cause (a native scalar released early
-/// under GC pressure) is outside this repository.
+/// switches, environment variables, the garbage collector), and the sample training runs, whose timing and memory
+/// other tests running at the same time would distort.
 /// </summary>
 /// <remarks>xunit reads collection definitions from the test assembly only, so each test project declares this collection
 /// with a one-line class of its own (<c>IsolatedCollectionDefinition</c>); the name and the reasons live here.</remarks>
