@@ -1,9 +1,8 @@
-using ResNeStBlocks.Tests.Support;
 using System;
 using System.IO;
 using System.Threading.Tasks;
 using FluentAssertions;
-using ResNeStBlocks.Tests.Samples;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Zoo;
 using Xunit;
 
@@ -32,7 +31,7 @@ public sealed class HubEnvironmentVariablesTests : IDisposable
     public async Task Create_with_pretrained_true_downloads_from_HF_ENDPOINT_into_HF_HUB_CACHE_with_HF_TOKEN()
     {
         await using var hub = await FakeHub.StartAsync();
-        var weights = PretrainedFromHubTests.ZooWeights("resnest14d", id: 21, scratch.Root);
+        var weights = HubWeights.ZooWeights("resnest14d", id: 21, scratch.Root);
         var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit, Token = "hf_env_token" };
         repo.Files["model.safetensors"] = weights;
         hub.Add(repo);
@@ -42,7 +41,7 @@ public sealed class HubEnvironmentVariablesTests : IDisposable
         Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", null);
 
         using (var model = ModelZoo.Create("resnest14d", pretrained: true))
-            PretrainedFromHubTests.StateEquals(model, weights).Should().BeTrue();
+            HubWeights.StateEquals(model, weights).Should().BeTrue();
         await hub.StopAsync();
         Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", "1");
         using (var again = ModelZoo.Create("resnest14d", numClasses: 0, pretrained: true))

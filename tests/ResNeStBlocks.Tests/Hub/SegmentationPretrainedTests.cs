@@ -8,7 +8,7 @@ using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Hub;
 using ResNeStBlocks.Preprocessing;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using Xunit;

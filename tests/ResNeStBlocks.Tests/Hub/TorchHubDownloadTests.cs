@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using FluentAssertions;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Hub;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 
