@@ -3,7 +3,7 @@ using System.IO;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Preprocessing;
-using ResNeStBlocks.Samples.OnnxClassify;
+using ResNeStBlocks.Samples.OnnxImages;
 using ResNeStBlocks.Testing;
 using Xunit;
 using static TorchSharp.torch;
@@ -18,7 +18,7 @@ public class TorchFreePreprocessingTests
     [InlineData(288, 0.95, true)]
     public void Photo_preprocessing_equals_the_library(int size, double crop, bool bicubic)
     {
-        var image = OnnxImageClassifier.Decode(Fixtures.File("data", "chelsea.png"));
+        var image = ImageFiles.Decode(Fixtures.File("data", "chelsea.png"));
         AssertEqual(image.Data, image.Height, image.Width, size, crop, bicubic);
     }
 

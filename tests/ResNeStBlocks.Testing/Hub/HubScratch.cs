@@ -35,6 +35,24 @@ public sealed class HubScratch : IDisposable
             Timeout = TimeSpan.FromSeconds(10),
         };
 
+    /// <summary>torch.hub's checkpoint folder in this scratch directory.</summary>
+    public string CheckpointFolder => Path.Combine(Root, "torch", "hub", "checkpoints");
+
+    /// <summary>
+    /// torch.hub options independent of the process environment, fetching from <paramref name="hub"/>'s <c>/models</c> into
+    /// <paramref name="folder"/>, with retries fast enough for tests.
+    /// </summary>
+    public static TorchHubOptions TorchHubOptions(FakeHub hub, string folder, bool offline = false) =>
+        new(_ => null)
+        {
+            ModelsUrl = hub.Endpoint + "/models",
+            CheckpointDirectory = folder,
+            Offline = offline,
+            RetryDelay = TimeSpan.FromMilliseconds(1),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+
     /// <summary>A small ResNeSt (channels 16..128, 10 classes) with randomised norms; its safetensors bytes.</summary>
     public static ResNet TinyModel(int numClasses = 10) =>
         new(new ResNetConfig(new ResNeStSpec(), new[] { 1, 1, 1, 1 })

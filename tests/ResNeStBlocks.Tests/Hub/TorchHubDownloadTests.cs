@@ -43,16 +43,7 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Options independent of the process environment, with retries fast enough for tests.</summary>
-    private TorchHubOptions Options(bool offline = false) =>
-        new(_ => null)
-        {
-            ModelsUrl = hub.Endpoint + "/models",
-            CheckpointDirectory = Folder,
-            Offline = offline,
-            RetryDelay = TimeSpan.FromMilliseconds(1),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
-            Timeout = TimeSpan.FromSeconds(10),
-        };
+    private TorchHubOptions Options(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
 
     private IEnumerable<string> Requests => hub.Log.Select(r => $"{r.Method} {r.Path} {r.Range}".TrimEnd());
 

@@ -4,12 +4,14 @@ using System.Globalization;
 using System.Linq;
 using ResNeStBlocks.Preprocessing;
 
-namespace ResNeStBlocks.Samples.OnnxClassify;
+namespace ResNeStBlocks.Samples.OnnxImages;
 
 /// <summary>
 /// timm's eval preprocessing without torch, for an 8-bit RGB image: resize the shorter side to
 /// <c>floor(inputSize / cropFraction)</c> (antialiased, horizontal then vertical, 8-bit rounding after each pass
 /// as PIL does), center-crop, scale to [0, 1], normalise. Matches the library's <c>ImagePreprocessor</c> on uint8 images.
+/// For a model that takes any size (a segmentation model exported with dynamic height and width),
+/// <see cref="ProcessWhole"/> skips the crop, as torchvision's segmentation transform does.
 /// </summary>
 public sealed class RgbPreprocessor
 {
@@ -64,7 +66,7 @@ public sealed class RgbPreprocessor
     /// <summary>Whether the resize filter is bicubic.</summary>
     public bool Bicubic { get; }
 
-    /// <summary>Preprocesses one image.</summary>
+    /// <summary>Preprocesses one image for a classifier: resize, center crop, normalise.</summary>
     /// <param name="rgb">Interleaved 8-bit RGB pixels [height, width, 3], as decoders produce them.</param>
     /// <param name="height">Image height.</param>
     /// <param name="width">Image width.</param>
@@ -72,24 +74,70 @@ public sealed class RgbPreprocessor
     /// <exception cref="ArgumentException">The pixel count does not match the size.</exception>
     public float[] Process(byte[] rgb, int height, int width)
     {
+        var (pixels, _, newWidth) = Resize(rgb, height, width);
+        var (top, left) = CropOrigin(height, width);
+        return Normalise(pixels, newWidth, top, left, InputSize, InputSize);
+    }
+
+    /// <summary>
+    /// Preprocesses one image for a dense predictor that takes any size (torchvision's <c>SemanticSegmentation</c>
+    /// transform): resize the shorter side to <see cref="ResizeSize"/>, normalise, no crop.
+    /// </summary>
+    /// <param name="rgb">Interleaved 8-bit RGB pixels [height, width, 3].</param>
+    /// <param name="height">Image height.</param>
+    /// <param name="width">Image width.</param>
+    /// <returns>A float32 tensor [3, Height, Width] in row-major order, with the resized size.</returns>
+    /// <exception cref="ArgumentException">The pixel count does not match the size.</exception>
+    public (float[] Pixels, int Height, int Width) ProcessWhole(byte[] rgb, int height, int width)
+    {
+        var (pixels, newHeight, newWidth) = Resize(rgb, height, width);
+        return (Normalise(pixels, newWidth, 0, 0, newHeight, newWidth), newHeight, newWidth);
+    }
+
+    /// <summary>The size an image is resized to before any crop: the shorter side becomes <see cref="ResizeSize"/>.</summary>
+    /// <param name="height">Image height.</param>
+    /// <param name="width">Image width.</param>
+    /// <returns>The resized height and width.</returns>
+    public (int Height, int Width) ResizedSize(int height, int width)
+    {
+        var (newHeight, newWidth) = ResizeGeometry.ShorterSideTo(height, width, ResizeSize);
+        return ((int)newHeight, (int)newWidth);
+    }
+
+    /// <summary>Where <see cref="Process"/>'s crop starts in the resized image (torchvision's <c>center_crop</c>).</summary>
+    /// <param name="height">Image height.</param>
+    /// <param name="width">Image width.</param>
+    /// <returns>The first row and column of the crop.</returns>
+    public (int Top, int Left) CropOrigin(int height, int width)
+    {
+        var (newHeight, newWidth) = ResizedSize(height, width);
+        return ((int)ResizeGeometry.CropOffset(newHeight, InputSize), (int)ResizeGeometry.CropOffset(newWidth, InputSize));
+    }
+
+    /// <summary>The antialiased resize in 8-bit steps (horizontal, then vertical), as float values of the RGB bytes.</summary>
+    private (float[] Pixels, int Height, int Width) Resize(byte[] rgb, int height, int width)
+    {
         if (height < 1 || width < 1 || rgb.Length != (long)height * width * 3)
             throw new ArgumentException($"rgb must hold height x width x 3 = {(long)height * width * 3} bytes, got {rgb.Length}.", nameof(rgb));
-        var (newHeight, newWidth) = ResizeGeometry.ShorterSideTo(height, width, ResizeSize);
+        var (newHeight, newWidth) = ResizedSize(height, width);
         var pixels = rgb.Select(b => (float)b).ToArray();
         if (newWidth != width)
-            pixels = AntialiasResize.Horizontal(pixels, height, width, (int)newWidth, Bicubic);
+            pixels = AntialiasResize.Horizontal(pixels, height, width, newWidth, Bicubic);
         if (newHeight != height)
-            pixels = AntialiasResize.Vertical(pixels, height, (int)newWidth, (int)newHeight, Bicubic);
+            pixels = AntialiasResize.Vertical(pixels, height, newWidth, newHeight, Bicubic);
+        return (pixels, newHeight, newWidth);
+    }
 
-        int top = (int)ResizeGeometry.CropOffset(newHeight, InputSize);
-        int left = (int)ResizeGeometry.CropOffset(newWidth, InputSize);
-        var output = new float[3 * InputSize * InputSize];
+    /// <summary>A window of the interleaved image, scaled to [0, 1], normalised and laid out channel-first.</summary>
+    private float[] Normalise(float[] pixels, int imageWidth, int top, int left, int outHeight, int outWidth)
+    {
+        var output = new float[3 * outHeight * outWidth];
         for (int c = 0; c < 3; c++)
-            for (int y = 0; y < InputSize; y++)
-                for (int x = 0; x < InputSize; x++)
+            for (int y = 0; y < outHeight; y++)
+                for (int x = 0; x < outWidth; x++)
                 {
-                    float value = pixels[((top + y) * newWidth + left + x) * 3 + c] / 255f;
-                    output[(c * InputSize + y) * InputSize + x] = (value - mean[c]) / std[c];
+                    float value = pixels[((top + y) * imageWidth + left + x) * 3 + c] / 255f;
+                    output[(c * outHeight + y) * outWidth + x] = (value - mean[c]) / std[c];
                 }
         return output;
     }

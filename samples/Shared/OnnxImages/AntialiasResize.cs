@@ -1,6 +1,6 @@
 using System;
 
-namespace ResNeStBlocks.Samples.OnnxClassify;
+namespace ResNeStBlocks.Samples.OnnxImages;
 
 /// <summary>
 /// One antialiased resampling pass along one axis of an 8-bit RGB image, as PIL (and torch's <c>antialias=True</c>)

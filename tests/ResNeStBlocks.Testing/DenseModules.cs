@@ -2,29 +2,47 @@ using System;
 using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
-using ResNeStBlocks.Testing;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Tests.Dense;
+namespace ResNeStBlocks.Testing;
 
-/// <summary>The one mapper from a torchvision fixture case (its reference and args) to the library's module.</summary>
+/// <summary>The one mapper from a torchvision fixture case (its reference and args) to the library's module, for every test project.</summary>
 public static class DenseModules
 {
     public static FeaturePyramidNetwork Pyramid(TorchvisionCase c)
     {
         int[] inChannels = c.Ints("in_channels_list");
         int outChannels = c.Int("out_channels");
-        ExtraFpnBlock? extra = c.String("extra_blocks") switch
+        return new FeaturePyramidNetwork(inChannels, outChannels, Extra(c.String("extra_blocks"), inChannels, outChannels), c.Bool("norm"));
+    }
+
+    /// <summary>The generator's names for the extra levels: none, torchvision's max pool, P6/P7 reading P5 or C5.</summary>
+    public static ExtraFpnBlock? Extra(string kind, int[] inChannels, int outChannels) => kind switch
+    {
+        "none" => null,
+        "pool" => new LastLevelMaxPool(),
+        "p6p7_p5" => new LastLevelP6P7(outChannels, outChannels),
+        "p6p7_c5" => new LastLevelP6P7(inChannels[^1], outChannels),
+        var other => throw new ArgumentException($"Unknown extra block '{other}'."),
+    };
+
+    /// <summary>torchvision's BackboneWithFPN over its ResNet at the case's depth and width (not dilated).</summary>
+    public static BackboneWithFpn FpnBackbone(TorchvisionCase c)
+    {
+        var body = new ResNet(ModelZoo.Config("resnet50") with
         {
-            "none" => null,
-            "pool" => new LastLevelMaxPool(),
-            "p6p7_p5" => new LastLevelP6P7(outChannels, outChannels),
-            "p6p7_c5" => new LastLevelP6P7(inChannels[^1], outChannels),
-            var other => throw new ArgumentException($"Unknown extra block '{other}' in case {c.Name}."),
-        };
-        return new FeaturePyramidNetwork(inChannels, outChannels, extra, c.Bool("norm"));
+            Layers = c.Ints("layers"),
+            Channels = c.Ints("channels"),
+            NumClasses = 0,
+            ZeroInitLast = false,
+        });
+        int[] returned = c.Ints("returned_layers");
+        int[] inChannels = returned.Select(layer => body.FeatureInfo[layer - 1].Channels).ToArray();
+        int outChannels = c.Int("out_channels");
+        var fpn = new FeaturePyramidNetwork(inChannels, outChannels, Extra(c.String("extra_blocks"), inChannels, outChannels), c.Bool("norm"));
+        return new BackboneWithFpn(body, fpn, returned);
     }
 
     public static nn.Module Head(TorchvisionCase c) => c.Name switch
