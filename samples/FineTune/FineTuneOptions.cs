@@ -89,8 +89,8 @@ public sealed record FineTuneOptions
 
     /// <summary>
     /// Intra-op CPU threads of torch while training (restored afterwards); null takes the processors the workers leave
-    /// free. Torch's threads and the workers must not overlap: on the 2-core machine two torch threads beside one
-    /// worker made the first epoch of the tiny model take 264 s instead of 11 s (busy machine).
+    /// free. Torch's threads and the workers must not overlap: a torch thread that shares its core with a decoding worker
+    /// waits for it at every parallel region, which slows training far more than the one thread it adds.
     /// </summary>
     public int? Threads { get; init; }
 

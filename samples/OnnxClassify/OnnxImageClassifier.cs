@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
-using StbImageSharp;
+using ResNeStBlocks.Samples.OnnxImages;
 
 namespace ResNeStBlocks.Samples.OnnxClassify;
 
@@ -33,23 +33,6 @@ public sealed class OnnxImageClassifier : IDisposable
     /// <summary>The preprocessing the model's metadata asks for.</summary>
     public RgbPreprocessor Preprocessor { get; }
 
-    /// <summary>Decodes an image file (PNG, JPEG, BMP, TGA, GIF) to interleaved RGB bytes.</summary>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file cannot be decoded.</exception>
-    public static ImageResult Decode(string path)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Image file not found: {path}", path);
-        try
-        {
-            return ImageResult.FromMemory(File.ReadAllBytes(path), ColorComponents.RedGreenBlue);
-        }
-        catch (Exception e) // StbImageSharp reports bad data with plain exceptions of several types
-        {
-            throw new InvalidDataException($"Cannot decode {path} as an image: {e.Message}", e);
-        }
-    }
-
     /// <summary>The logits for preprocessed images [batch, 3, S, S] (row-major).</summary>
     public float[] Logits(float[] batch, int count)
     {
@@ -63,7 +46,7 @@ public sealed class OnnxImageClassifier : IDisposable
     /// <summary>The <paramref name="top"/> most probable classes of an image file.</summary>
     public IReadOnlyList<Prediction> Classify(string imagePath, int top = 5)
     {
-        var image = Decode(imagePath);
+        var image = ImageFiles.Decode(imagePath);
         var logits = Logits(Preprocessor.Process(image.Data, image.Height, image.Width), 1);
         float max = logits.Max();
         var exp = logits.Select(l => MathF.Exp(l - max)).ToArray();

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
@@ -28,14 +27,7 @@ public static class CpuBenchmark
         set_num_threads(Threads);
         model.eval();
         InferencePreparation.FoldBatchNorm(model);
-        using var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = Threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
-        using var session = new InferenceSession(onnxPath, sessionOptions);
+        using var session = BenchmarkSession.Open(onnxPath, Threads);
         output.WriteLine($"CPU benchmark: ONNX Runtime vs TorchSharp eager (BatchNorm folded), {Threads} threads, 224x224, median of {rounds} alternating runs");
         output.WriteLine("batch  ORT ms  TorchSharp ms  TorchSharp/ORT  max|diff|");
         foreach (int batch in new[] { 1, 8 })
@@ -62,25 +54,12 @@ public static class CpuBenchmark
             float[] ortLogits = OrtLogits(), torchLogits = TorchLogits(); // warm-up
             for (int r = 0; r < rounds; r++)
             {
-                ortTimes.Add(Time(() => ortLogits = OrtLogits()));
-                torchTimes.Add(Time(() => torchLogits = TorchLogits()));
+                ortTimes.Add(Timing.Milliseconds(() => ortLogits = OrtLogits()));
+                torchTimes.Add(Timing.Milliseconds(() => torchLogits = TorchLogits()));
             }
-            double ort = Median(ortTimes), torchMs = Median(torchTimes);
+            double ort = Timing.Median(ortTimes), torchMs = Timing.Median(torchTimes);
             double maxDiff = ortLogits.Zip(torchLogits, (a, b) => Math.Abs(a - b)).Max();
             output.WriteLine($"{batch,5}  {ort,6:F1}  {torchMs,13:F1}  {torchMs / ort,14:F2}  {maxDiff,9:E1}");
         }
-    }
-
-    private static double Time(Action action)
-    {
-        var watch = Stopwatch.StartNew();
-        action();
-        return watch.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -13,6 +13,7 @@ namespace ResNeStBlocks.Samples.OnnxDeploy;
 /// <summary>
 /// Exports ResNeSt-50 to ONNX with TorchSharp, then classifies an image with the torch-free code of OnnxClassify
 /// (ONNX Runtime + preprocessing from the file's metadata); optionally benchmarks ONNX Runtime against TorchSharp.
+/// With <c>--segmentation</c>, the same for DeepLabV3 on ResNeSt-50 and OnnxSegment (<see cref="SegmentationDeploy"/>).
 /// </summary>
 public static class DeployApp
 {
@@ -20,19 +21,28 @@ public static class DeployApp
 
     /// <summary>The command-line help.</summary>
     public const string Usage =
-        "usage: OnnxDeploy [--weights model.safetensors] [--image IMAGE] [--out resnest50d.onnx] [--benchmark] [--rounds N]\n" +
-        "  --weights    timm's resnest50d weights (timm/resnest50d.in1k); without them the weights are random\n" +
-        "  --image      image to classify (default: data/chelsea.png)\n" +
-        "  --out        where to write the ONNX file (default: resnest50d.onnx in the current directory)\n" +
-        "  --benchmark  time ONNX Runtime against TorchSharp on the CPU, batch 1 and 8, 2 threads\n" +
-        "  --rounds     timed runs per engine and batch in the benchmark (default 10)";
+        "usage: OnnxDeploy [--segmentation] [--weights FILE] [--image IMAGE] [--out FILE.onnx] [--benchmark] [--rounds N] [--size S]\n" +
+        "  --segmentation  DeepLabV3 on ResNeSt-50 (deeplabv3_resnest50d, output stride 8) instead of the ResNeSt-50 classifier:\n" +
+        "                  segment the image with OnnxSegment's code and write IMAGE.overlay.png\n" +
+        "  --weights       the model's weights (timm/resnest50d.in1k's model.safetensors, or a checkpoint with the segmentation\n" +
+        "                  model's keys); without them the weights are random\n" +
+        "  --image         image to classify or segment (default: data/chelsea.png)\n" +
+        "  --out           where to write the ONNX file (default: the model's name + .onnx in the current directory)\n" +
+        "  --benchmark     time ONNX Runtime against TorchSharp on the CPU, 2 threads each: the classifier at batch 1 and 8,\n" +
+        "                  224x224; the segmentation model at batch 1, S x S, with each engine's peak memory\n" +
+        "  --rounds        timed runs per engine in the benchmark (default 10)\n" +
+        "  --size          the segmentation benchmark's image side (default 512)";
 
     /// <summary>Runs the command line; returns 0, or 2 for a bad command line or file.</summary>
     public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
+        // A child process of the segmentation benchmark: one engine's peak memory.
+        if (args.Count == 7 && args[0] == MemoryProbe.Flag)
+            return MemoryProbe.Run(args[1], args[2], args[3], int.Parse(args[4], CultureInfo.InvariantCulture),
+                int.Parse(args[5], CultureInfo.InvariantCulture), int.Parse(args[6], CultureInfo.InvariantCulture), output);
         string? weights = null, image = null, outPath = null;
-        bool benchmark = false;
-        int rounds = 10;
+        bool benchmark = false, segmentation = false;
+        int rounds = 10, size = 512;
         try
         {
             for (int i = 0; i < args.Count; i++)
@@ -45,12 +55,19 @@ public static class DeployApp
                     case "--out": outPath = Next(); break;
                     case "--benchmark": benchmark = true; break;
                     case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--segmentation": segmentation = true; break;
+                    case "--size": size = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--help" or "-h": output.WriteLine(Usage); return 0;
                     default: throw new FormatException($"Unknown argument '{args[i]}'.");
                 }
             }
-            Run(weights, image ?? Path.Combine(AppContext.BaseDirectory, "data", "chelsea.png"),
-                outPath ?? Path.GetFullPath(Model + ".onnx"), benchmark, rounds, output);
+            if (rounds < 1 || size < 32)
+                throw new FormatException($"--rounds must be at least 1 and --size at least 32, got {rounds} and {size}.");
+            image ??= Path.Combine(AppContext.BaseDirectory, "data", "chelsea.png");
+            if (segmentation)
+                SegmentationDeploy.Run(weights, image, outPath ?? Path.GetFullPath(SegmentationDeploy.ModelName + ".onnx"), benchmark, size, rounds, output);
+            else
+                Run(weights, image, outPath ?? Path.GetFullPath(Model + ".onnx"), benchmark, rounds, output);
             return 0;
         }
         catch (Exception e) when (e is FormatException or FileNotFoundException or InvalidDataException or OverflowException)

@@ -42,7 +42,7 @@ public sealed record TrainOptions
 
     /// <summary>
     /// Intra-op CPU threads while training (restored afterwards). The network is so small that one thread is
-    /// fastest: measured on the 2-core machine, 2 threads were slower, and 10x slower when other processes were busy.
+    /// fastest: splitting its tiny convolutions across threads costs more in synchronisation than it saves.
     /// </summary>
     public int Threads { get; init; } = 1;
 

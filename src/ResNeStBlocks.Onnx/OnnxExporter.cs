@@ -6,6 +6,7 @@ using System.Linq;
 using System.Reflection;
 using Google.Protobuf;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Onnx.Export;
 using ResNeStBlocks.Onnx.Graph;
@@ -160,8 +161,15 @@ public static class OnnxExporter
         yield return (OnnxMetadataKeys.Producer, $"{ProducerName} {ProducerVersion}");
         yield return (OnnxMetadataKeys.Module, model.GetType().Name);
         yield return (OnnxMetadataKeys.BatchNorm, options.FoldBatchNorm ? "folded" : "kept");
-        if (model is ResNet network)
-            yield return (OnnxMetadataKeys.NumClasses, network.NumClasses.ToString(CultureInfo.InvariantCulture));
+        // A classifier's or a segmentation head's own class count wins over the pretrained configuration's.
+        int? classes = model switch
+        {
+            ResNet network => network.NumClasses,
+            SegmentationModel segmentation => segmentation.NumClasses,
+            _ => null,
+        };
+        if (classes is { } count)
+            yield return (OnnxMetadataKeys.NumClasses, count.ToString(CultureInfo.InvariantCulture));
         if (options.Pretrained is not { } pretrained)
             yield break;
         yield return (OnnxMetadataKeys.HubId, pretrained.HubId);
@@ -170,7 +178,7 @@ public static class OnnxExporter
         yield return (OnnxMetadataKeys.Interpolation, pretrained.Interpolation.ToString().ToLowerInvariant());
         yield return (OnnxMetadataKeys.Mean, List(pretrained.Mean));
         yield return (OnnxMetadataKeys.Std, List(pretrained.Std));
-        if (model is not ResNet)
+        if (classes is null)
             yield return (OnnxMetadataKeys.NumClasses, pretrained.NumClasses.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -15,7 +15,7 @@ public static class OnnxMetadataKeys
     /// <summary><c>folded</c>, or <c>kept</c> when the graph has BatchNormalization nodes.</summary>
     public const string BatchNorm = "batchnorm";
 
-    /// <summary>Classifier outputs of a ResNet (0: the output is pooled features).</summary>
+    /// <summary>Classifier outputs of a ResNet (0: the output is pooled features), or the classes of a segmentation model's logits.</summary>
     public const string NumClasses = "num_classes";
 
     /// <summary>Where the weights are published, such as <c>timm/resnest50d.in1k</c>.</summary>

@@ -3,7 +3,7 @@ using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Onnx.Tests.Support;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 using static TorchSharp.torch;

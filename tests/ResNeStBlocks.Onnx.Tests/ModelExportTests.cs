@@ -5,7 +5,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Inference;
 using ResNeStBlocks.Onnx.Tests.Support;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Zoo;
 using Xunit;
 using static TorchSharp.torch;

@@ -4,7 +4,7 @@ using System.IO.Compression;
 using System.Linq;
 using System.Xml.Linq;
 using FluentAssertions;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using Xunit;
 
 namespace ResNeStBlocks.Onnx.Tests;

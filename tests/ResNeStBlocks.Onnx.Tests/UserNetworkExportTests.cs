@@ -8,7 +8,7 @@ using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Onnx.Tests.Support;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

@@ -3,7 +3,7 @@ using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Onnx.Tests.Support;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -25,7 +25,7 @@ namespace ResNeStBlocks.Dense;
 /// torchvision's bilinear resize of a 1x1 map computes. In training mode its BatchNorm normalises one value per image
 /// and channel, so a batch needs at least two images (PyTorch refuses a single one the same way).</para>
 /// </remarks>
-public sealed class Aspp : nn.Module<Tensor, Tensor>, IDescribedModule
+public sealed class Aspp : FoldableModule
 {
     /// <summary>torchvision's atrous rates for DeepLabV3 at output stride 8 (also segmentation_models_pytorch's default).</summary>
     public static IReadOnlyList<int> DefaultAtrousRates { get; } = new[] { 12, 24, 36 };
@@ -115,7 +115,7 @@ public sealed class Aspp : nn.Module<Tensor, Tensor>, IDescribedModule
     }
 
     /// <inheritdoc />
-    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var branches = new List<GraphValue>(convs.Count);

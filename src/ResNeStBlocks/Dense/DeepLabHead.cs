@@ -18,11 +18,11 @@ namespace ResNeStBlocks.Dense;
 /// <see cref="SegmentationModel"/> they sit under <c>classifier.</c>. torchvision fixes the width at 256 and the rates at
 /// 12, 24, 36; both are parameters here with those defaults.
 /// </remarks>
-public sealed class DeepLabHead : nn.Module<Tensor, Tensor>, IDescribedModule
+public sealed class DeepLabHead : FoldableModule
 {
     private readonly Aspp aspp;
     private readonly Conv2d conv;
-    private readonly BatchNorm2d bn;
+    private BatchNorm2d? bn;
     private readonly ReLU relu;
     private readonly Conv2d classifier;
 
@@ -73,7 +73,7 @@ public sealed class DeepLabHead : nn.Module<Tensor, Tensor>, IDescribedModule
     }
 
     /// <inheritdoc />
-    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var x = graph.Call(relu, graph.Convolution(conv, graph.Call(aspp, input), bn));

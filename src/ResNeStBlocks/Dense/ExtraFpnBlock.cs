@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,6 +23,15 @@ public abstract class ExtraFpnBlock : nn.Module
     /// <param name="inputs">The feature maps the pyramid was computed from (C2..C5), in the same order.</param>
     /// <returns>The pyramid with the extra levels appended.</returns>
     public abstract FeatureMaps Extend(FeatureMaps pyramid, IReadOnlyList<Tensor> inputs);
+
+    /// <summary>
+    /// Describes the levels <see cref="Extend"/> appends, in eval mode (the pyramid's description calls it within this block).
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="pyramid">The pyramid's levels so far, highest resolution first.</param>
+    /// <param name="inputs">The feature maps the pyramid was computed from (C2..C5), in the same order.</param>
+    /// <returns>The appended levels, named as <see cref="Extend"/> names them.</returns>
+    public abstract IReadOnlyList<NamedValue> DescribeExtend(ForwardGraph graph, IReadOnlyList<NamedValue> pyramid, IReadOnlyList<GraphValue> inputs);
 
     /// <summary>
     /// Checks, when the pyramid is built, that this block fits it; throws <see cref="System.ArgumentException"/> naming

@@ -16,10 +16,10 @@ namespace ResNeStBlocks.Dense;
 /// State-dict keys are torchvision's Sequential indices: <c>0.weight</c> (3x3, no bias), <c>1.*</c> (BatchNorm),
 /// <c>4.weight</c>, <c>4.bias</c>; index 2 is the ReLU and 3 the dropout (active in training mode only).
 /// </remarks>
-public sealed class FcnHead : nn.Module<Tensor, Tensor>, IDescribedModule
+public sealed class FcnHead : FoldableModule
 {
     private readonly Conv2d conv;
-    private readonly BatchNorm2d bn;
+    private BatchNorm2d? bn;
     private readonly ReLU relu;
     private readonly Dropout dropout;
     private readonly Conv2d classifier;
@@ -66,7 +66,7 @@ public sealed class FcnHead : nn.Module<Tensor, Tensor>, IDescribedModule
     }
 
     /// <inheritdoc />
-    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         // The dropout is the identity in eval mode.

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Description;
 using ResNeStBlocks.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -22,6 +23,8 @@ namespace ResNeStBlocks.Dense;
 /// <para>Input: the maps in increasing depth (C2..C5, as <c>ResNet.ForwardStages</c> returns them), named "0", "1", ...
 /// or, given a <see cref="FeatureMaps"/>, by its names. Output: one map per input with the same name, highest
 /// resolution first, then the extra levels ("pool", or "p6" and "p7").</para>
+/// <para>Its description (<see cref="Describe"/>) takes several inputs, so a graph reaches it through a module with one
+/// image input: <see cref="BackboneWithFpn"/>, which exports to ONNX with one output per level.</para>
 /// </remarks>
 /// <example><code>var stages = backbone.ForwardStages(images);          // C2..C5
 /// using var pyramid = fpn.call(stages);                // "0".."3" and "pool", each [N, 256, h, w]
@@ -117,6 +120,40 @@ public sealed class FeaturePyramidNetwork : nn.Module<IReadOnlyList<Tensor>, Fea
         foreach (var level in pyramid)
             level.MoveToOuterDisposeScope();
         return pyramid;
+    }
+
+    /// <summary>
+    /// Describes the eval-mode pyramid for the module that feeds it (its description calls this inside
+    /// <see cref="ForwardGraph.Within{T}(torch.nn.Module, Func{T})"/> for this pyramid): the same lateral, top-down and
+    /// output steps as <see cref="forward"/>, then the extra levels.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="inputs">One named map per entry of <see cref="InChannels"/>, in increasing depth.</param>
+    /// <returns>The levels, named after the inputs, highest resolution first, then the extra levels.</returns>
+    /// <exception cref="ArgumentException">The number of inputs differs from <see cref="InChannels"/>'s.</exception>
+    public IReadOnlyList<NamedValue> Describe(ForwardGraph graph, IReadOnlyList<NamedValue> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != InChannels.Count)
+            throw new ArgumentException($"FeaturePyramidNetwork expects {InChannels.Count} feature maps, got {inputs.Count}.", nameof(inputs));
+        int count = inputs.Count;
+        var results = new GraphValue[count];
+        var lastInner = graph.Call(innerBlocks[count - 1], inputs[count - 1].Value);
+        results[count - 1] = graph.Call(layerBlocks[count - 1], lastInner);
+        for (int i = count - 2; i >= 0; i--)
+        {
+            var lateral = graph.Call(innerBlocks[i], inputs[i].Value);
+            lastInner = graph.Add(lateral, graph.Resize(lastInner, lateral, ResizeMode.Nearest, alignCorners: false));
+            results[i] = graph.Call(layerBlocks[i], lastInner);
+        }
+        var levels = inputs.Select((input, i) => new NamedValue(input.Name, results[i])).ToList();
+        if (extraBlocks is not null)
+        {
+            var maps = inputs.Select(input => input.Value).ToArray();
+            levels.AddRange(graph.Within(extraBlocks, () => extraBlocks.DescribeExtend(graph, levels, maps)));
+        }
+        return levels;
     }
 
     private IReadOnlyList<string> CheckInput(IReadOnlyList<Tensor> input)

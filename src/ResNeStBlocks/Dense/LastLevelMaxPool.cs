@@ -26,6 +26,13 @@ public sealed class LastLevelMaxPool : ExtraFpnBlock, IDescribedModule
         return pyramid.Append((LevelName, nn.functional.max_pool2d(pyramid[pyramid.Count - 1], 1, 2, 0)));
     }
 
+    /// <inheritdoc />
+    public override IReadOnlyList<NamedValue> DescribeExtend(ForwardGraph graph, IReadOnlyList<NamedValue> pyramid, IReadOnlyList<GraphValue> inputs)
+    {
+        System.ArgumentNullException.ThrowIfNull(pyramid);
+        return new[] { new NamedValue(LevelName, Describe(graph, pyramid[^1].Value)) };
+    }
+
     /// <summary>Describes the level it adds, from the pyramid's top level.</summary>
     /// <param name="graph">The graph being built.</param>
     /// <param name="input">The top level.</param>

@@ -65,6 +65,14 @@ public sealed class LastLevelP6P7 : ExtraFpnBlock, IDescribedOutputs
         return pyramid.Append(("p6", level6), ("p7", level7));
     }
 
+    /// <inheritdoc />
+    public override IReadOnlyList<NamedValue> DescribeExtend(ForwardGraph graph, IReadOnlyList<NamedValue> pyramid, IReadOnlyList<GraphValue> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(pyramid);
+        ArgumentNullException.ThrowIfNull(inputs);
+        return DescribeOutputs(graph, UsesP5 ? pyramid[^1].Value : inputs[^1]);
+    }
+
     /// <summary>Describes P6 and P7 from what P6 reads (P5 or C5, see <see cref="UsesP5"/>).</summary>
     /// <param name="graph">The graph being built.</param>
     /// <param name="input">P5 or C5.</param>

@@ -103,6 +103,15 @@ public sealed class SegmentationModel : nn.Module<Tensor, Tensor>, IDescribedOut
     /// <summary>The auxiliary head on the second-to-last stage (keys <c>aux_classifier.*</c>), or null.</summary>
     public nn.Module<Tensor, Tensor>? AuxClassifier => auxClassifier;
 
+    /// <summary>The classes the head predicts (the logits' channels), or null for a head of your own whose class count it does not state.</summary>
+    public int? NumClasses => lastStageHead switch
+    {
+        null => encoderDecoderHead!.NumClasses,
+        DeepLabHead deepLab => deepLab.NumClasses,
+        FcnHead fcn => fcn.Channels,
+        _ => null,
+    };
+
     /// <summary>The backbone's output stride: the input's size over the last stage's.</summary>
     public int OutputStride => backbone.FeatureInfo[^1].Reduction;
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Hub;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,13 +24,13 @@ namespace ResNeStBlocks.Dense;
 /// Any other backbone: <see cref="Create(SegmentationHeadType, ResNetConfig, int, bool)"/>.</para>
 /// <para>Parameter counts with 21 classes and the auxiliary head equal torchvision's: deeplabv3_resnet50 42,004,074,
 /// deeplabv3_resnet101 60,996,202, fcn_resnet50 35,322,218, fcn_resnet101 54,314,346.</para>
-/// <para>Weights are initialised, not pretrained. torchvision publishes COCO weights (VOC classes) for its four models
-/// as <c>.pth</c> checkpoints (<see cref="TorchvisionCheckpoint"/>); the backbones of the others are zoo models, whose
-/// timm ImageNet weights load into <see cref="SegmentationModel.Backbone"/> with <c>LoadPretrained</c>.</para>
+/// <para>Weights are initialised unless <c>pretrained</c> is set (see <see cref="CreatePretrainedAsync"/>): torchvision's
+/// four models load torchvision's COCO checkpoints (VOC classes, <see cref="TorchvisionCheckpoint"/>) through torch.hub's
+/// folder, the others start their backbone from timm's ImageNet weights through the Hugging Face Hub.</para>
 /// </remarks>
-public static class SegmentationModels
+public static partial class SegmentationModels
 {
-    private sealed record Entry(SegmentationHeadType Head, string Backbone, string? Checkpoint = null);
+    private sealed record Entry(SegmentationHeadType Head, string Backbone);
 
     private static readonly (string Prefix, SegmentationHeadType Head)[] Heads =
     {
@@ -40,36 +41,37 @@ public static class SegmentationModels
 
     private static readonly string[] Backbones = { "resnet50", "resnet101", "resnest50d", "resnest101e", "resnest200e", "resnest269e" };
 
-    /// <summary>torchvision's published checkpoints (COCO subset, the 20 VOC classes and background), under download.pytorch.org/models/.</summary>
-    private static readonly Dictionary<string, string> Checkpoints = new(StringComparer.Ordinal)
-    {
-        ["deeplabv3_resnet50"] = "deeplabv3_resnet50_coco-cd0a2569.pth",
-        ["deeplabv3_resnet101"] = "deeplabv3_resnet101_coco-586e9e4e.pth",
-        ["fcn_resnet50"] = "fcn_resnet50_coco-1167a1af.pth",
-        ["fcn_resnet101"] = "fcn_resnet101_coco-7ecb50ca.pth",
-    };
-
     private static readonly Dictionary<string, Entry> Entries =
         Heads.SelectMany(head => Backbones.Select(backbone => (Name: $"{head.Prefix}_{backbone}", Entry: new Entry(head.Head, backbone))))
-            .ToDictionary(e => e.Name, e => e.Entry with { Checkpoint = Checkpoints.GetValueOrDefault(e.Name) }, StringComparer.Ordinal);
+            .ToDictionary(e => e.Name, e => e.Entry, StringComparer.Ordinal);
 
     /// <summary>Every model name, sorted.</summary>
     public static IReadOnlyList<string> Names { get; } = Entries.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
     /// <summary>Whether <paramref name="name"/> is one of <see cref="Names"/>.</summary>
     /// <param name="name">A model name.</param>
-    /// <returns>True when <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig})"/> accepts it.</returns>
+    /// <returns>True when <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig}, bool)"/> accepts it.</returns>
     public static bool Contains(string name) => name is not null && Entries.ContainsKey(name);
 
-    /// <summary>Creates a model by name, initialised (not pretrained), in training mode, on the CPU.</summary>
+    /// <summary>
+    /// Creates a model by name, in training mode, on the CPU: initialised, or with pretrained weights when
+    /// <paramref name="pretrained"/> (see <see cref="CreatePretrainedAsync"/> for what loads, options, progress and cancellation).
+    /// </summary>
     /// <param name="name">A name from <see cref="Names"/>, such as <c>deeplabv3_resnet50</c> or <c>deeplabv3_resnest50d</c>.</param>
     /// <param name="numClasses">Classes to predict (torchvision's default: 21, the VOC classes with background).</param>
     /// <param name="auxLoss">Add the auxiliary <see cref="FcnHead"/> on stage 3 (torchvision's <c>aux_loss</c>).</param>
     /// <param name="configure">Optional changes to the backbone, such as <c>c =&gt; c with { OutputStride = 16, DropPathRate = 0.1 }</c>.</param>
+    /// <param name="pretrained">Load the pretrained weights of <paramref name="name"/> (downloaded once into the caches Python uses,
+    /// configured by their environment variables): torchvision's checkpoint, or timm's weights for the backbone.</param>
     /// <returns>The model; its keys are torchvision's (<c>backbone.*</c>, <c>classifier.*</c>, <c>aux_classifier.*</c>).</returns>
     /// <exception cref="ArgumentException">The name is unknown, <paramref name="numClasses"/> is not positive, or the configured backbone is invalid.</exception>
-    public static SegmentationModel Create(string name, int numClasses = 21, bool auxLoss = true, Func<ResNetConfig, ResNetConfig>? configure = null)
+    /// <exception cref="HubException">The weights cannot be fetched; the subclass and message say why.</exception>
+    /// <exception cref="Weights.StateDictMismatchException"><paramref name="configure"/> changed the keys or shapes the weights have.</exception>
+    public static SegmentationModel Create(string name, int numClasses = 21, bool auxLoss = true, Func<ResNetConfig, ResNetConfig>? configure = null,
+        bool pretrained = false)
     {
+        if (pretrained)
+            return CreatePretrained(name, numClasses, auxLoss, configure);
         var entry = Find(name);
         var config = BackboneConfig(name);
         if (configure is not null)
@@ -132,7 +134,7 @@ public static class SegmentationModels
 
     /// <summary>The backbone architecture of a named model: dilated for its head, without classifier.</summary>
     /// <param name="name">A name from <see cref="Names"/>.</param>
-    /// <returns>The configuration <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig})"/> builds the backbone from.</returns>
+    /// <returns>The configuration <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig}, bool)"/> builds the backbone from.</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
     public static ResNetConfig BackboneConfig(string name)
     {
@@ -161,7 +163,11 @@ public static class SegmentationModels
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <returns>Such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c>, or null.</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static string? TorchvisionCheckpoint(string name) => Find(name).Checkpoint;
+    public static string? TorchvisionCheckpoint(string name)
+    {
+        Find(name);
+        return TorchvisionWeights.Models.Contains(name) ? TorchvisionWeights.FileName(name) : null;
+    }
 
     /// <summary>The output stride a head is built for: 8 for DeepLabV3 and FCN (torchvision), 16 for DeepLabV3+ (smp).</summary>
     /// <param name="head">The head.</param>

@@ -77,7 +77,7 @@ internal sealed class BlobDownloader
     {
         using var response = await transport.SendAsync(HttpMethod.Get, metadata.Uri, offset, about, cancellationToken).ConfigureAwait(false);
         if ((int)response.StatusCode >= 300)
-            throw new HubException(about.RepoId, about.FileName,
+            throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName,
                 $"The download of {about.FileName} from {about.RepoId} was redirected again ({(int)response.StatusCode}) by {metadata.Uri.GetLeftPart(UriPartial.Path)}; expected the file's bytes.");
         if (offset > 0 && response.StatusCode != HttpStatusCode.PartialContent)
             offset = 0;   // the server ignored Range and sends the whole file: start over
@@ -124,7 +124,7 @@ internal sealed class BlobDownloader
         if (size != metadata.Size)
         {
             File.Delete(incomplete);
-            throw new HubIntegrityException(about.RepoId, about.FileName,
+            throw new HubException(HubErrorKind.Integrity, about.RepoId, about.FileName,
                 $"The download of {about.FileName} from {about.RepoId} has {size} bytes but {server} announced {metadata.Size}; nothing was cached. Try again.");
         }
         if (metadata.Sha256 is not string expected)
@@ -136,7 +136,7 @@ internal sealed class BlobDownloader
         {
             File.Delete(incomplete);
             string wanted = expected.Length == 64 ? expected : $"starting {expected} (from the file name)";
-            throw new HubIntegrityException(about.RepoId, about.FileName,
+            throw new HubException(HubErrorKind.Integrity, about.RepoId, about.FileName,
                 $"The download of {about.FileName} from {about.RepoId} is corrupt: expected SHA-256 {wanted}, got {actual}; nothing was cached. Try again.");
         }
     }

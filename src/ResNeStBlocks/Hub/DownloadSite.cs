@@ -47,13 +47,13 @@ internal sealed class HuggingFaceSite(HubOptions options) : DownloadSite
     public override HubException Refused(HttpResponseMessage response, HubRequest about) => HubErrors.FromResponse(response, about);
 
     public override HubException Unreachable(HubRequest about, Uri uri, int attempts, Exception failure) =>
-        new(about.RepoId, about.FileName,
+        new(HubErrorKind.Unreachable, about.RepoId, about.FileName,
             $"Could not download {about.FileName} from {about.RepoId}: {uri.GetLeftPart(UriPartial.Path)} failed {attempts} time(s), last with: {failure.Message}. " +
             $"Check the network, or set {HubEnvironment.Endpoint} to a reachable mirror; files already cached are used with {HubEnvironment.Offline}=1.",
             failure);
 
     public override HubException NoServer(HubRequest about, Uri uri, HttpRequestException failure) =>
-        new(about.RepoId, about.FileName,
+        new(HubErrorKind.Unreachable, about.RepoId, about.FileName,
             $"Could not download {about.FileName} from {about.RepoId}: no Hub answers at {uri.GetLeftPart(UriPartial.Authority)}: {NoServerReason(uri, failure)}. " +
             $"Set {HubEnvironment.Endpoint} to a reachable Hub or mirror, or {HubEnvironment.Offline}=1 to use only files already cached.",
             failure);

@@ -78,13 +78,11 @@ public sealed class HubClient : IDisposable
     /// <param name="cancellationToken">Stops the download; the partial file stays for a later resume.</param>
     /// <returns>The path under <c>snapshots/{commit}/</c>.</returns>
     /// <exception cref="ArgumentException">A name is malformed.</exception>
-    /// <exception cref="HubOfflineException">Offline mode is on and the file is not cached.</exception>
-    /// <exception cref="HubUnauthorizedException">401: the token is missing or rejected.</exception>
-    /// <exception cref="HubGatedRepositoryException">403: the repository is gated.</exception>
-    /// <exception cref="HubRepositoryNotFoundException">The repository does not exist or is invisible to the token.</exception>
-    /// <exception cref="HubRevisionNotFoundException">The revision does not exist.</exception>
-    /// <exception cref="HubEntryNotFoundException">The file does not exist at that revision.</exception>
-    /// <exception cref="HubIntegrityException">The bytes do not match the announced size or SHA-256; nothing was cached.</exception>
+    /// <exception cref="HubException">The file cannot be fetched; <see cref="HubException.Kind"/> says why: <see cref="HubErrorKind.Offline"/>
+    /// (offline mode, not cached), <see cref="HubErrorKind.Unauthorized"/> (401), <see cref="HubErrorKind.GatedRepository"/> (403),
+    /// <see cref="HubErrorKind.RepositoryNotFound"/>, <see cref="HubErrorKind.RevisionNotFound"/>, <see cref="HubErrorKind.EntryNotFound"/>,
+    /// <see cref="HubErrorKind.Integrity"/> (the bytes do not match the announced size or SHA-256; nothing was cached),
+    /// <see cref="HubErrorKind.Unreachable"/> (no server, or every retry failed).</exception>
     /// <exception cref="HubException">The Hub stayed unreachable after the retries.</exception>
     public async Task<string> DownloadAsync(string repoId, string fileName, string revision = DefaultRevision,
         IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -95,7 +93,7 @@ public sealed class HubClient : IDisposable
         if (cached is not null && (Options.Offline || !Options.CheckForUpdates || HubNames.IsCommitHash(revision)))
             return cached;
         if (Options.Offline)
-            throw new HubOfflineException(repoId, fileName,
+            throw new HubException(HubErrorKind.Offline, repoId, fileName,
                 $"{fileName} from {repoId} (revision '{revision}') is not in the cache {Options.CacheDirectory}, and offline mode is on ({HubEnvironment.Offline}=1), so it cannot be downloaded. " +
                 $"Unset {HubEnvironment.Offline} to download it once, or copy a huggingface_hub cache that has it into {Options.CacheDirectory}.");
 
@@ -132,13 +130,13 @@ public sealed class HubClient : IDisposable
     /// <param name="revision">A branch, tag or commit hash.</param>
     /// <param name="cancellationToken">Stops the request.</param>
     /// <returns>The metadata.</returns>
-    /// <exception cref="HubOfflineException">Offline mode is on.</exception>
+    /// <exception cref="HubException">Offline mode is on (<see cref="HubErrorKind.Offline"/>), or the Hub refused or could not be reached.</exception>
     /// <exception cref="HubException">The request failed; see <see cref="DownloadAsync"/> for the subclasses.</exception>
     public Task<HubFileMetadata> GetMetadataAsync(string repoId, string fileName, string revision = DefaultRevision, CancellationToken cancellationToken = default)
     {
         HubNames.Validate(repoId, fileName, revision);
         if (Options.Offline)
-            throw new HubOfflineException(repoId, fileName, $"Offline mode is on ({HubEnvironment.Offline}=1): no request for {fileName} in {repoId} may be made.");
+            throw new HubException(HubErrorKind.Offline, repoId, fileName, $"Offline mode is on ({HubEnvironment.Offline}=1): no request for {fileName} in {repoId} may be made.");
         var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
         return GetMetadataAsync(about, cancellationToken);
     }
@@ -157,7 +155,7 @@ public sealed class HubClient : IDisposable
             if (status is >= 300 and < 400)
             {
                 var location = response.Headers.Location
-                    ?? throw new HubException(about.RepoId, about.FileName, $"The Hub redirected the request for {about.FileName} in {about.RepoId} ({status}) without a Location header.");
+                    ?? throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName, $"The Hub redirected the request for {about.FileName} in {about.RepoId} ({status}) without a Location header.");
                 download = location.IsAbsoluteUri ? location : new Uri(url, location);
                 // Without file metadata, a same-host redirect is a renamed repository: ask again there (as huggingface_hub does).
                 if (commit is null && !location.IsAbsoluteUri && hop < MaxRelativeRedirects)
@@ -171,7 +169,7 @@ public sealed class HubClient : IDisposable
             long? size = sizeText is not null && long.TryParse(sizeText, out long linked) ? linked : response.Content.Headers.ContentLength;
             string? missing = commit is null ? "X-Repo-Commit" : etag is null ? "ETag" : size is null ? "Content-Length" : null;
             if (missing is not null)
-                throw new HubException(about.RepoId, about.FileName,
+                throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName,
                     $"{url.GetLeftPart(UriPartial.Path)} answered without {missing}, so it is not a Hugging Face Hub resolve endpoint; check {HubEnvironment.Endpoint} (now {Options.Endpoint}).");
             return new HubFileMetadata(commit!, etag!, size!.Value, download);
         }
@@ -180,7 +178,7 @@ public sealed class HubClient : IDisposable
     /// <summary>An ETag as a file name: <c>W/"abc"</c> and <c>"abc"</c> both become <c>abc</c> (huggingface_hub's rule).</summary>
     /// <param name="etag">The header value, or null.</param>
     /// <returns>The bare value, or null.</returns>
-    public static string? NormalizeETag(string? etag)
+    internal static string? NormalizeETag(string? etag)
     {
         if (etag is null)
             return null;

@@ -33,7 +33,7 @@ public static class HubEnvironment
     /// <summary>The endpoint named by <c>HF_ENDPOINT</c>, else <see cref="DefaultEndpoint"/>, without a trailing slash.</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
     /// <returns>The endpoint URL.</returns>
-    public static string ResolveEndpoint(Func<string, string?> variable)
+    internal static string ResolveEndpoint(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         string? value = NonEmpty(variable(Endpoint));
@@ -46,7 +46,7 @@ public static class HubEnvironment
     /// </summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
     /// <returns>The absolute cache directory.</returns>
-    public static string ResolveCacheDirectory(Func<string, string?> variable)
+    internal static string ResolveCacheDirectory(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         string? cache = NonEmpty(variable(Cache)) ?? NonEmpty(variable("HUGGINGFACE_HUB_CACHE"));
@@ -59,7 +59,7 @@ public static class HubEnvironment
     /// </summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
     /// <returns>The token, or null.</returns>
-    public static string? ResolveToken(Func<string, string?> variable)
+    internal static string? ResolveToken(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         string? token = NonEmpty(variable(Token)?.Trim());
@@ -74,7 +74,7 @@ public static class HubEnvironment
     /// <summary>Whether <c>HF_HUB_OFFLINE</c> holds a true value (<c>1</c>, <c>true</c>, <c>yes</c>, <c>on</c>, any case).</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
     /// <returns>True in offline mode.</returns>
-    public static bool ResolveOffline(Func<string, string?> variable)
+    internal static bool ResolveOffline(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         string? value = variable(Offline)?.Trim().ToUpperInvariant();

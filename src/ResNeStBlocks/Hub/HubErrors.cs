@@ -20,26 +20,26 @@ internal static class HubErrors
         return code switch
         {
             "GatedRepo" => Gated(repo, file, request.Endpoint, status),
-            "RepoNotFound" => new HubRepositoryNotFoundException(repo, file,
+            "RepoNotFound" => new HubException(HubErrorKind.RepositoryNotFound, repo, file,
                 $"Repository {repo} was not found on {request.Endpoint} ({status}): check its name (timm's weights are named like timm/resnest50d.in1k); {tokenAdvice}."),
             "EntryNotFound" => EntryNotFound(repo, file, revision, status),
-            "RevisionNotFound" => new HubRevisionNotFoundException(repo, file,
+            "RevisionNotFound" => new HubException(HubErrorKind.RevisionNotFound, repo, file,
                 $"Revision '{revision}' was not found in {repo} ({status}): use an existing branch, tag or commit hash, such as 'main'."),
-            _ when status == 401 => new HubUnauthorizedException(repo, file, request.TokenSent
+            _ when status == 401 => new HubException(HubErrorKind.Unauthorized, repo, file, request.TokenSent
                 ? $"The Hub rejected the token for {repo} (401 Unauthorized): the token in HF_TOKEN (or the token file under HF_HOME) is invalid or expired; create a new one at https://huggingface.co/settings/tokens."
                 : $"The Hub requires authentication for {repo} (401 Unauthorized): the repository is private or does not exist; set HF_TOKEN (or log in with `hf auth login`) to a token that can read it."),
             _ when status == 403 => Gated(repo, file, request.Endpoint, status),
             _ when status == 404 => EntryNotFound(repo, file, revision, status),
-            _ => new HubException(repo, file, $"The Hub answered {status} {response.ReasonPhrase} for {file} in {repo}."),
+            _ => new HubException(HubErrorKind.Other, repo, file, $"The Hub answered {status} {response.ReasonPhrase} for {file} in {repo}."),
         };
     }
 
-    private static HubGatedRepositoryException Gated(string repo, string file, string endpoint, int status) =>
-        new(repo, file,
+    private static HubException Gated(string repo, string file, string endpoint, int status) =>
+        new(HubErrorKind.GatedRepository, repo, file,
             $"{repo} is a gated repository ({status}): accept its conditions at {endpoint}/{repo} while logged in, then set HF_TOKEN (or the token file under HF_HOME) to a token of that account.");
 
-    private static HubEntryNotFoundException EntryNotFound(string repo, string file, string revision, int status) =>
-        new(repo, file, $"{file} was not found in {repo} at revision '{revision}' ({status}): check the file name and the revision.");
+    private static HubException EntryNotFound(string repo, string file, string revision, int status) =>
+        new(HubErrorKind.EntryNotFound, repo, file, $"{file} was not found in {repo} at revision '{revision}' ({status}): check the file name and the revision.");
 
     public static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault()

@@ -16,7 +16,7 @@ public sealed record HubOptions : DownloadOptions
 
     /// <summary>Options from any variable source (a dictionary in tests, for example).</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
-    public HubOptions(Func<string, string?> variable)
+    internal HubOptions(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         Endpoint = HubEnvironment.ResolveEndpoint(variable);

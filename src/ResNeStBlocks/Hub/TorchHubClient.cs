@@ -97,9 +97,9 @@ public sealed class TorchHubClient : IDisposable
     /// <param name="cancellationToken">Stops the download; the partial file stays for a later resume.</param>
     /// <returns>The path, <c>{CheckpointDirectory}/{fileName}</c>.</returns>
     /// <exception cref="ArgumentException">The name is malformed (see <see cref="HashPrefix"/>).</exception>
-    /// <exception cref="HubOfflineException">Offline mode is on and the file is not in the folder.</exception>
-    /// <exception cref="HubEntryNotFoundException">The server has no such file (403 or 404).</exception>
-    /// <exception cref="HubIntegrityException">The bytes do not match the announced size or the SHA-256 prefix of the name; nothing was kept.</exception>
+    /// <exception cref="HubException">The file cannot be fetched; <see cref="HubException.Kind"/> says why: <see cref="HubErrorKind.Offline"/>
+    /// (offline mode, not in the folder), <see cref="HubErrorKind.EntryNotFound"/> (403 or 404), <see cref="HubErrorKind.Integrity"/> (the
+    /// bytes do not match the announced size or the SHA-256 prefix of the name; nothing was kept), <see cref="HubErrorKind.Unreachable"/>.</exception>
     /// <exception cref="HubException">The server stayed unreachable after the retries, or answered otherwise.</exception>
     public async Task<string> DownloadAsync(string fileName, IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -108,7 +108,7 @@ public sealed class TorchHubClient : IDisposable
         if (File.Exists(path))
             return path;
         if (Options.Offline)
-            throw new HubOfflineException(Options.ModelsUrl, fileName,
+            throw new HubException(HubErrorKind.Offline, Options.ModelsUrl, fileName,
                 $"{fileName} is not in the checkpoint folder {Options.CheckpointDirectory}, and offline mode is on ({HubEnvironment.Offline}=1), so it cannot be downloaded. " +
                 $"Unset {HubEnvironment.Offline} to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints).");
 
@@ -137,12 +137,12 @@ public sealed class TorchHubClient : IDisposable
             if (status is >= 300 and < 400)
             {
                 if (response.Headers.Location is not Uri location || hop >= MaxRedirects)
-                    throw new HubException(about.RepoId, about.FileName, $"{url.GetLeftPart(UriPartial.Path)} redirected ({status}) without a usable Location, or more than {MaxRedirects} times.");
+                    throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName, $"{url.GetLeftPart(UriPartial.Path)} redirected ({status}) without a usable Location, or more than {MaxRedirects} times.");
                 url = location.IsAbsoluteUri ? location : new Uri(url, location);
                 continue;
             }
             if (response.Content.Headers.ContentLength is not long size)
-                throw new HubException(about.RepoId, about.FileName, $"{url.GetLeftPart(UriPartial.Path)} answered without Content-Length, so the download could not be checked; check {TorchHubEnvironment.ModelsUrl} (now {Options.ModelsUrl}).");
+                throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName, $"{url.GetLeftPart(UriPartial.Path)} answered without Content-Length, so the download could not be checked; check {TorchHubEnvironment.ModelsUrl} (now {Options.ModelsUrl}).");
             return new BlobSource(url, size, null);
         }
     }

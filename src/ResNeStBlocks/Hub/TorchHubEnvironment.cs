@@ -26,7 +26,7 @@ public static class TorchHubEnvironment
     /// <summary>The checkpoint folder as torch.hub computes it: <c>TORCH_HOME/hub/checkpoints</c>.</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
     /// <returns>The absolute directory.</returns>
-    public static string ResolveCheckpointDirectory(Func<string, string?> variable)
+    internal static string ResolveCheckpointDirectory(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         string home = HubEnvironment.NonEmpty(variable(Home))
@@ -37,7 +37,7 @@ public static class TorchHubEnvironment
     /// <summary>The base URL named by <see cref="ModelsUrl"/>, else <see cref="DefaultModelsUrl"/>, without a trailing slash.</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
     /// <returns>The base URL.</returns>
-    public static string ResolveModelsUrl(Func<string, string?> variable)
+    internal static string ResolveModelsUrl(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         return (HubEnvironment.NonEmpty(variable(ModelsUrl)) ?? DefaultModelsUrl).TrimEnd('/');

@@ -16,7 +16,7 @@ public sealed record TorchHubOptions : DownloadOptions
 
     /// <summary>Options from any variable source (a dictionary in tests, for example).</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
-    public TorchHubOptions(Func<string, string?> variable)
+    internal TorchHubOptions(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
         ModelsUrl = TorchHubEnvironment.ResolveModelsUrl(variable);

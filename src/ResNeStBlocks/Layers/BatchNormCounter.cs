@@ -11,8 +11,8 @@ namespace ResNeStBlocks.Layers;
 /// <summary>
 /// Runs BatchNorms in training without the temporary Scalar of TorchSharp 0.107's <c>BatchNorm.forward</c>, which adds 1
 /// to <c>num_batches_tracked</c> through an implicit <c>Scalar</c> that the finalizer can free during the native call
-/// (seen as "Unknown scalar type" and "For integral input tensors, argument alpha must not be a floating point number"
-/// under GC pressure).
+/// (libtorch then reads freed memory: "Unknown scalar type", or "For integral input tensors, argument alpha must not be
+/// a floating point number").
 /// </summary>
 /// <remarks>
 /// For the call, each counter is taken out of its BatchNorm, so that TorchSharp's forward (hooks included) skips the

@@ -12,13 +12,12 @@ namespace ResNeStBlocks.Zoo;
 /// architecture's weights can say which model they belong to.
 /// </summary>
 /// <remarks>
-/// Reading keys needs a built model. Building all 24 zoo models on the CPU takes about 7 s; on the meta
-/// device 0.2 s, but that needs TorchSharp's default device, a process-wide setting that tensors created
-/// meanwhile on other threads would pick up. So the candidate is found by arithmetic first: the parameter
-/// count without the classifier, known for every zoo model from timm and distinct across the zoo, against
-/// the state dict's. Only a model whose count agrees is built (once per process, then cached) to compare
-/// keys and shapes exactly: at most one build per failed load, about 0.2 s for a 50-layer model and 1.2 s
-/// (and 450 MB, freed at once) for resnest269e on 2 CPU cores.
+/// Reading keys needs a built model, and building every zoo model would cost seconds and gigabytes (the meta
+/// device would avoid the allocations, but only through TorchSharp's default device, a process-wide setting that
+/// tensors created meanwhile on other threads would pick up). So the candidate is found by arithmetic first: the
+/// parameter count without the classifier, known for every zoo model from timm and distinct across the zoo, against
+/// the state dict's. Only a model whose count agrees is built (once per process, then cached) to compare keys and
+/// shapes exactly: at most one build per failed load, its memory freed at once.
 /// </remarks>
 internal static class ZooModelMatcher
 {

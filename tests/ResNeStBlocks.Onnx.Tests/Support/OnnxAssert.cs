@@ -1,4 +1,4 @@
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Onnx.Tests.Support;

@@ -22,14 +22,14 @@ public sealed class OrtRunner : System.IDisposable
         session = new InferenceSession(model, options);
     }
 
-    public static byte[] Export(nn.Module<Tensor, Tensor> module, OnnxExportOptions? options = null)
+    public static byte[] Export(nn.Module module, OnnxExportOptions? options = null)
     {
         using var stream = new MemoryStream();
         OnnxExporter.Export(module, stream, options);
         return stream.ToArray();
     }
 
-    public static OrtRunner For(nn.Module<Tensor, Tensor> module, OnnxExportOptions? options = null) => new(Export(module, options));
+    public static OrtRunner For(nn.Module module, OnnxExportOptions? options = null) => new(Export(module, options));
 
     public InferenceSession Session => session;
 

@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using ResNeStBlocks.Analyzers;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using TorchSharp;
 using Xunit;
 

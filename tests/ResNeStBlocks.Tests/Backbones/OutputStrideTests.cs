@@ -1,7 +1,7 @@
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Zoo;
 using Xunit;
 using static TorchSharp.torch;

@@ -6,14 +6,15 @@ using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using Xunit;
 using static TorchSharp.torch;
+using ResNeStBlocks.Testing;
 
 namespace ResNeStBlocks.Tests.Backbones;
 
 public class WeightsRoundTripTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("resnestblocks-").FullName;
+    private readonly TempFolder temp = new("weights-roundtrip");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     private static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
 
@@ -26,7 +27,7 @@ public class WeightsRoundTripTests : IDisposable
         // Make the BatchNorm statistics non-trivial so the buffers matter.
         source.train();
         using (no_grad()) source.forward(randn(4, 3, 64, 64));
-        string path = Path.Combine(directory, "model.safetensors");
+        string path = Path.Combine(temp.Path, "model.safetensors");
         source.SaveWeights(path);
         target.LoadWeights(path);
         source.eval();
@@ -42,7 +43,7 @@ public class WeightsRoundTripTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var imagenet = ModelZoo.Create("resnest14d", 1000);
-        string path = Path.Combine(directory, "imagenet.safetensors");
+        string path = Path.Combine(temp.Path, "imagenet.safetensors");
         imagenet.SaveWeights(path);
 
         using var finetune = ModelZoo.Create("resnest14d", 5);

@@ -1,8 +1,8 @@
 using System;
 using FluentAssertions;
 using ResNeStBlocks.Dense;
-using ResNeStBlocks.Tests.Placement;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
+using ResNeStBlocks.Tests.Devices;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
 using Xunit;

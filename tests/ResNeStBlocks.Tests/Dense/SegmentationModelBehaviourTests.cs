@@ -4,7 +4,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Inference;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
@@ -61,13 +61,17 @@ public class SegmentationModelBehaviourTests
     }
 
     [Fact]
-    public void Folding_the_backbone_keeps_the_outputs()
+    public void Folding_folds_backbone_and_heads_and_keeps_the_outputs()
     {
         var c = TorchvisionFixtures.Case(Case);
         using var model = Tiny();
         using var scope = NewDisposeScope();
         var io = c.LoadIo();
-        model.FoldBatchNorm().Should().BeGreaterThan(0);
+        int norms = model.modules().OfType<BatchNorm2d>().Count();
+        model.FoldBatchNorm().Should().Be(norms, "every BatchNorm follows a convolution: the backbone's, ASPP's branches, the heads'");
+        model.modules().OfType<BatchNorm2d>().Should().BeEmpty();
+        model.state_dict().Keys.Should().Contain("classifier.1.bias", "the head's 3x3 convolution took its BatchNorm's shift");
+        FluentActions.Invoking(() => model.train()).Should().Throw<InvalidOperationException>();
         using var _ = no_grad();
         var (atol, rtol) = TorchvisionFixtures.Tolerance;
         var result = model.ForwardWithAux(io["input"]);

@@ -4,7 +4,7 @@ using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using Xunit;

@@ -3,7 +3,7 @@ using System.Linq;
 using System.Text.Json;
 using FluentAssertions;
 using ResNeStBlocks.Dense;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using TorchSharp.Modules;
 using Xunit;
 

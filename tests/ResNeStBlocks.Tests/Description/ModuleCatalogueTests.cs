@@ -28,8 +28,8 @@ public class ModuleCatalogueTests
             .ToList();
         modules.Should().NotBeEmpty();
         var undescribed = modules.Where(t => !typeof(IDescribedModule).IsAssignableFrom(t) && !typeof(IDescribedOutputs).IsAssignableFrom(t));
-        // Modules with several inputs cannot start a one-input graph: the DeepLabV3+ head states its description in a method
-        // its segmentation model calls; the feature pyramid's comes with its export.
+        // Modules with several inputs cannot start a one-input graph: the DeepLabV3+ head and the feature pyramid state their
+        // descriptions in methods that the modules feeding them call (SegmentationModel, BackboneWithFpn).
         undescribed.Select(t => t.FullName).Should().BeEquivalentTo(new[] { typeof(DeepLabV3PlusHead).FullName, typeof(FeaturePyramidNetwork).FullName },
             "every module type with one input states its forward as a description");
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using FluentAssertions;
 using ResNeStBlocks.Hub;
+using ResNeStBlocks.Testing;
 using Xunit;
 
 namespace ResNeStBlocks.Tests.Hub;

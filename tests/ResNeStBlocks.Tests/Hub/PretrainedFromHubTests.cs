@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
@@ -7,9 +6,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Preprocessing;
-using ResNeStBlocks.Samples.Classify;
-using ResNeStBlocks.Samples.Progress;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
@@ -17,31 +14,6 @@ using Xunit;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Hub;
-
-/// <summary>A stand-in Hub serving random resnest14d weights as timm/resnest14d.gluon_in1k, shared by one test class.</summary>
-public sealed class Resnest14dHub : IAsyncLifetime, IDisposable
-{
-    private readonly HubScratch scratch = new();
-
-    internal FakeHub Hub { get; private set; } = null!;
-
-    internal byte[] Weights { get; private set; } = null!;
-
-    internal string WeightsPath => Path.Combine(scratch.Root, "resnest14d-7.safetensors");
-
-    public async Task InitializeAsync()
-    {
-        Hub = await FakeHub.StartAsync();
-        Weights = PretrainedFromHubTests.ZooWeights("resnest14d", id: 7, scratch.Root);
-        var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit };
-        repo.Files["model.safetensors"] = Weights;
-        Hub.Add(repo);
-    }
-
-    public async Task DisposeAsync() => await Hub.DisposeAsync();
-
-    public void Dispose() => scratch.Dispose();
-}
 
 /// <summary>The zoo's pretrained path: timm's tags, and models created with weights from the Hub.</summary>
 public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisposable
@@ -56,33 +28,6 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
     }
 
     public void Dispose() => scratch.Dispose();
-
-    /// <summary>A zoo model's timm-initialised weights with randomised BatchNorm statistics, saved as <c>{name}-{id}.safetensors</c>.</summary>
-    internal static byte[] ZooWeights(string name, int id, string directory)
-    {
-        using var model = ModelZoo.Create(name);
-        RandomNorms.Randomize(model, id);
-        string path = Path.Combine(directory, $"{name}-{id}.safetensors");
-        model.SaveWeights(path);
-        return File.ReadAllBytes(path);
-    }
-
-    /// <summary>Whether every tensor of <paramref name="weights"/> the module has (classifier of another size excluded) is bit-identical in it.</summary>
-    internal static bool StateEquals(nn.Module module, byte[] weights, bool exceptClassifier = false)
-    {
-        var expected = SafeTensors.Load(new MemoryStream(weights));
-        try
-        {
-            var actual = module.state_dict();
-            return expected.All(pair => exceptClassifier && pair.Key.StartsWith("fc.", StringComparison.Ordinal)
-                || (actual.TryGetValue(pair.Key, out var tensor) && tensor.shape.SequenceEqual(pair.Value.shape) && tensor.allclose(pair.Value, rtol: 0, atol: 0)));
-        }
-        finally
-        {
-            foreach (var tensor in expected.Values)
-                tensor.Dispose();
-        }
-    }
 
     [Fact]
     public void Tags_list_timms_pretrained_weights_with_the_default_first()
@@ -140,7 +85,7 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
         using var direct = ModelZoo.Create("resnest14d");
         direct.LoadWeights(fixture.WeightsPath);
 
-        StateEquals(model, fixture.Weights).Should().BeTrue();
+        HubWeights.StateEquals(model, fixture.Weights).Should().BeTrue();
         model.eval();
         direct.eval();
         using (no_grad())
@@ -163,8 +108,8 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
         var result = await headless.LoadPretrainedAsync("timm/resnest14d.gluon_in1k", scratch.Options(fixture.Hub));
 
         tenClasses.state_dict()["fc.weight"].shape.Should().Equal(10, 2048);
-        StateEquals(tenClasses, fixture.Weights, exceptClassifier: true).Should().BeTrue();
-        StateEquals(headless, fixture.Weights, exceptClassifier: true).Should().BeTrue();
+        HubWeights.StateEquals(tenClasses, fixture.Weights, exceptClassifier: true).Should().BeTrue();
+        HubWeights.StateEquals(headless, fixture.Weights, exceptClassifier: true).Should().BeTrue();
         result.SkippedKeys.Should().BeEquivalentTo("fc.weight", "fc.bias");
         result.MissingKeys.Should().BeEmpty();
         result.UnexpectedKeys.Should().BeEmpty();
@@ -182,70 +127,5 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
 
         thrown.Which.Message.Should().StartWith("The state dict does not fit ResNet; nothing was loaded.");
         custom.state_dict()["conv1.weight"].allclose(before, rtol: 0, atol: 0).Should().BeTrue();
-    }
-
-    [Fact]
-    public void Classify_without_weights_downloads_them_once_and_ranks_as_with_the_file()
-    {
-        string image = Fixtures.File("data", "chelsea.png");
-        var shown = new StringWriter();
-        var display = new PlainDownloadDisplay(shown);
-
-        var downloaded = ClassifyApp.Run(new ClassifyOptions("resnest14d", null, image, Top: 3), TextWriter.Null, display, scratch.Options(fixture.Hub));
-        var again = ClassifyApp.Run(new ClassifyOptions("resnest14d", null, image, Top: 3), TextWriter.Null, display, scratch.Options(fixture.Hub));
-        var fromFile = ClassifyApp.Run(new ClassifyOptions("resnest14d", fixture.WeightsPath, image, Top: 3), TextWriter.Null);
-
-        downloaded.Predictions.Should().Equal(fromFile.Predictions);
-        again.Predictions.Should().Equal(fromFile.Predictions);
-        var lines = shown.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
-        lines[0].Should().Be("Downloading timm/resnest14d.gluon_in1k/model.safetensors into the Hugging Face cache");
-        lines[^2].Should().MatchRegex(@"^  100%  +\d+\.\d of \d+\.\d MB  \d+\.\d MB/s$");
-        lines[^1].Should().Be($"Saved {Path.Combine(scratch.Cache, "models--timm--resnest14d.gluon_in1k", "snapshots", HubScratch.Commit, "model.safetensors")}");
-        fixture.Hub.Log.Should().HaveCount(2, "the second run finds the weights in the cache");
-    }
-
-    [Fact]
-    public async Task While_another_process_downloads_the_weights_this_one_waits_for_its_lock_and_transfers_nothing()
-    {
-        string image = Fixtures.File("data", "chelsea.png");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "Classify.dll"), "--model", "resnest14d", "--image", image, "--top", "1" })
-            start.ArgumentList.Add(argument);
-        start.Environment["HF_ENDPOINT"] = fixture.Hub.Endpoint;
-        start.Environment["HF_HUB_CACHE"] = scratch.Cache;
-        start.Environment.Remove("HF_TOKEN");
-        start.Environment.Remove("HF_HUB_OFFLINE");
-        fixture.Hub.LfsDelay = TimeSpan.FromSeconds(2);   // the other process holds the blob's lock at least this long
-        using var other = Process.Start(start)!;
-        try
-        {
-            var output = other.StandardOutput.ReadToEndAsync();
-            var errors = other.StandardError.ReadToEndAsync();
-            var waitedSince = Stopwatch.StartNew();
-            while (fixture.Hub.LfsTransfers == 0)
-            {
-                if (other.HasExited)
-                    throw new InvalidOperationException($"Classify ended before downloading: {await errors}");
-                waitedSince.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60));
-                await Task.Delay(20);
-            }
-
-            using var client = new ResNeStBlocks.Hub.HubClient(scratch.Options(fixture.Hub));
-            string path = await client.DownloadAsync("timm/resnest14d.gluon_in1k", "model.safetensors");
-
-            using var limit = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await other.WaitForExitAsync(limit.Token);
-            other.ExitCode.Should().Be(0, await errors);
-            (await output).Should().Contain("chelsea.png: resnest14d (224x224, bilinear, crop 0.875)");
-            File.ReadAllBytes(path).Should().Equal(fixture.Weights);
-            fixture.Hub.LfsTransfers.Should().Be(1);
-            fixture.Hub.Log.Count(r => r.Method == "HEAD").Should().Be(2);
-        }
-        finally
-        {
-            fixture.Hub.LfsDelay = TimeSpan.Zero;
-            if (!other.HasExited)
-                other.Kill(entireProcessTree: true);
-        }
     }
 }

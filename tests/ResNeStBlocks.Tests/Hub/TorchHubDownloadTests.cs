@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using FluentAssertions;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Hub;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 
@@ -43,16 +43,7 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Options independent of the process environment, with retries fast enough for tests.</summary>
-    private TorchHubOptions Options(bool offline = false) =>
-        new(_ => null)
-        {
-            ModelsUrl = hub.Endpoint + "/models",
-            CheckpointDirectory = Folder,
-            Offline = offline,
-            RetryDelay = TimeSpan.FromMilliseconds(1),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
-            Timeout = TimeSpan.FromSeconds(10),
-        };
+    private TorchHubOptions Options(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
 
     private IEnumerable<string> Requests => hub.Log.Select(r => $"{r.Method} {r.Path} {r.Range}".TrimEnd());
 
@@ -95,7 +86,7 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
         using var offline = new TorchHubClient(Options(offline: true));
 
         (await offline.DownloadAsync(name)).Should().Be(Path.Combine(Folder, name));
-        var missing = await offline.Invoking(c => c.DownloadAsync(TorchvisionWeights.FcnResNet50)).Should().ThrowAsync<HubOfflineException>();
+        var missing = await offline.Invoking(c => c.DownloadAsync(TorchvisionWeights.FcnResNet50)).Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.Offline);
         missing.Which.Message.Should().Be(
             $"fcn_resnet50_coco-1167a1af.pth is not in the checkpoint folder {Folder}, and offline mode is on (HF_HUB_OFFLINE=1), so it cannot be downloaded. " +
             "Unset HF_HUB_OFFLINE to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints).");
@@ -140,13 +131,13 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
         hub.Checkpoints[wrongName] = checkpoint;
         using var client = new TorchHubClient(Options());
 
-        var thrown = await client.Invoking(c => c.DownloadAsync(wrongName)).Should().ThrowAsync<HubIntegrityException>();
+        var thrown = await client.Invoking(c => c.DownloadAsync(wrongName)).Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.Integrity);
 
         thrown.Which.Message.Should().Be(
             $"The download of {wrongName} from {hub.Endpoint}/models is corrupt: expected SHA-256 starting 00000000 (from the file name), got {FakeHub.Sha256(checkpoint)}; nothing was cached. Try again.");
         Listing().Should().Equal(Path.Combine(".locks", wrongName + ".lock"));
         hub.CorruptLfs = true;
-        await client.Invoking(c => c.DownloadAsync(name)).Should().ThrowAsync<HubIntegrityException>("a corrupted transfer of the right size is caught the same way");
+        await client.Invoking(c => c.DownloadAsync(name)).Should().ThrowAsync<HubException>("a corrupted transfer of the right size is caught the same way").Where(e => e.Kind == HubErrorKind.Integrity);
         client.TryGetCached(name).Should().BeNull();
     }
 
@@ -188,7 +179,7 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
     {
         using var client = new TorchHubClient(Options());
 
-        var thrown = await client.Invoking(c => c.DownloadAsync("missing-0123abcd.pth")).Should().ThrowAsync<HubEntryNotFoundException>();
+        var thrown = await client.Invoking(c => c.DownloadAsync("missing-0123abcd.pth")).Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.EntryNotFound);
 
         thrown.Which.Message.Should().Be(
             $"missing-0123abcd.pth was not found at {hub.Endpoint}/models (403): check the file name (torchvision's are listed in TorchvisionWeights) or RESNESTBLOCKS_TORCH_MODELS_URL.");

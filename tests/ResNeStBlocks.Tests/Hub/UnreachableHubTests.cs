@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks;
 using FluentAssertions;
 using ResNeStBlocks.Hub;
+using ResNeStBlocks.Testing;
 using Xunit;
 
 namespace ResNeStBlocks.Tests.Hub;

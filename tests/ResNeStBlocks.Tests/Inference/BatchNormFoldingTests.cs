@@ -5,7 +5,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Inference;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using TorchSharp.Modules;

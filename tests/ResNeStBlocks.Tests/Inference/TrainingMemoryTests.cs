@@ -4,7 +4,7 @@ using System.Diagnostics;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Training;
 using TorchSharp;
 using Xunit;

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using FluentAssertions;
 using ResNeStBlocks.Runtime;
 using Xunit;
+using ResNeStBlocks.Testing;
 
 namespace ResNeStBlocks.Tests.Packaging;
 
@@ -15,13 +16,13 @@ public sealed class NativeLoadFailureTests : IDisposable
 {
     private const string TorchSharpMessage = "This application or script uses TorchSharp but doesn't contain a reference to libtorch-cpu-linux-x64, Version=2.10.0.0.\n\nConsider referencing one of the combination packages TorchSharp-cpu.";
     private static readonly Exception LoadFailure = new TypeInitializationException("TorchSharp.torch", new NotSupportedException(TorchSharpMessage));
-    private readonly string directory = Directory.CreateTempSubdirectory("native-load-").FullName;
+    private readonly TempFolder temp = new("native-load");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     private string Library(string contents)
     {
-        string path = Path.Combine(directory, "libstdc++.so.6");
+        string path = Path.Combine(temp.Path, "libstdc++.so.6");
         File.WriteAllText(path, contents);
         return path;
     }
@@ -72,8 +73,8 @@ public sealed class NativeLoadFailureTests : IDisposable
     [Fact]
     public void A_library_that_cannot_be_read_is_unknown_rather_than_lacking()
     {
-        LibStdCxx.HasRequiredVersion(Path.Combine(directory, "absent.so")).Should().BeNull();
-        NativeRuntime.Unavailable(LoadFailure, Path.Combine(directory, "absent.so"), null).Message
+        LibStdCxx.HasRequiredVersion(Path.Combine(temp.Path, "absent.so")).Should().BeNull();
+        NativeRuntime.Unavailable(LoadFailure, Path.Combine(temp.Path, "absent.so"), null).Message
             .Should().Contain("'dotnet add package TorchSharp-cpu --version 0.107.0' (or TorchSharp-cuda-linux / TorchSharp-cuda-windows). TorchSharp said:")
             .And.NotContain("lacks").And.NotContain("does have");
     }

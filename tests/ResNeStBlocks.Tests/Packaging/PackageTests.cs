@@ -6,7 +6,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using FluentAssertions;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using Xunit;
 
 namespace ResNeStBlocks.Tests.Packaging;

@@ -1,8 +1,8 @@
-using ResNeStBlocks.Tests.Support;
 using System;
 using FluentAssertions;
 using ResNeStBlocks.Runtime;
-using ResNeStBlocks.Tests.Placement;
+using ResNeStBlocks.Testing;
+using ResNeStBlocks.Tests.Devices;
 using Xunit;
 using static TorchSharp.torch;
 

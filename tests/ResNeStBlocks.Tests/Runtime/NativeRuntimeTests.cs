@@ -2,9 +2,9 @@ using System;
 using FluentAssertions;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Runtime;
-using ResNeStBlocks.Tests.Support;
-using Xunit;
+using ResNeStBlocks.Testing;
 using TorchSharp;
+using Xunit;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Runtime;

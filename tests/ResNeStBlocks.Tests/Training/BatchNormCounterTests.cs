@@ -3,7 +3,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Layers;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

@@ -5,6 +5,7 @@ using FluentAssertions;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Training;
 using Xunit;
+using ResNeStBlocks.Testing;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Training;
@@ -17,13 +18,13 @@ public sealed class ModelEmaTests
         manual_seed(11);
         using var model = new ResNet(TinyTrainingModel.Config());
         using var ema = ModelEma.For(model, new EmaOptions(Decay: 0.9));
-        var expected = Snapshot(model);
+        var expected = StateSnapshot.Values(model);
         var decays = new List<double>();
 
         for (int step = 1; step <= 4; step++)
         {
             Perturb(model, step);
-            var weights = Snapshot(model);
+            var weights = StateSnapshot.Values(model);
             double decay = ema.Update(model, step);
             decays.Add(decay);
             foreach (var key in expected.Keys.ToList())
@@ -35,11 +36,11 @@ public sealed class ModelEmaTests
         }
 
         decays.Should().Equal(0, 0.9, 0.9, 0.9);   // the first update copies (timm: step - update_after_step - 1 <= 0)
-        var actual = Snapshot(ema.Module);
+        var actual = StateSnapshot.Values(ema.Module);
         actual.Keys.Should().Equal(expected.Keys);
         foreach (var key in expected.Keys)
             actual[key].Should().Equal(expected[key], (a, e) => Math.Abs(a - e) <= 1e-6 + 1e-5 * Math.Abs(e), key);
-        actual["fc.weight"].Should().NotEqual(Snapshot(model)["fc.weight"], "the average lags the model");
+        actual["fc.weight"].Should().NotEqual(StateSnapshot.Values(model)["fc.weight"], "the average lags the model");
     }
 
     [Fact]
@@ -53,8 +54,8 @@ public sealed class ModelEmaTests
 
         ema.Update(model, 2);
 
-        var average = Snapshot(ema.Module);
-        var current = Snapshot(model);
+        var average = StateSnapshot.Values(ema.Module);
+        var current = StateSnapshot.Values(model);
         average["bn1.num_batches_tracked"].Should().Equal(current["bn1.num_batches_tracked"]);
         average["bn1.running_mean"].Should().Equal(current["bn1.running_mean"]);
         average["bn1.weight"].Should().NotEqual(current["bn1.weight"]);
@@ -108,6 +109,4 @@ public sealed class ModelEmaTests
         }
     }
 
-    private static Dictionary<string, double[]> Snapshot(ResNet model) =>
-        model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float64).data<double>().ToArray());
 }

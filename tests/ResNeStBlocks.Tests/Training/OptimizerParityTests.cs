@@ -2,14 +2,14 @@ using System;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Training;
+using TorchAdamW = TorchSharp.Modules.AdamW;
+using TorchSgd = TorchSharp.Modules.SGD;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using TorchAdamW = TorchSharp.Modules.AdamW;
-using TorchSgd = TorchSharp.Modules.SGD;
 
 namespace ResNeStBlocks.Tests.Training;
 

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
 using TorchSharp;
@@ -23,20 +23,18 @@ public sealed class TrainingCheckpointTests : IDisposable
 {
     private const int Epochs = 3;
     private const int BatchSize = 8;
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "checkpoint-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder temp = new("checkpoint-tests");
 
-    public TrainingCheckpointTests() => Directory.CreateDirectory(directory);
-
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Theory]
     [InlineData("sgd")]
     [InlineData("adamw")]
     public void A_run_resumed_after_epoch_2_ends_epoch_3_with_the_uninterrupted_runs_weights(string optimizerName)
     {
-        string path = Path.Combine(directory, "last.safetensors");
+        string path = Path.Combine(temp.Path, "last.safetensors");
         using var data = TinyData();
-        Dictionary<string, float[]> expectedModel, expectedEma;
+        Dictionary<string, byte[]> expectedModel, expectedEma;
 
         using (var run = new Run(seed: 1, optimizerName))
         {
@@ -45,20 +43,20 @@ public sealed class TrainingCheckpointTests : IDisposable
             TrainingCheckpoint.Save(path, run.Model, run.Optimizer, new CheckpointPosition(2, run.Step, 0.5, 2), run.Ema.Module,
                 new Dictionary<string, string> { ["model"] = "tiny" });
             run.Epoch(3, data);
-            expectedModel = Snapshot(run.Model);
-            expectedEma = Snapshot(run.Ema.Module);
+            expectedModel = StateSnapshot.Bytes(run.Model);
+            expectedEma = StateSnapshot.Bytes(run.Ema.Module);
         }
 
         using var resumed = new Run(seed: 2, optimizerName);
-        Snapshot(resumed.Model)["fc.weight"].Should().NotEqual(expectedModel["fc.weight"], "the fresh run starts elsewhere");
+        StateSnapshot.Bytes(resumed.Model)["fc.weight"].Should().NotEqual(expectedModel["fc.weight"], "the fresh run starts elsewhere");
         var position = TrainingCheckpoint.Load(path, resumed.Model, resumed.Optimizer, resumed.Ema.Module);
         resumed.Step = position.Step;
         resumed.Epoch(position.Epoch + 1, data);
 
         position.Should().Be(new CheckpointPosition(2, 2 * data.Steps, 0.5, 2));
         TrainingCheckpoint.ReadMetadata(path)["model"].Should().Be("tiny");
-        var actualModel = Snapshot(resumed.Model);
-        var actualEma = Snapshot(resumed.Ema.Module);
+        var actualModel = StateSnapshot.Bytes(resumed.Model);
+        var actualEma = StateSnapshot.Bytes(resumed.Ema.Module);
         foreach (var key in expectedModel.Keys)
         {
             actualModel[key].Should().Equal(expectedModel[key], key);
@@ -69,7 +67,7 @@ public sealed class TrainingCheckpointTests : IDisposable
     [Fact]
     public void A_failed_save_leaves_the_previous_checkpoint_intact()
     {
-        string path = Path.Combine(directory, "best.safetensors");
+        string path = Path.Combine(temp.Path, "best.safetensors");
         using var run = new Run(seed: 3, "sgd");
         TrainingCheckpoint.Save(path, run.Model, run.Optimizer, new CheckpointPosition(1, 3, 0.25, 1));
         byte[] good = File.ReadAllBytes(path);
@@ -86,7 +84,7 @@ public sealed class TrainingCheckpointTests : IDisposable
     [Fact]
     public void A_partial_file_left_by_an_interrupted_save_is_ignored_and_replaced()
     {
-        string path = Path.Combine(directory, "last.safetensors");
+        string path = Path.Combine(temp.Path, "last.safetensors");
         using var run = new Run(seed: 4, "sgd");
         TrainingCheckpoint.Save(path, run.Model, run.Optimizer, new CheckpointPosition(1, 3, 0.25, 1));
         File.WriteAllBytes(path + ".tmp", new byte[] { 1, 2, 3 });
@@ -101,7 +99,7 @@ public sealed class TrainingCheckpointTests : IDisposable
     [Fact]
     public void The_weights_alone_load_into_a_fresh_model()
     {
-        string path = Path.Combine(directory, "best.safetensors");
+        string path = Path.Combine(temp.Path, "best.safetensors");
         using var run = new Run(seed: 5, "adamw");
         using var data = TinyData();
         run.Epoch(1, data);
@@ -112,20 +110,20 @@ public sealed class TrainingCheckpointTests : IDisposable
         TrainingCheckpoint.LoadWeights(path, fresh).Epoch.Should().Be(1);
         TrainingCheckpoint.LoadWeights(path, freshEma, fromEma: true);
 
-        Snapshot(fresh).Should().BeEquivalentTo(Snapshot(run.Model));
-        Snapshot(freshEma).Should().BeEquivalentTo(Snapshot(run.Ema.Module));
+        StateSnapshot.Bytes(fresh).Should().BeEquivalentTo(StateSnapshot.Bytes(run.Model));
+        StateSnapshot.Bytes(freshEma).Should().BeEquivalentTo(StateSnapshot.Bytes(run.Ema.Module));
     }
 
     [Fact]
     public void Mismatched_resumes_fail_clearly_and_change_nothing()
     {
-        string path = Path.Combine(directory, "last.safetensors");
-        string weights = Path.Combine(directory, "weights.safetensors");
+        string path = Path.Combine(temp.Path, "last.safetensors");
+        string weights = Path.Combine(temp.Path, "weights.safetensors");
         using var run = new Run(seed: 6, "sgd");
         TrainingCheckpoint.Save(path, run.Model, run.Optimizer, new CheckpointPosition(1, 3, 0.25, 1), run.Ema.Module);
         run.Model.SaveWeights(weights);
         using var other = new Run(seed: 7, "adamw");
-        var before = Snapshot(other.Model);
+        var before = StateSnapshot.Bytes(other.Model);
 
         FluentActions.Invoking(() => TrainingCheckpoint.Load(path, other.Model, other.Optimizer, other.Ema.Module))
             .Should().Throw<InvalidDataException>()
@@ -139,7 +137,7 @@ public sealed class TrainingCheckpointTests : IDisposable
         using var wider = new ResNet(TinyTrainingModel.Config() with { NumClasses = 5 });
         FluentActions.Invoking(() => TrainingCheckpoint.LoadWeights(path, wider))
             .Should().Throw<StateDictMismatchException>().WithMessage("*fc.weight: expected shape [5, 8], got [3, 8]*");
-        Snapshot(other.Model).Should().BeEquivalentTo(before);
+        StateSnapshot.Bytes(other.Model).Should().BeEquivalentTo(before);
     }
 
     private static TinyDataset TinyData()
@@ -147,9 +145,6 @@ public sealed class TrainingCheckpointTests : IDisposable
         var generator = new Generator(42);
         return new TinyDataset(randn(new long[] { 24, 3, 16, 16 }, generator: generator), randint(0, TinyTrainingModel.Classes, new long[] { 24 }, generator: generator));
     }
-
-    private static Dictionary<string, float[]> Snapshot(nn.Module model) =>
-        model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float32).data<float>().ToArray());
 
     private sealed record TinyDataset(Tensor Images, Tensor Labels) : IDisposable
     {

@@ -4,7 +4,7 @@ using System.Linq;
 using System.Threading;
 using FluentAssertions;
 using ResNeStBlocks.Layers;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 using static TorchSharp.torch;

@@ -6,22 +6,21 @@ using FluentAssertions;
 using ResNeStBlocks.Weights;
 using Xunit;
 using static TorchSharp.torch;
+using ResNeStBlocks.Testing;
 
 namespace ResNeStBlocks.Tests.Weights;
 
 /// <summary>A save flushes the file and its directory before it counts as done: what is read back is what was written, and no temporary stays.</summary>
 public sealed class DurableSaveTests : IDisposable
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "durable-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder temp = new("durable");
 
-    public DurableSaveTests() => Directory.CreateDirectory(directory);
-
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void Saved_tensors_read_back_bit_for_bit_and_replace_the_old_file()
     {
-        string path = Path.Combine(directory, "weights.safetensors");
+        string path = Path.Combine(temp.Path, "weights.safetensors");
         var generator = new Generator(9);
         using var first = randn(new long[] { 3, 5 }, generator: generator);
         using var second = randn(new long[] { 7 }, generator: generator);
@@ -34,7 +33,7 @@ public sealed class DurableSaveTests : IDisposable
         loaded["a"].data<float>().ToArray().Should().Equal(first.data<float>().ToArray());
         loaded["b"].data<float>().ToArray().Should().Equal(second.data<float>().ToArray());
         SafeTensors.ReadHeader(path).Metadata["note"].Should().Be("second");
-        Directory.GetFiles(directory).Select(Path.GetFileName).Should().Equal("weights.safetensors");
+        Directory.GetFiles(temp.Path).Select(Path.GetFileName).Should().Equal("weights.safetensors");
         foreach (var value in loaded.Values)
             value.Dispose();
     }

@@ -5,7 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using FluentAssertions;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 using Xunit.Abstractions;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using FluentAssertions;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 using static TorchSharp.torch;
@@ -187,7 +188,7 @@ public class PyTorchCheckpointMalformedTests
     [Fact]
     public void Legacy_storages_must_match_their_ids_and_end_the_file()
     {
-        byte[] file = System.IO.File.ReadAllBytes(Support.Fixtures.File("pth", "mixed_legacy.pth"));
+        byte[] file = System.IO.File.ReadAllBytes(Testing.Fixtures.File("pth", "mixed_legacy.pth"));
 
         Rejected([.. file, 0]).Should().Be(CraftedCheckpoint.Prefix + "1 byte(s) follow the last storage.");
         Rejected(file[..^1]).Should().StartWith(CraftedCheckpoint.Prefix + "storage '").And.Contain("but the file ends at");

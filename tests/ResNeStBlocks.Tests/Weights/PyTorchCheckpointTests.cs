@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using FluentAssertions;
 using ResNeStBlocks.Blocks;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using Xunit;
 using static TorchSharp.torch;

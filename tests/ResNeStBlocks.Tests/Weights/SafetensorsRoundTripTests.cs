@@ -6,15 +6,16 @@ using FluentAssertions;
 using ResNeStBlocks.Weights;
 using Xunit;
 using static TorchSharp.torch;
+using ResNeStBlocks.Testing;
 
 namespace ResNeStBlocks.Tests.Weights;
 
 /// <summary>Save then Load returns every tensor bit for bit: dtype, shape and raw bytes, non-finite values included.</summary>
 public sealed class SafetensorsRoundTripTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("st-roundtrip-").FullName;
+    private readonly TempFolder temp = new("st-roundtrip");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     /// <summary>A tensor of <paramref name="type"/> whose bytes are seeded random (0/1 for bool), so every bit pattern can occur.</summary>
     private static Tensor Random(ScalarType type, long[] shape, int seed)
@@ -52,7 +53,7 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var original = Random(type, Shape(shapeName), seed: (int)type * 31 + shapeName.Length);
-        string path = Path.Combine(directory, "one.safetensors");
+        string path = Path.Combine(temp.Path, "one.safetensors");
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["t"] = original });
 
         var loaded = SafeTensors.Load(path);
@@ -78,7 +79,7 @@ public sealed class SafetensorsRoundTripTests : IDisposable
             ["d.none"] = empty([0, 4], ScalarType.Float32),
         };
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["note"] = "ünïcode \"quoted\" <tag>" };
-        string path = Path.Combine(directory, "many.safetensors");
+        string path = Path.Combine(temp.Path, "many.safetensors");
         SafeTensors.Save(path, tensors, metadata);
 
         var header = SafeTensors.ReadHeader(path);
@@ -102,7 +103,7 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var transposed = arange(6, ScalarType.Float32).reshape(2, 3).t();
-        string path = Path.Combine(directory, "t.safetensors");
+        string path = Path.Combine(temp.Path, "t.safetensors");
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["t"] = transposed });
         var loaded = SafeTensors.Load(path)["t"];
         loaded.shape.Should().Equal(3, 2);
@@ -113,19 +114,19 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     public void A_tensor_named_like_the_metadata_key_is_refused_and_nothing_is_written()
     {
         using var scope = NewDisposeScope();
-        string path = Path.Combine(directory, "bad.safetensors");
+        string path = Path.Combine(temp.Path, "bad.safetensors");
         FluentActions.Invoking(() => SafeTensors.Save(path, new Dictionary<string, Tensor> { ["__metadata__"] = zeros(1) }))
             .Should().Throw<ArgumentException>().WithMessage("*'__metadata__'*");
-        Directory.GetFiles(directory).Should().BeEmpty();
+        Directory.GetFiles(temp.Path).Should().BeEmpty();
     }
 
     [Fact]
     public void An_unsupported_dtype_is_refused_and_leaves_no_file()
     {
         using var scope = NewDisposeScope();
-        string path = Path.Combine(directory, "complex.safetensors");
+        string path = Path.Combine(temp.Path, "complex.safetensors");
         FluentActions.Invoking(() => SafeTensors.Save(path, new Dictionary<string, Tensor> { ["c"] = zeros(2, ScalarType.ComplexFloat32) }))
             .Should().Throw<ArgumentException>().WithMessage("*ComplexFloat32*");
-        Directory.GetFiles(directory).Should().BeEmpty();
+        Directory.GetFiles(temp.Path).Should().BeEmpty();
     }
 }

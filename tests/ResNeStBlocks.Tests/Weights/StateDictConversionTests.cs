@@ -9,6 +9,7 @@ using ResNeStBlocks.Weights;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using ResNeStBlocks.Testing;
 
 namespace ResNeStBlocks.Tests.Weights;
 
@@ -18,9 +19,9 @@ namespace ResNeStBlocks.Tests.Weights;
 /// </summary>
 public sealed class StateDictConversionTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("st-convert-").FullName;
+    private readonly TempFolder temp = new("st-convert");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     /// <summary>float32 values that probe rounding: exact ties, just-above-ties, overflow, subnormals, signed zero, non-finite.</summary>
     private static readonly float[] Probes =
@@ -72,7 +73,7 @@ public sealed class StateDictConversionTests : IDisposable
             t.bytes = MemoryMarshal.AsBytes(bits.AsSpan()).ToArray();
             half[key] = t;
         }
-        string path = Path.Combine(directory, "half.safetensors");
+        string path = Path.Combine(temp.Path, "half.safetensors");
         SafeTensors.Save(path, half);
 
         StateDictLoader.LoadFile(se, path);
@@ -104,7 +105,7 @@ public sealed class StateDictConversionTests : IDisposable
             t.bytes = MemoryMarshal.AsBytes(bits.AsSpan()).ToArray();
             bf16[key] = t;
         }
-        string path = Path.Combine(directory, "bf16.safetensors");
+        string path = Path.Combine(temp.Path, "bf16.safetensors");
         SafeTensors.Save(path, bf16);
 
         StateDictLoader.LoadFile(conv, path);
@@ -126,7 +127,7 @@ public sealed class StateDictConversionTests : IDisposable
         using var conv = Conv(2);
         conv.to(ScalarType.Float16);
         var weights = ProbeWeights();
-        string path = Path.Combine(directory, "f32.safetensors");
+        string path = Path.Combine(temp.Path, "f32.safetensors");
         SafeTensors.Save(path, weights);
 
         StateDictLoader.LoadFile(conv, path);
@@ -160,7 +161,7 @@ public sealed class StateDictConversionTests : IDisposable
         using var conv = Conv(3);
         conv.to(ScalarType.BFloat16);
         var weights = ProbeWeights();
-        string path = Path.Combine(directory, "f32.safetensors");
+        string path = Path.Combine(temp.Path, "f32.safetensors");
         SafeTensors.Save(path, weights);
 
         StateDictLoader.LoadFile(conv, path);

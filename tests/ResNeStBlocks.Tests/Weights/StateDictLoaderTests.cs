@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Layers;
-using ResNeStBlocks.Tests.Support;
+using ResNeStBlocks.Testing;
 using ResNeStBlocks.Weights;
 using TorchSharp;
 using Xunit;
@@ -15,16 +15,9 @@ namespace ResNeStBlocks.Tests.Weights;
 /// <summary>Strict and non-strict loading, the skip predicate, and atomicity: a failed load changes nothing.</summary>
 public sealed class StateDictLoaderTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("st-loader-").FullName;
+    private readonly TempFolder temp = new("st-loader");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
-
-    /// <summary>Every state-dict tensor's raw bytes, to compare a module bit for bit before and after.</summary>
-    internal static Dictionary<string, byte[]> Snapshot(nn.Module module)
-    {
-        using var scope = NewDisposeScope();
-        return module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous().bytes.ToArray());
-    }
+    public void Dispose() => temp.Dispose();
 
     private static Dictionary<string, Tensor> FixtureWeights() => SafeTensors.Load(Fixtures.File("timm", "blocks", "se_c64.safetensors"));
 
@@ -45,7 +38,7 @@ public sealed class StateDictLoaderTests : IDisposable
         result.MissingKeys.Should().BeEmpty();
         result.UnexpectedKeys.Should().BeEmpty();
         result.SkippedKeys.Should().BeEmpty();
-        ShouldEqualBitwise(Snapshot(se), weights.ToDictionary(kv => kv.Key, kv => kv.Value.bytes.ToArray()));
+        ShouldEqualBitwise(StateSnapshot.Bytes(se), weights.ToDictionary(kv => kv.Key, kv => kv.Value.bytes.ToArray()));
     }
 
     [Fact]
@@ -53,7 +46,7 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
+        var before = StateSnapshot.Bytes(se);
         var weights = FixtureWeights();
         weights["fc1.weight"] = zeros(8, 32, 1, 1);       // wrong shape
         weights.Remove("fc2.bias");                       // missing
@@ -66,7 +59,7 @@ public sealed class StateDictLoaderTests : IDisposable
         thrown.MissingKeys.Should().Equal("fc2.bias");
         thrown.UnexpectedKeys.Should().Equal("fc3.weight");
         thrown.Mismatches.Should().ContainSingle().Which.Should().StartWith("fc1.weight:");
-        ShouldEqualBitwise(Snapshot(se), before);
+        ShouldEqualBitwise(StateSnapshot.Bytes(se), before);
     }
 
     [Theory]
@@ -76,13 +69,13 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
+        var before = StateSnapshot.Bytes(se);
         var weights = FixtureWeights();
         if (problem == "missing") weights.Remove("fc1.weight");
         else weights["extra"] = ones(1);
         FluentActions.Invoking(() => StateDictLoader.Load(se, weights)).Should().Throw<StateDictMismatchException>()
             .WithMessage(problem == "missing" ? "*missing key(s): fc1.weight*" : "*unexpected key(s): extra*");
-        ShouldEqualBitwise(Snapshot(se), before);
+        ShouldEqualBitwise(StateSnapshot.Bytes(se), before);
     }
 
     [Fact]
@@ -90,14 +83,14 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
+        var before = StateSnapshot.Bytes(se);
         var weights = FixtureWeights();
         weights["fc2.weight"] = zeros(64, 8, 3, 3);
-        string path = Path.Combine(directory, "wrong.safetensors");
+        string path = Path.Combine(temp.Path, "wrong.safetensors");
         SafeTensors.Save(path, weights);
         FluentActions.Invoking(() => StateDictLoader.LoadFile(se, path)).Should().Throw<StateDictMismatchException>()
             .WithMessage("*fc2.weight: expected shape [64, 8, 1, 1], got [64, 8, 3, 3]*");
-        ShouldEqualBitwise(Snapshot(se), before);
+        ShouldEqualBitwise(StateSnapshot.Bytes(se), before);
     }
 
     [Fact]
@@ -105,13 +98,13 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
-        string path = Path.Combine(directory, "truncated.safetensors");
+        var before = StateSnapshot.Bytes(se);
+        string path = Path.Combine(temp.Path, "truncated.safetensors");
         var bytes = File.ReadAllBytes(Fixtures.File("timm", "blocks", "se_c64.safetensors"));
         File.WriteAllBytes(path, bytes[..^4]);
         FluentActions.Invoking(() => StateDictLoader.LoadFile(se, path)).Should().Throw<SafetensorsFormatException>()
             .WithMessage("*'fc2.weight'*run past the*");
-        ShouldEqualBitwise(Snapshot(se), before);
+        ShouldEqualBitwise(StateSnapshot.Bytes(se), before);
     }
 
     [Fact]
@@ -119,7 +112,7 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
+        var before = StateSnapshot.Bytes(se);
         var weights = FixtureWeights();
         weights.Remove("fc2.bias");
         weights.Remove("fc1.bias");
@@ -129,7 +122,7 @@ public sealed class StateDictLoaderTests : IDisposable
         result.MissingKeys.Should().BeEquivalentTo("fc1.bias", "fc2.bias");
         result.UnexpectedKeys.Should().Equal("head.weight");
         result.SkippedKeys.Should().BeEmpty();
-        var after = Snapshot(se);
+        var after = StateSnapshot.Bytes(se);
         after["fc1.bias"].Should().Equal(before["fc1.bias"]);
         after["fc2.bias"].Should().Equal(before["fc2.bias"]);
         after["fc1.weight"].Should().Equal(weights["fc1.weight"].bytes.ToArray());
@@ -141,12 +134,12 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
+        var before = StateSnapshot.Bytes(se);
         var weights = FixtureWeights();
         weights["fc1.bias"] = zeros(9);
         FluentActions.Invoking(() => StateDictLoader.Load(se, weights, strict: false)).Should().Throw<StateDictMismatchException>()
             .WithMessage("*fc1.bias: expected shape [8], got [9]*");
-        ShouldEqualBitwise(Snapshot(se), before);
+        ShouldEqualBitwise(StateSnapshot.Bytes(se), before);
     }
 
     [Fact]
@@ -154,7 +147,7 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var bn = nn.BatchNorm2d(4);
-        var before = Snapshot(bn);
+        var before = StateSnapshot.Bytes(bn);
         var weights = new Dictionary<string, Tensor>
         {
             ["weight"] = full(4, 2f), ["bias"] = full(4, 3f), ["running_mean"] = full(4, 4f), ["running_var"] = full(4, 5f),
@@ -162,7 +155,7 @@ public sealed class StateDictLoaderTests : IDisposable
         };
         FluentActions.Invoking(() => StateDictLoader.Load(bn, weights)).Should().Throw<StateDictMismatchException>()
             .WithMessage("*num_batches_tracked: expected Int64, got Float32*");
-        ShouldEqualBitwise(Snapshot(bn), before);
+        ShouldEqualBitwise(StateSnapshot.Bytes(bn), before);
 
         weights["num_batches_tracked"] = tensor(7L);
         StateDictLoader.Load(bn, weights);
@@ -175,7 +168,7 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var se = new SqueezeExcite(64);
-        var before = Snapshot(se);
+        var before = StateSnapshot.Bytes(se);
         var weights = FixtureWeights();
         weights.Remove("fc2.weight");                     // would be missing, but skipped
         weights["head.fc.weight"] = zeros(10, 8);         // would be unexpected, but skipped
@@ -184,7 +177,7 @@ public sealed class StateDictLoaderTests : IDisposable
         result.SkippedKeys.Should().BeEquivalentTo("fc2.weight", "fc2.bias", "head.fc.weight");
         result.MissingKeys.Should().BeEmpty();
         result.UnexpectedKeys.Should().BeEmpty();
-        var after = Snapshot(se);
+        var after = StateSnapshot.Bytes(se);
         after["fc2.weight"].Should().Equal(before["fc2.weight"]);
         after["fc2.bias"].Should().Equal(before["fc2.bias"], "a skipped key is not loaded even when the file has it");
         after["fc1.weight"].Should().Equal(weights["fc1.weight"].bytes.ToArray());

@@ -7,17 +7,16 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
+using ResNeStBlocks.Testing;
 
 namespace ResNeStBlocks.Tests.Weights;
 
 /// <summary>A custom module that forgot <c>RegisterComponents()</c> is refused by name instead of saving an empty file.</summary>
 public sealed class UnregisteredModuleTests : IDisposable
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "unregistered-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder temp = new("unregistered");
 
-    public UnregisteredModuleTests() => Directory.CreateDirectory(directory);
-
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     private const string Fix = "A module that keeps its layers in fields must call RegisterComponents() at the end of its constructor; " +
         "TorchSharp finds parameters only through registration. (Parameter 'module')";
@@ -26,7 +25,7 @@ public sealed class UnregisteredModuleTests : IDisposable
     public void Saving_it_is_refused_and_writes_nothing()
     {
         using var module = new Forgetful();
-        string path = Path.Combine(directory, "weights.safetensors");
+        string path = Path.Combine(temp.Path, "weights.safetensors");
 
         FluentActions.Invoking(() => module.SaveWeights(path)).Should().ThrowExactly<ArgumentException>()
             .WithMessage("Forgetful has no registered parameters or buffers, so there is nothing to save. " + Fix);
@@ -36,7 +35,7 @@ public sealed class UnregisteredModuleTests : IDisposable
     [Fact]
     public void Loading_into_it_is_refused()
     {
-        string path = Path.Combine(directory, "weights.safetensors");
+        string path = Path.Combine(temp.Path, "weights.safetensors");
         using (var registered = new Forgetful(register: true))
             registered.SaveWeights(path);
         using var module = new Forgetful();

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Hub;
+using ResNeStBlocks.Preprocessing;
+using ResNeStBlocks.Weights;
+using ResNeStBlocks.Zoo;
+
+namespace ResNeStBlocks.Dense;
+
+// The pretrained half of the factory: torchvision's checkpoints for its four models, timm's ImageNet weights for the
+// backbones of the others.
+public static partial class SegmentationModels
+{
+    /// <summary>The side torchvision's segmentation weights are evaluated at (its <c>SemanticSegmentation(resize_size=520)</c>).</summary>
+    public const int EvaluationSize = 520;
+
+    /// <summary>
+    /// timm's ImageNet weights for each backbone: the zoo's default tag for the ResNeSts; for torchvision's ResNets the
+    /// weights torchvision itself starts its segmentation models from (<c>IMAGENET1K_V1</c>), which timm republishes as
+    /// <c>tv_in1k</c> with the same keys.
+    /// </summary>
+    private static readonly Dictionary<string, string> BackboneWeights = new(StringComparer.Ordinal)
+    {
+        ["resnet50"] = "timm/resnet50.tv_in1k",
+        ["resnet101"] = "timm/resnet101.tv_in1k",
+        ["resnest50d"] = ModelZoo.Pretrained("resnest50d").HubId,
+        ["resnest101e"] = ModelZoo.Pretrained("resnest101e").HubId,
+        ["resnest200e"] = ModelZoo.Pretrained("resnest200e").HubId,
+        ["resnest269e"] = ModelZoo.Pretrained("resnest269e").HubId,
+    };
+
+    /// <summary>
+    /// Where the pretrained weights of <paramref name="name"/> come from and the evaluation preprocessing they expect:
+    /// torchvision's <c>SemanticSegmentation</c> transform (shorter side resized to <see cref="EvaluationSize"/>, bilinear,
+    /// ImageNet mean and std, no crop; <see cref="PretrainedConfig.CropFraction"/> 1) and 21 classes.
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>
+    /// The configuration; its <see cref="PretrainedConfig.HubId"/> is the checkpoint's URL for torchvision's four models
+    /// (<c>https://download.pytorch.org/models/deeplabv3_resnet50_coco-cd0a2569.pth</c>) and the backbone's timm
+    /// repository for the others (<c>timm/resnest50d.in1k</c>). Give it to the ONNX exporter to record the preprocessing.
+    /// </returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static PretrainedConfig Pretrained(string name)
+    {
+        string? checkpoint = TorchvisionCheckpoint(name);
+        string source = checkpoint is null ? BackboneWeights[Find(name).Backbone] : $"{TorchHubEnvironment.DefaultModelsUrl}/{checkpoint}";
+        return new PretrainedConfig(source, EvaluationSize, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd,
+            TorchvisionWeights.NumClasses);
+    }
+
+    /// <summary>
+    /// Creates a model and loads its pretrained weights: for <c>deeplabv3_resnet50</c>, <c>deeplabv3_resnet101</c>,
+    /// <c>fcn_resnet50</c> and <c>fcn_resnet101</c>, torchvision's COCO checkpoint (VOC's 20 classes and background) from
+    /// torch.hub's folder (downloaded once, shared with Python); for every other name, timm's ImageNet weights for the
+    /// backbone from the Hugging Face Hub (cached, shared with Python's huggingface_hub), the heads initialised.
+    /// </summary>
+    /// <remarks>
+    /// torchvision's checkpoints hold a 21-class classifier and the auxiliary head. As timm does with a classifier of
+    /// another size, everything that fits loads and the rest keeps its initialisation: with <paramref name="numClasses"/>
+    /// other than 21 the two final 1x1 convolutions (<c>classifier.4.*</c>, <c>aux_classifier.4.*</c>) stay new; with
+    /// <paramref name="auxLoss"/> false the checkpoint's auxiliary head is left out. <see cref="LoadPretrainedAsync"/>
+    /// reports those keys.
+    /// </remarks>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="numClasses">Classes to predict.</param>
+    /// <param name="auxLoss">Add the auxiliary head on stage 3.</param>
+    /// <param name="configure">Optional changes to the backbone that keep the weights' keys and shapes (output stride, drop path, ...).</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode for timm's weights; null for the process environment's.</param>
+    /// <param name="torchHub">Base URL, checkpoint folder and offline mode for torchvision's checkpoints; null for the process environment's.</param>
+    /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The model with weights, in training mode, on the CPU.</returns>
+    /// <exception cref="ArgumentException">The name is unknown, or an argument is invalid.</exception>
+    /// <exception cref="HubException">The weights cannot be fetched; the subclass and message say why.</exception>
+    /// <exception cref="StateDictMismatchException"><paramref name="configure"/> changed keys or shapes the weights have.</exception>
+    /// <exception cref="PyTorchCheckpointFormatException">torchvision's checkpoint is malformed.</exception>
+    public static async Task<SegmentationModel> CreatePretrainedAsync(string name, int numClasses = 21, bool auxLoss = true,
+        Func<ResNetConfig, ResNetConfig>? configure = null, HubOptions? hub = null, TorchHubOptions? torchHub = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var model = Create(name, numClasses, auxLoss, configure);
+        try
+        {
+            await LoadPretrainedAsync(model, name, hub, torchHub, progress, cancellationToken).ConfigureAwait(false);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Blocking form of <see cref="CreatePretrainedAsync"/>.</summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="numClasses">Classes to predict.</param>
+    /// <param name="auxLoss">Add the auxiliary head on stage 3.</param>
+    /// <param name="configure">Optional changes to the backbone that keep the weights' keys and shapes.</param>
+    /// <param name="hub">Options for timm's weights; null for the process environment's.</param>
+    /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment's.</param>
+    /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The model with weights.</returns>
+    /// <exception cref="ArgumentException">The name is unknown, or an argument is invalid.</exception>
+    /// <exception cref="HubException">The weights cannot be fetched.</exception>
+    /// <exception cref="StateDictMismatchException"><paramref name="configure"/> changed keys or shapes the weights have.</exception>
+    public static SegmentationModel CreatePretrained(string name, int numClasses = 21, bool auxLoss = true,
+        Func<ResNetConfig, ResNetConfig>? configure = null, HubOptions? hub = null, TorchHubOptions? torchHub = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        CreatePretrainedAsync(name, numClasses, auxLoss, configure, hub, torchHub, progress, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Loads the pretrained weights of <paramref name="name"/> into a model built for it (see <see cref="CreatePretrainedAsync"/>
+    /// for the sources and for what is left out), atomically: a failed load changes nothing.
+    /// </summary>
+    /// <param name="model">A model with the keys of <paramref name="name"/>, such as one from <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig}, bool)"/>.</param>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="hub">Options for timm's weights; null for the process environment's.</param>
+    /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment's.</param>
+    /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>
+    /// For torchvision's models, the model's keys left out (<see cref="LoadResult.SkippedKeys"/>: a classifier of another
+    /// class count, or the checkpoint's auxiliary head when the model has none); for the others, the backbone's load
+    /// (keys relative to <see cref="SegmentationModel.Backbone"/>; timm's classifier <c>fc.*</c> is skipped), the heads
+    /// keeping their initialisation.
+    /// </returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    /// <exception cref="HubException">The weights cannot be fetched.</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the model; it is unchanged.</exception>
+    /// <exception cref="PyTorchCheckpointFormatException">torchvision's checkpoint is malformed; the model is unchanged.</exception>
+    public static async Task<LoadResult> LoadPretrainedAsync(SegmentationModel model, string name, HubOptions? hub = null, TorchHubOptions? torchHub = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        string? checkpoint = TorchvisionCheckpoint(name);
+        if (checkpoint is not null)
+            return await LoadTorchvisionCheckpointAsync(model, checkpoint, torchHub, progress, cancellationToken).ConfigureAwait(false);
+        return await model.Backbone.LoadPretrainedAsync(BackboneWeights[Find(name).Backbone], hub, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Fetches a checkpoint with torchvision's keys through torch.hub's folder and loads it by the head rule below.</summary>
+    internal static async Task<LoadResult> LoadTorchvisionCheckpointAsync(SegmentationModel model, string fileName, TorchHubOptions? torchHub,
+        IProgress<HubDownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        string path;
+        using (var client = new TorchHubClient(torchHub))
+            path = await client.DownloadAsync(fileName, progress, cancellationToken).ConfigureAwait(false);
+        return ClassifierKeys.LoadSkippingUnfit(model, path, IsClassProjection);
+    }
+
+    /// <summary>
+    /// The keys that depend on the class count or on having an auxiliary head: the main head's final 1x1 convolution
+    /// (<c>classifier.4</c>, in DeepLabHead and FCNHead alike) and the whole auxiliary head.
+    /// </summary>
+    private static bool IsClassProjection(string key) =>
+        key.StartsWith("classifier.4.", StringComparison.Ordinal) || key.StartsWith("aux_classifier.", StringComparison.Ordinal);
+}
