@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using ResNeStBlocks.Samples.Data;
 using SkiaSharp;
 
 namespace ResNeStBlocks.Samples.FineTune;
@@ -13,7 +14,7 @@ namespace ResNeStBlocks.Samples.FineTune;
 public static class DemoData
 {
     /// <summary>The class folders written.</summary>
-    public static IReadOnlyList<string> Classes { get; } = new[] { "circle", "cross", "square", "triangle" };
+    public static IReadOnlyList<string> Classes => Shapes.Names;
 
     /// <summary>Writes <paramref name="perClass"/> images of each class under <paramref name="directory"/>.</summary>
     /// <param name="directory">The ImageFolder root (created; existing files of the same names are replaced).</param>
@@ -74,57 +75,28 @@ public static class DemoData
         using var bitmap = new SKBitmap(info);
         using (var canvas = new SKCanvas(bitmap))
         {
-            var background = RandomColour(random, kind == ImageKind.Rgba ? (byte)random.Next(120, 230) : (byte)255);
+            var background = Shapes.RandomColour(random, kind == ImageKind.Rgba ? (byte)random.Next(120, 230) : (byte)255);
             canvas.Clear(background);
             using var clutter = new SKPaint { IsAntialias = true, StrokeWidth = 2, Style = SKPaintStyle.Stroke };
             for (int line = 0; line < 4; line++)
             {
-                clutter.Color = RandomColour(random, 255).WithAlpha(90);
+                clutter.Color = Shapes.RandomColour(random, 255).WithAlpha(90);
                 canvas.DrawLine(random.Next(width), random.Next(height), random.Next(width), random.Next(height), clutter);
             }
             SKColor foreground;
-            do foreground = colour ?? RandomColour(random, 255);
-            while (Distance(foreground, background) < 140 && colour is null);
+            do foreground = colour ?? Shapes.RandomColour(random, 255);
+            while (Shapes.Distance(foreground, background) < 140 && colour is null);
             using var paint = new SKPaint { IsAntialias = true, Color = foreground, Style = SKPaintStyle.Fill };
             float r = Math.Min(width, height) * (float)(0.25 + 0.15 * random.NextDouble());
             float cx = r + 1 + (float)random.NextDouble() * (width - 2 * r - 2);
             float cy = r + 1 + (float)random.NextDouble() * (height - 2 * r - 2);
-            Draw(canvas, shape, cx, cy, r, paint);
+            Shapes.Draw(canvas, shape, cx, cy, r, paint);
         }
         if (kind == ImageKind.Grey)
             return EncodeGrey(bitmap);
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(kind == ImageKind.Jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, 90);
         return data.ToArray();
-    }
-
-    private static void Draw(SKCanvas canvas, string shape, float cx, float cy, float r, SKPaint paint)
-    {
-        switch (shape)
-        {
-            case "circle":
-                canvas.DrawCircle(cx, cy, r, paint);
-                break;
-            case "square":
-                canvas.DrawRect(cx - 0.8f * r, cy - 0.8f * r, 1.6f * r, 1.6f * r, paint);
-                break;
-            case "triangle":
-                using (var path = new SKPath())
-                {
-                    path.MoveTo(cx, cy - r);
-                    path.LineTo(cx + r, cy + r);
-                    path.LineTo(cx - r, cy + r);
-                    path.Close();
-                    canvas.DrawPath(path, paint);
-                }
-                break;
-            case "cross":
-                canvas.DrawRect(cx - r / 3, cy - r, 2 * r / 3, 2 * r, paint);
-                canvas.DrawRect(cx - r, cy - r / 3, 2 * r, 2 * r / 3, paint);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(shape), shape, $"Unknown shape '{shape}'; expected one of {string.Join(", ", Classes)}.");
-        }
     }
 
     private static byte[] EncodeGrey(SKBitmap rgba)
@@ -143,10 +115,4 @@ public static class DemoData
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
     }
-
-    private static SKColor RandomColour(Random random, byte alpha) =>
-        new((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256), alpha);
-
-    private static double Distance(SKColor a, SKColor b) =>
-        Math.Sqrt(Math.Pow(a.Red - b.Red, 2) + Math.Pow(a.Green - b.Green, 2) + Math.Pow(a.Blue - b.Blue, 2));
 }

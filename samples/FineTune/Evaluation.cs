@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Samples.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ public static class Evaluation
     /// <param name="classes">Number of classes.</param>
     /// <param name="device">Where the model lives.</param>
     /// <returns>Loss, top-1, top-5 and the confusion matrix.</returns>
-    public static EvaluationResult Run(ResNet model, BatchLoader loader, int classes, Device device)
+    public static EvaluationResult Run(ResNet model, BatchLoader<LabelledImage> loader, int classes, Device device)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
@@ -43,8 +44,8 @@ public static class Evaluation
         {
             using var owned = batch;
             using var step = NewDisposeScope();
-            var images = batch.Images.to(device);
-            var labels = batch.Labels.to(device);
+            var images = batch.Inputs.to(device);
+            var labels = batch.Targets.to(device);
             var logits = model.call(images);
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).to(ScalarType.Float64), One);
             top5.add_(logits.topk(k).indexes.eq(labels.unsqueeze(1)).any(1).sum(), One);

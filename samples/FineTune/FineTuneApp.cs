@@ -9,6 +9,8 @@ using ResNeStBlocks.Hub;
 using ResNeStBlocks.Onnx;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Runtime;
+using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
@@ -26,7 +28,7 @@ public static class FineTuneApp
     private static readonly Scalar AddAlpha = 1;
 
     /// <summary>Exit code for user errors (bad options, unusable data, mismatched weights).</summary>
-    public const int ErrorExitCode = 2;
+    public const int ErrorExitCode = CommandLineErrors.ExitCode;
 
     /// <summary>Runs the program: parses <paramref name="args"/>, trains, and reports errors as one line on <paramref name="error"/>.</summary>
     /// <param name="args">The command line.</param>
@@ -69,15 +71,12 @@ public static class FineTuneApp
         catch (HubException e)
         {
             // The options were fine; the message says what to do about the network, token or cache.
-            error.WriteLine($"error: {e.Message}");
-            return ErrorExitCode;
+            return CommandLineErrors.Report(e, error, pointToHelp: false);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
                                      or SafetensorsFormatException)
         {
-            error.WriteLine($"error: {e.Message}");
-            error.WriteLine("Run with --help for usage.");
-            return ErrorExitCode;
+            return CommandLineErrors.Report(e, error);
         }
     }
 
@@ -164,8 +163,8 @@ public static class FineTuneApp
         var augment = new TrainTransform(size, pretrained.Interpolation, pretrained.Mean, pretrained.Std, options.ColorJitter,
             new RandomResizedCrop(options.MinScale, options.MaxScale));
         var preprocess = pretrained.CreatePreprocessor();
-        var trainLoader = new BatchLoader(folder.Train, augment.Apply, size, options.BatchSize, shuffle: true, options.Seed, options.Workers);
-        var valLoader = new BatchLoader(folder.Val, (image, _) => preprocess.Process(image), size, options.BatchSize, shuffle: false, options.Seed, options.Workers);
+        var trainLoader = ImageBatches.Create(folder.Train, augment.Apply, options.BatchSize, shuffle: true, options.Seed, options.Workers);
+        var valLoader = ImageBatches.Create(folder.Val, (image, _) => preprocess.Process(image), options.BatchSize, shuffle: false, options.Seed, options.Workers);
         int steps = trainLoader.BatchCount;
         // timm's defaults: warm-up from 1e-5, cosine down to 0, counted in optimizer steps.
         var schedule = CosineSchedule.PerStep(options.PeakLearningRate, options.Epochs, steps, options.WarmupEpochs,
@@ -207,8 +206,8 @@ public static class FineTuneApp
                 rate = schedule.At(step);
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = rate;
-                var images = batch.Images.to(device);
-                var labels = batch.Labels.to(device);
+                var images = batch.Inputs.to(device);
+                var labels = batch.Targets.to(device);
                 model.zero_grad();
                 var logits = model.call(images);
                 var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
@@ -259,7 +258,7 @@ public static class FineTuneApp
     }
 
     /// <summary>Reloads the best checkpoint into a fresh model, evaluates it, draws its confusion matrix and, when asked, exports it as ONNX.</summary>
-    private static EvaluationResult EvaluateBest(FineTuneOptions options, ResNetConfig config, PretrainedConfig pretrained, BatchLoader valLoader,
+    private static EvaluationResult EvaluateBest(FineTuneOptions options, ResNetConfig config, PretrainedConfig pretrained, BatchLoader<LabelledImage> valLoader,
         int classes, Device device, bool fromEma, IReadOnlyList<string> classNames)
     {
         using var best = new ResNet(config);

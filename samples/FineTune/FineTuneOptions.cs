@@ -171,8 +171,7 @@ public sealed record FineTuneOptions
             if (name == "--export-onnx")
             {
                 // The file is optional: a following option (or nothing) means the default OUT/model.onnx.
-                bool hasFile = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
-                options = options with { ExportOnnx = true, OnnxPath = hasFile ? args[++i] : null };
+                options = options with { ExportOnnx = true, OnnxPath = Optional(args, ref i) };
                 continue;
             }
             if (i + 1 >= args.Count)

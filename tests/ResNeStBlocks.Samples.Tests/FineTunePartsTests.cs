@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using FluentAssertions;
+using ResNeStBlocks.Samples.Data;
 using ResNeStBlocks.Samples.FineTune;
 using StbImageSharp;
 using Xunit;
@@ -11,6 +12,12 @@ using ResNeStBlocks.Testing;
 namespace ResNeStBlocks.Samples.Tests;
 
 /// <summary>The FineTune sample's pieces and its answers to bad input (no training).</summary>
+/// <remarks>
+/// Isolated: a bad data folder is found inside <see cref="FineTuneApp.Run"/>, after it has set torch's thread count,
+/// and libtorch gives every thread that first runs a torch operation meanwhile (a thread-pool thread of a test running
+/// beside it) that count for good.
+/// </remarks>
+[Collection(IsolatedCollection.Name)]
 public sealed class FineTunePartsTests : IDisposable
 {
     private readonly TempFolder temp = new("finetune-parts");
@@ -185,7 +192,7 @@ public sealed class FineTunePartsTests : IDisposable
         var images = ImageFolder.Scan(temp.Path, 0.2, 1).Train;
         var transform = new TrainTransform(16, ResNeStBlocks.Preprocessing.Interpolation.Bilinear,
             ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetMean, ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetStd, ColorJitter: 0.4);
-        BatchLoader Loader(int workers) => new(images, transform.Apply, 16, batchSize: 4, shuffle: true, seed: 3, workers);
+        BatchLoader<LabelledImage> Loader(int workers) => ImageBatches.Create(images, transform.Apply, batchSize: 4, shuffle: true, seed: 3, workers);
 
         var serial = Loader(1).Epoch(1).Select(Take).ToList();
         var parallel = Loader(2).Epoch(1).Select(Take).ToList();
@@ -205,7 +212,7 @@ public sealed class FineTunePartsTests : IDisposable
     private static (long[] Labels, float[] Pixels) Take(HostBatch batch)
     {
         using (batch)
-            return (batch.Labels.data<long>().ToArray(), batch.Images.data<float>().ToArray());
+            return (batch.Targets.data<long>().ToArray(), batch.Inputs.data<float>().ToArray());
     }
 
     private static void WriteClasses(string root, params (string Name, int Count)[] classes)

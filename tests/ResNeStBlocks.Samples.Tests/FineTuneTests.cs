@@ -6,6 +6,7 @@ using FluentAssertions;
 using Microsoft.ML.OnnxRuntime;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Onnx;
+using ResNeStBlocks.Samples.Data;
 using ResNeStBlocks.Samples.FineTune;
 using ResNeStBlocks.Testing;
 using ResNeStBlocks.Training;
@@ -84,7 +85,7 @@ public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
         position.BestEpoch.Should().Be(run.Result.BestEpoch);
         var folder = ImageFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
         var preprocess = ModelFactory.Preprocessing(FineTuneOptions.TinyModel, 4, 32).CreatePreprocessor();
-        var loader = new BatchLoader(folder.Val, (image, _) => preprocess.Process(image), 32, 16, shuffle: false, seed: 1, workers: 1);
+        var loader = ImageBatches.Create(folder.Val, (image, _) => preprocess.Process(image), 16, shuffle: false, seed: 1, workers: 1);
         var evaluation = Evaluation.Run(model, loader, 4, CPU);
         evaluation.Confusion.Should().BeEquivalentTo(run.Result.Best.Confusion);
         evaluation.Top1.Should().Be(run.Result.Best.Top1);

@@ -1,10 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 
 namespace ResNeStBlocks.Samples.CommandLine;
 
 /// <summary>
-/// Reads the values of the training samples' numeric options, invariant culture, with an
+/// Reads the values of the training samples' options (numbers in the invariant culture, optional values), with an
 /// <see cref="ArgumentException"/> that names the option and the text it got.
 /// </summary>
 public static class OptionValues
@@ -29,4 +30,16 @@ public static class OptionValues
     public static double Number(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x)
             ? x : throw new ArgumentException($"{name} must be a number, got '{value}'.", nameof(value));
+
+    /// <summary>
+    /// The optional value of the flag at <paramref name="index"/> (such as <c>--export-onnx [FILE]</c>): the next argument
+    /// when there is one that is not itself an option (<paramref name="index"/> then moves past it), else null.
+    /// </summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="index">The flag's position; advanced when a value is taken.</param>
+    public static string? Optional(IReadOnlyList<string> args, ref int index)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        return index + 1 < args.Count && !args[index + 1].StartsWith("--", StringComparison.Ordinal) ? args[++index] : null;
+    }
 }

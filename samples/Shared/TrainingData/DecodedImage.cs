@@ -2,7 +2,7 @@ using System.IO;
 using StbImageSharp;
 using static TorchSharp.torch;
 
-namespace ResNeStBlocks.Samples.FineTune;
+namespace ResNeStBlocks.Samples.Data;
 
 /// <summary>Decodes image files to 8-bit RGB, whatever their channels (grey, grey + alpha, RGB, RGBA).</summary>
 public static class DecodedImage

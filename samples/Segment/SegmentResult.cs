@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace ResNeStBlocks.Samples.Segment;
+
+/// <summary>What a training run did and where its files are.</summary>
+/// <param name="Classes">Class names, in index order.</param>
+/// <param name="TrainPairs">Training pairs used.</param>
+/// <param name="ValPairs">Validation pairs used.</param>
+/// <param name="Epochs">One row per epoch, including epochs before a resume.</param>
+/// <param name="BestEpoch">The epoch of <see cref="BestCheckpoint"/>.</param>
+/// <param name="BestFromEma">Whether the best checkpoint's evaluated weights are the EMA's.</param>
+/// <param name="Best">Validation of the best checkpoint's evaluated weights.</param>
+/// <param name="OutputDirectory">Where the files are.</param>
+/// <param name="Elapsed">Wall time of the run.</param>
+public sealed record SegmentResult(IReadOnlyList<string> Classes, int TrainPairs, int ValPairs, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch,
+    bool BestFromEma, EvaluationResult Best, string OutputDirectory, TimeSpan Elapsed)
+{
+    /// <summary>The ONNX file of the best checkpoint (<c>--export-onnx</c>); null when none was asked for.</summary>
+    public string? OnnxPath { get; init; }
+
+    /// <summary>The overlay pictures written.</summary>
+    public IReadOnlyList<string> Overlays { get; init; } = Array.Empty<string>();
+
+    /// <summary>The checkpoint of the last epoch (resume from it with <c>--resume</c>).</summary>
+    public string LastCheckpoint => LastPath(OutputDirectory);
+
+    /// <summary>The checkpoint of the best validation mean IoU.</summary>
+    public string BestCheckpoint => BestPath(OutputDirectory);
+
+    /// <summary><c>metrics.csv</c>.</summary>
+    public string MetricsPath => Path.Combine(OutputDirectory, "metrics.csv");
+
+    /// <summary>The loss and mIoU chart.</summary>
+    public string TrainingChartPath => Path.Combine(OutputDirectory, "training.png");
+
+    /// <summary>The per-class IoU chart of the best checkpoint.</summary>
+    public string IouChartPath => Path.Combine(OutputDirectory, "iou.png");
+
+    /// <summary>Where the last checkpoint of a run writing to <paramref name="directory"/> goes.</summary>
+    /// <param name="directory">The output folder.</param>
+    /// <returns>The path.</returns>
+    public static string LastPath(string directory) => Path.Combine(directory, "last.safetensors");
+
+    /// <summary>Where the best checkpoint of a run writing to <paramref name="directory"/> goes.</summary>
+    /// <param name="directory">The output folder.</param>
+    /// <returns>The path.</returns>
+    public static string BestPath(string directory) => Path.Combine(directory, "best.safetensors");
+}
