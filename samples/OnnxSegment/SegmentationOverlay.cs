@@ -1,4 +1,5 @@
 using System;
+using ResNeStBlocks.Samples.OnnxImages;
 
 namespace ResNeStBlocks.Samples.OnnxSegment;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using ScottPlot;
+using ResNeStBlocks.Samples.OnnxImages;
 
 namespace ResNeStBlocks.Samples.Segment;
 
@@ -68,7 +69,7 @@ public static class Charts
             Position = i,
             Value = double.IsNaN(iou) ? 0 : 100 * iou,
             Label = double.IsNaN(iou) ? "n/a" : (100 * iou).ToString("0.0", CultureInfo.InvariantCulture),
-            FillColor = Palette.Colour(i) is var (r, g, b) ? new Color(r, g, b) : Colors.Gray,
+            FillColor = VocPalette.Colour(i) is var (r, g, b) ? new Color(r, g, b) : Colors.Gray,
         }).ToList();
         var series = plot.Add.Bars(bars);
         series.ValueLabelStyle.FontSize = 14;

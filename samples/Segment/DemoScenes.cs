@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using ResNeStBlocks.Samples.OnnxImages;
 using ResNeStBlocks.Samples.Data;
 using SkiaSharp;
 
@@ -41,7 +42,7 @@ public static class DemoScenes
         Directory.CreateDirectory(masks);
         File.WriteAllLines(Path.Combine(directory, SegmentationFolder.ClassFileName), Classes);
         var random = new Random(seed);
-        var palette = Palette.All();
+        var palette = VocPalette.All();
         for (int i = 0; i < count; i++)
         {
             int width = random.Next(minSide, maxSide + 1), height = random.Next(minSide, maxSide + 1);

@@ -2,45 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using ResNeStBlocks.Samples.OnnxImages;
 using SkiaSharp;
 
 namespace ResNeStBlocks.Samples.Segment;
-
-/// <summary>Pascal VOC's class colours: index i gets the bits of i spread over red, green and blue, high bits first.</summary>
-public static class Palette
-{
-    /// <summary>VOC's colour for ignored pixels (index 255).</summary>
-    public static readonly (byte R, byte G, byte B) Ignore = (224, 224, 192);
-
-    /// <summary>The colour of class <paramref name="index"/> (0 black, 1 dark red, 2 dark green, 3 olive, 4 dark blue, ...), or <see cref="Ignore"/> for 255.</summary>
-    /// <param name="index">A class index, 0 to 255.</param>
-    /// <returns>The RGB colour.</returns>
-    public static (byte R, byte G, byte B) Colour(int index)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(index, 255);
-        if (index == SegmentationFolder.IgnoreIndex)
-            return Ignore;
-        int r = 0, g = 0, b = 0;
-        for (int bit = 7, c = index; c > 0; bit--, c >>= 3)
-        {
-            r |= (c & 1) << bit;
-            g |= ((c >> 1) & 1) << bit;
-            b |= ((c >> 2) & 1) << bit;
-        }
-        return ((byte)r, (byte)g, (byte)b);
-    }
-
-    /// <summary>All 256 colours, for a palette PNG.</summary>
-    /// <returns>Index to colour.</returns>
-    public static IReadOnlyList<(byte R, byte G, byte B)> All()
-    {
-        var colours = new (byte, byte, byte)[256];
-        for (int i = 0; i < colours.Length; i++)
-            colours[i] = Colour(i);
-        return colours;
-    }
-}
 
 /// <summary>
 /// The pictures a person looks at: an image with a class mask blended over its grey version (each pixel
@@ -72,7 +37,7 @@ public static class Overlay
         var blended = new byte[rgb.Length];
         for (int p = 0; p < classes.Length; p++)
         {
-            var (r, g, b) = Palette.Colour(classes[p]);
+            var (r, g, b) = VocPalette.Colour(classes[p]);
             byte luma = (byte)Math.Round(0.299 * rgb[3 * p] + 0.587 * rgb[3 * p + 1] + 0.114 * rgb[3 * p + 2], MidpointRounding.AwayFromZero);
             blended[3 * p] = Mix(luma, r);
             blended[3 * p + 1] = Mix(luma, g);
@@ -113,7 +78,7 @@ public static class Overlay
         float x = LegendMargin;
         for (int c = 0; c < classes.Count; c++)
         {
-            var (r, g, b) = Palette.Colour(c);
+            var (r, g, b) = VocPalette.Colour(c);
             using var swatch = new SKPaint { Color = new SKColor(r, g, b) };
             canvas.DrawRect(x, titleHeight + height + 7, 14, 14, swatch);
             canvas.DrawText(classes[c], x + 18, titleHeight + height + 19, font, ink);

@@ -59,33 +59,22 @@ public static class SegmentModelFactory
     }
 
     /// <summary>
-    /// The timm ImageNet release whose weights start <paramref name="name"/>'s backbone: the zoo model after the head's
-    /// prefix (<c>deeplabv3_resnest50d</c> starts from <c>timm/resnest50d.in1k</c>, <c>deeplabv3_resnet50</c> from timm's
-    /// <c>resnet50</c>, whose keys torchvision's ResNet-50 shares).
+    /// The timm ImageNet release whose weights start <paramref name="name"/>'s backbone, as the library names it
+    /// (<see cref="SegmentationModels.BackboneWeights"/>: <c>deeplabv3_resnest50d</c> starts from <c>timm/resnest50d.in1k</c>,
+    /// <c>deeplabv3_resnet50</c> from <c>timm/resnet50.tv_in1k</c>, torchvision's own ImageNet weights).
     /// </summary>
     /// <param name="name">A name of <see cref="SegmentationModels.Names"/>.</param>
     /// <returns>The Hugging Face repository, such as <c>timm/resnest50d.in1k</c>.</returns>
-    /// <exception cref="ArgumentException">timm's zoo has no such backbone.</exception>
+    /// <exception cref="ArgumentException">The name is the tiny model or unknown.</exception>
     public static string PretrainedBackbone(string name)
     {
-        string backbone = name[(name.IndexOf('_', StringComparison.Ordinal) + 1)..];
-        if (name == TinyModel || !ModelZoo.Contains(backbone))
+        if (name == TinyModel || !SegmentationModels.Contains(name))
             throw new ArgumentException(
-                $"--pretrained: the backbone of '{name}' has no timm ImageNet weights in the zoo; pick a model on resnet50, resnest50d, resnest101e, resnest200e or resnest269e.",
+                $"--pretrained: '{name}' has no backbone with timm ImageNet weights; pick one of {string.Join(", ", SegmentationModels.Names)}.",
                 nameof(name));
-        return ModelZoo.Pretrained(backbone).HubId;
+        return SegmentationModels.BackboneWeights(name);
     }
 
-    /// <summary>
-    /// Loads timm's ImageNet weights into <paramref name="model"/>'s backbone (fetched once into the Hugging Face cache,
-    /// the transfer shown by <paramref name="display"/>); the heads keep their initialisation.
-    /// </summary>
-    /// <param name="model">A model built by <see cref="Create"/> for <paramref name="name"/>.</param>
-    /// <param name="name">Its name.</param>
-    /// <param name="display">Shows the download.</param>
-    /// <param name="hub">Endpoint, cache, token and offline mode; null for huggingface_hub's environment variables.</param>
-    /// <returns>The repository the weights came from.</returns>
-    /// <exception cref="HubException">The weights cannot be fetched.</exception>
     public static string LoadPretrainedBackbone(SegmentationModel model, string name, IDownloadDisplay display, HubOptions? hub)
     {
         ArgumentNullException.ThrowIfNull(model);

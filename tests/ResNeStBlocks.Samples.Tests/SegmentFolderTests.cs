@@ -129,8 +129,6 @@ public sealed class SegmentFolderTests : IDisposable
     [InlineData(new[] { "--model", "unet_resnet50" }, "error: Unknown model 'unet_resnet50'. Use 'tiny' or one of: ")]
     [InlineData(new[] { "--pretrained" },
         "error: --pretrained: 'tiny' has no pretrained weights; pick a model such as deeplabv3_resnest50d, or train 'tiny' from scratch without --pretrained.")]
-    [InlineData(new[] { "--model", "deeplabv3_resnet101", "--pretrained" },
-        "error: --pretrained: the backbone of 'deeplabv3_resnet101' has no timm ImageNet weights in the zoo; pick a model on resnet50, resnest50d, resnest101e, resnest200e or resnest269e.")]
     [InlineData(new[] { "--resume", "{dir}/missing.safetensors" }, "error: Checkpoint to resume not found: {dir}/missing.safetensors.")]
     [InlineData(new[] { "--schedule", "step" }, "error: --schedule must be poly or cosine, got 'step'.")]
     [InlineData(new[] { "--precision", "fp8" }, "error: --precision must be auto, fp32, bf16 or fp16, got 'fp8'.")]

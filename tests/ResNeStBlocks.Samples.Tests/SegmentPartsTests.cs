@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using FluentAssertions;
+using ResNeStBlocks.Samples.OnnxImages;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Samples.Segment;
 using ResNeStBlocks.Testing;
@@ -227,9 +228,9 @@ public sealed class SegmentPartsTests : IDisposable
         // Index 3 at (1, 0) decodes to VOC's colour for class 3, (128, 128, 0), not to the value 3.
         (colours.Data[3], colours.Data[4], colours.Data[5]).Should().Be(((byte)128, (byte)128, (byte)0));
         MaskPng.Read(Fixtures.File("masks", "palette_8bit.png")).Indices[1].Should().Be(3);
-        Palette.Colour(3).Should().Be(((byte)128, (byte)128, (byte)0));
-        Palette.Colour(15).Should().Be(((byte)192, (byte)128, (byte)128));   // VOC's person
-        Palette.Colour(255).Should().Be(((byte)224, (byte)224, (byte)192));
+        VocPalette.Colour(3).Should().Be(((byte)128, (byte)128, (byte)0));
+        VocPalette.Colour(15).Should().Be(((byte)192, (byte)128, (byte)128));   // VOC's person
+        VocPalette.Colour(255).Should().Be(((byte)224, (byte)224, (byte)192));
     }
 
     [Fact]
@@ -239,7 +240,7 @@ public sealed class SegmentPartsTests : IDisposable
         var mask = new ClassMask(31, 17, Enumerable.Range(0, 31 * 17).Select(_ => (byte)(random.Next(6) == 0 ? 255 : random.Next(21))).ToArray());
         string palette = Path.Combine(directory, "p.png"), grey = Path.Combine(directory, "g.png");
 
-        MaskPng.WritePalette(palette, mask, Palette.All());
+        MaskPng.WritePalette(palette, mask, VocPalette.All());
         MaskPng.WriteGrey(grey, mask);
 
         MaskPng.Read(palette).Should().BeEquivalentTo(mask);

@@ -23,7 +23,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
     {
         hub = await FakeHub.StartAsync();
         weights = HubWeights.ZooWeights("resnet50", id: 5, scratch.Root);
-        var repo = new FakeRepo { Id = ModelZoo.Pretrained("resnet50").HubId, Commit = HubScratch.Commit };
+        var repo = new FakeRepo { Id = "timm/resnet50.tv_in1k", Commit = HubScratch.Commit };
         repo.Files["model.safetensors"] = weights;
         hub.Add(repo);
     }
@@ -33,9 +33,9 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
     public void Dispose() => scratch.Dispose();
 
     [Fact]
-    public void The_backbone_of_a_torchvision_named_model_loads_timms_resnet50_and_the_heads_keep_their_initialisation()
+    public void The_backbone_of_a_torchvision_named_model_loads_timms_copy_of_torchvisions_resnet50_and_the_heads_keep_their_initialisation()
     {
-        SegmentModelFactory.PretrainedBackbone("deeplabv3_resnet50").Should().Be(ModelZoo.Pretrained("resnet50").HubId);
+        SegmentModelFactory.PretrainedBackbone("deeplabv3_resnet50").Should().Be("timm/resnet50.tv_in1k", "torchvision starts its segmentation models from these");
         SegmentModelFactory.PretrainedBackbone("fcn_resnest101e").Should().Be("timm/resnest101e.in1k");
         using var model = SegmentModelFactory.Create("deeplabv3_resnet50", classes: 3, dropPathRate: 0);
         var headBefore = model.Classifier.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
@@ -43,7 +43,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
 
         string repository = SegmentModelFactory.LoadPretrainedBackbone(model, "deeplabv3_resnet50", new PlainDownloadDisplay(output), scratch.Options(hub));
 
-        repository.Should().Be(ModelZoo.Pretrained("resnet50").HubId);
+        repository.Should().Be("timm/resnet50.tv_in1k");
         output.ToString().Should().Contain($"Downloading {repository}/model.safetensors into the Hugging Face cache");
         hub.LfsTransfers.Should().Be(1);
         HubWeights.StateEquals(model.Backbone, weights, exceptClassifier: true).Should().BeTrue("every backbone tensor is timm's");

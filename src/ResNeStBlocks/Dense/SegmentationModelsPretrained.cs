@@ -22,7 +22,7 @@ public static partial class SegmentationModels
     /// weights torchvision itself starts its segmentation models from (<c>IMAGENET1K_V1</c>), which timm republishes as
     /// <c>tv_in1k</c> with the same keys.
     /// </summary>
-    private static readonly Dictionary<string, string> BackboneWeights = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, string> BackboneRepositories = new(StringComparer.Ordinal)
     {
         ["resnet50"] = "timm/resnet50.tv_in1k",
         ["resnet101"] = "timm/resnet101.tv_in1k",
@@ -31,6 +31,16 @@ public static partial class SegmentationModels
         ["resnest200e"] = ModelZoo.Pretrained("resnest200e").HubId,
         ["resnest269e"] = ModelZoo.Pretrained("resnest269e").HubId,
     };
+
+    /// <summary>
+    /// The Hugging Face repository of timm's ImageNet weights for the backbone of <paramref name="name"/> (any name in
+    /// <see cref="Names"/>, torchvision's four included), such as <c>timm/resnet50.tv_in1k</c>: where a model starts when only
+    /// its backbone is to be pretrained.
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <returns>The repository id.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static string BackboneWeights(string name) => BackboneRepositories[Find(name).Backbone];
 
     /// <summary>
     /// Where the pretrained weights of <paramref name="name"/> come from and the evaluation preprocessing they expect:
@@ -47,7 +57,7 @@ public static partial class SegmentationModels
     public static PretrainedConfig Pretrained(string name)
     {
         string? checkpoint = TorchvisionCheckpoint(name);
-        string source = checkpoint is null ? BackboneWeights[Find(name).Backbone] : $"{TorchHubEnvironment.DefaultModelsUrl}/{checkpoint}";
+        string source = checkpoint is null ? BackboneRepositories[Find(name).Backbone] : $"{TorchHubEnvironment.DefaultModelsUrl}/{checkpoint}";
         return new PretrainedConfig(source, EvaluationSize, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd,
             TorchvisionWeights.NumClasses);
     }
@@ -140,7 +150,7 @@ public static partial class SegmentationModels
         string? checkpoint = TorchvisionCheckpoint(name);
         if (checkpoint is not null)
             return await LoadTorchvisionCheckpointAsync(model, checkpoint, torchHub, progress, cancellationToken).ConfigureAwait(false);
-        return await model.Backbone.LoadPretrainedAsync(BackboneWeights[Find(name).Backbone], hub, progress, cancellationToken).ConfigureAwait(false);
+        return await model.Backbone.LoadPretrainedAsync(BackboneRepositories[Find(name).Backbone], hub, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Fetches a checkpoint with torchvision's keys through torch.hub's folder and loads it by the head rule below.</summary>

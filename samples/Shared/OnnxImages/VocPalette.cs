@@ -1,12 +1,12 @@
 using System;
 using System.Collections.Generic;
 
-namespace ResNeStBlocks.Samples.OnnxSegment;
+namespace ResNeStBlocks.Samples.OnnxImages;
 
 /// <summary>
 /// The Pascal VOC colour map (class <c>i</c>'s colour spreads the bits of <c>i</c> over the high bits of red, green and
-/// blue: 1 is dark red, 2 dark green, 15 "person" pink) and VOC's class names, in the order of torchvision's segmentation
-/// weights (background first).
+/// blue: 1 is dark red, 2 dark green, 15 "person" pink, 255 VOC's "void" cream for ignored pixels) and VOC's class names,
+/// in the order of torchvision's segmentation weights (background first). The one palette of the segmentation samples.
 /// </summary>
 public static class VocPalette
 {
@@ -33,6 +33,16 @@ public static class VocPalette
             blue |= ((c >> 2) & 1) << bit;
         }
         return ((byte)red, (byte)green, (byte)blue);
+    }
+
+    /// <summary>All 256 colours, index to colour, for a palette PNG.</summary>
+    /// <returns>The colour map.</returns>
+    public static IReadOnlyList<(byte Red, byte Green, byte Blue)> All()
+    {
+        var colours = new (byte, byte, byte)[256];
+        for (int i = 0; i < colours.Length; i++)
+            colours[i] = Colour(i);
+        return colours;
     }
 
     /// <summary>A readable name for class <paramref name="classIndex"/> of a model with <paramref name="numClasses"/> classes: VOC's for 21, else "class N".</summary>
