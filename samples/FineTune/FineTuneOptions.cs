@@ -156,28 +156,17 @@ public sealed record FineTuneOptions
     /// <exception cref="ArgumentException">An option is unknown, lacks a value or has a bad one.</exception>
     public static FineTuneOptions? Parse(IReadOnlyList<string> args)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var options = new FineTuneOptions();
-        for (int i = 0; i < args.Count; i++)
-        {
-            string name = args[i];
-            if (name is "--help" or "-h")
-                return null;
-            if (name == "--pretrained")
+        var options = ResNeStBlocks.Samples.CommandLine.OptionValues.Parse(args, new FineTuneOptions(),
+            new Dictionary<string, Func<FineTuneOptions, FineTuneOptions>>
             {
-                options = options with { Pretrained = true };
-                continue;
-            }
-            if (name == "--export-onnx")
+                ["--pretrained"] = o => o with { Pretrained = true },
+            },
+            new Dictionary<string, Func<FineTuneOptions, string?, FineTuneOptions>>
             {
-                // The file is optional: a following option (or nothing) means the default OUT/model.onnx.
-                options = options with { ExportOnnx = true, OnnxPath = Optional(args, ref i) };
-                continue;
-            }
-            if (i + 1 >= args.Count)
-                throw new ArgumentException($"Option {name} needs a value.", nameof(args));
-            string value = args[++i];
-            options = name switch
+                // A following option (or nothing) means the default OUT/model.onnx.
+                ["--export-onnx"] = (o, file) => o with { ExportOnnx = true, OnnxPath = file },
+            },
+            (options, name, value) => name switch
             {
                 "--data" => options with { DataDirectory = value },
                 "--make-demo-data" => options with { DemoDataDirectory = value },
@@ -203,9 +192,8 @@ public sealed record FineTuneOptions
                 "--threads" => options with { Threads = Positive(name, value) },
                 "--device" => options with { Device = value },
                 _ => throw new ArgumentException($"Unknown option '{name}'.", nameof(args)),
-            };
-        }
-        options.Validate();
+            });
+        options?.Validate();
         return options;
     }
 

@@ -190,28 +190,17 @@ public sealed record SegmentOptions
     /// <exception cref="ArgumentException">An option is unknown, lacks a value or has a bad one.</exception>
     public static SegmentOptions? Parse(IReadOnlyList<string> args)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var options = new SegmentOptions();
-        for (int i = 0; i < args.Count; i++)
-        {
-            string name = args[i];
-            if (name is "--help" or "-h")
-                return null;
-            if (name == "--pretrained")
+        var options = ResNeStBlocks.Samples.CommandLine.OptionValues.Parse(args, new SegmentOptions(),
+            new Dictionary<string, Func<SegmentOptions, SegmentOptions>>
             {
-                options = options with { Pretrained = true };
-                continue;
-            }
-            if (name == "--export-onnx")
+                ["--pretrained"] = o => o with { Pretrained = true },
+            },
+            new Dictionary<string, Func<SegmentOptions, string?, SegmentOptions>>
             {
-                // The file is optional: a following option (or nothing) means the default OUT/model.onnx.
-                options = options with { ExportOnnx = true, OnnxPath = Optional(args, ref i) };
-                continue;
-            }
-            if (i + 1 >= args.Count)
-                throw new ArgumentException($"Option {name} needs a value.", nameof(args));
-            string value = args[++i];
-            options = name switch
+                // A following option (or nothing) means the default OUT/model.onnx.
+                ["--export-onnx"] = (o, file) => o with { ExportOnnx = true, OnnxPath = file },
+            },
+            (options, name, value) => name switch
             {
                 "--data" => options with { DataDirectory = value },
                 "--make-demo-data" => options with { DemoDataDirectory = value },
@@ -241,9 +230,8 @@ public sealed record SegmentOptions
                 "--device" => options with { Device = value },
                 "--overlays" => options with { Overlays = NonNegative(name, value) },
                 _ => throw new ArgumentException($"Unknown option '{name}'.", nameof(args)),
-            };
-        }
-        options.Validate();
+            });
+        options?.Validate();
         return options;
     }
 
