@@ -35,9 +35,11 @@ public static class SegmentApp
     /// <param name="output">Where headings, progress and summaries go.</param>
     /// <param name="error">Where errors go.</param>
     /// <param name="live">Show the live Spectre.Console display when the console is a terminal.</param>
-    /// <param name="hub">Endpoint, cache, token and offline mode for <c>--pretrained</c>; null for huggingface_hub's environment variables.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode for <c>--pretrained imagenet</c>; null for huggingface_hub's environment variables.</param>
+    /// <param name="torchHub">Base URL, checkpoint folder and offline mode for <c>--pretrained torchvision</c>; null for the process environment (TORCH_HOME).</param>
     /// <returns>0 on success, <see cref="ErrorExitCode"/> on a user error.</returns>
-    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool live = false, HubOptions? hub = null)
+    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool live = false, HubOptions? hub = null,
+        TorchHubOptions? torchHub = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -65,11 +67,11 @@ public static class SegmentApp
                 // cache, where the training display's run finds them without a transfer.
                 CheckInputs(options);
                 if (options.Pretrained)
-                    WeightsDownload.Fetch(SegmentModelFactory.PretrainedBackbone(options.Model), new SpectreDownloadDisplay(), hub);
-                ProgressDisplay.Run((writer, observer) => Run(options, writer, observer, hub: hub));
+                    SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, new SpectreDownloadDisplay(), hub, torchHub);
+                ProgressDisplay.Run((writer, observer) => Run(options, writer, observer, hub: hub, torchHub: torchHub));
             }
             else
-                Run(options, output, new PlainTextObserver(output), new PlainDownloadDisplay(output), hub);
+                Run(options, output, new PlainTextObserver(output), new PlainDownloadDisplay(output), hub, torchHub);
             return 0;
         }
         catch (HubException e)
@@ -89,12 +91,13 @@ public static class SegmentApp
     /// <param name="output">Where headings and summaries go.</param>
     /// <param name="observer">Receives per-step and per-epoch progress.</param>
     /// <param name="display">Shows the <c>--pretrained</c> download when the weights are not cached yet; null for plain lines on <paramref name="output"/>.</param>
-    /// <param name="hub">Endpoint, cache, token and offline mode for that download; null for huggingface_hub's environment variables.</param>
+    /// <param name="hub">Endpoint, cache, token and offline mode for timm's weights; null for huggingface_hub's environment variables.</param>
+    /// <param name="torchHub">Base URL, checkpoint folder and offline mode for torchvision's; null for the process environment (TORCH_HOME).</param>
     /// <returns>Per-epoch metrics, the best checkpoint's evaluation and the output paths.</returns>
     /// <exception cref="ArgumentException">An option or the data folder is unusable.</exception>
     /// <exception cref="InvalidDataException">The data folder or a file in it is unusable.</exception>
     public static SegmentResult Run(SegmentOptions options, TextWriter output, ITrainingObserver observer, IDownloadDisplay? display = null,
-        HubOptions? hub = null)
+        HubOptions? hub = null, TorchHubOptions? torchHub = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
@@ -110,7 +113,7 @@ public static class SegmentApp
         set_num_threads(options.TorchThreads);
         try
         {
-            return Train(options, folder, output, observer, device, display ?? new PlainDownloadDisplay(output), hub, clock);
+            return Train(options, folder, output, observer, device, display ?? new PlainDownloadDisplay(output), hub, torchHub, clock);
         }
         finally
         {
@@ -130,18 +133,16 @@ public static class SegmentApp
         _ => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
     };
 
-    /// <summary>Throws for bad options, an unknown model and missing files, before any download or native call.</summary>
+    /// <summary>Throws for bad options (a model without weights from the <c>--pretrained</c> source among them), an unknown model and missing files, before any download or native call.</summary>
     private static void CheckInputs(SegmentOptions options)
     {
         options.Validate();
-        if (options.Pretrained)
-            SegmentModelFactory.PretrainedBackbone(options.Model);   // throws for a backbone without timm weights
         if (options.ResumePath is { } resume && !File.Exists(resume))
             throw new ArgumentException($"Checkpoint to resume not found: {resume}.", nameof(options));
     }
 
     private static SegmentResult Train(SegmentOptions options, SegmentationFolder folder, TextWriter output, ITrainingObserver observer, Device device,
-        IDownloadDisplay display, HubOptions? hub, Stopwatch clock)
+        IDownloadDisplay display, HubOptions? hub, TorchHubOptions? torchHub, Stopwatch clock)
     {
         var classes = folder.Classes;
         string split = folder.HasValFolder ? "val folder" : Invariant($"{options.ValFraction:0.##} held out");
@@ -152,13 +153,13 @@ public static class SegmentApp
         int baseSize = options.BaseSizeInEffect, cropSize = options.CropSizeInEffect;
         var dtype = ComputeType(options.Precision, device);
         SegmentationModel CreateModel() => SegmentModelFactory.Create(options.Model, classes.Count, options.DropPathRate);
+        // Fetched before the model is built, so a missing or unreachable file fails at once (the live display has fetched it already).
+        if (options.Pretrained)
+            SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, display, hub, torchHub);
         manual_seed(options.Seed);
         using var model = CreateModel();
         if (options.Pretrained)
-        {
-            string repository = SegmentModelFactory.LoadPretrainedBackbone(model, options.Model, display, hub);
-            output.WriteLine($"Weights: backbone from timm's {repository}; heads initialised for {classes.Count} classes.");
-        }
+            output.WriteLine(SegmentPretrained.Load(model, options.Model, classes.Count, options.PretrainedSourceInEffect, display, hub, torchHub));
         model.to(device);
         output.WriteLine(Invariant($"Model: {options.Model}, {model.parameters().Sum(p => p.numel()):N0} parameters, crops {cropSize}x{cropSize}, base size {baseSize}, {options.Optimizer} lr {options.PeakLearningRate:G3} {options.Schedule}, {(options.EmaDecay > 0 ? "EMA " + options.EmaDecay.ToString(CultureInfo.InvariantCulture) : "no EMA")}, {dtype} on {device.type}."));
         using var ema = options.EmaDecay > 0 ? new ModelEma<SegmentationModel>(model, CreateModel, new EmaOptions(Decay: options.EmaDecay, UseWarmup: true)) : null;

@@ -3,13 +3,11 @@ using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
-using ResNeStBlocks.Hub;
-using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Zoo;
 
 namespace ResNeStBlocks.Samples.Segment;
 
-/// <summary>Builds the segmentation networks the sample trains, and starts their backbones from timm's weights.</summary>
+/// <summary>Builds the segmentation networks the sample trains (<see cref="SegmentPretrained"/> starts them from pretrained weights).</summary>
 public static class SegmentModelFactory
 {
     /// <summary>
@@ -56,31 +54,5 @@ public static class SegmentModelFactory
         var backbone = new ResNet(config);
         var stages = backbone.FeatureInfo;
         return new SegmentationModel(backbone, new DeepLabHead(stages[^1].Channels, classes, channels: 64, atrousRates: TinyAtrousRates), new FcnHead(stages[^2].Channels, classes));
-    }
-
-    /// <summary>
-    /// The timm ImageNet release whose weights start <paramref name="name"/>'s backbone, as the library names it
-    /// (<see cref="SegmentationModels.BackboneWeights"/>: <c>deeplabv3_resnest50d</c> starts from <c>timm/resnest50d.in1k</c>,
-    /// <c>deeplabv3_resnet50</c> from <c>timm/resnet50.tv_in1k</c>, torchvision's own ImageNet weights).
-    /// </summary>
-    /// <param name="name">A name of <see cref="SegmentationModels.Names"/>.</param>
-    /// <returns>The Hugging Face repository, such as <c>timm/resnest50d.in1k</c>.</returns>
-    /// <exception cref="ArgumentException">The name is the tiny model or unknown.</exception>
-    public static string PretrainedBackbone(string name)
-    {
-        if (name == TinyModel || !SegmentationModels.Contains(name))
-            throw new ArgumentException(
-                $"--pretrained: '{name}' has no backbone with timm ImageNet weights; pick one of {string.Join(", ", SegmentationModels.Names)}.",
-                nameof(name));
-        return SegmentationModels.BackboneWeights(name);
-    }
-
-    public static string LoadPretrainedBackbone(SegmentationModel model, string name, IDownloadDisplay display, HubOptions? hub)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        string repository = PretrainedBackbone(name);
-        // The classifier (fc.*) of timm's file is left out: a segmentation backbone has none.
-        model.Backbone.LoadWeights(WeightsDownload.Fetch(repository, display, hub), strict: true, skipClassifier: true);
-        return repository;
     }
 }

@@ -28,8 +28,14 @@ public sealed record SegmentOptions
     /// <summary>Training: a name of <see cref="SegmentModelFactory.Names"/>. Prediction: a checkpoint (<c>.safetensors</c>) or an ONNX file.</summary>
     public string Model { get; init; } = SegmentModelFactory.TinyModel;
 
-    /// <summary>Start the backbone from timm's ImageNet weights, fetched from the Hugging Face Hub.</summary>
+    /// <summary>Start from pretrained weights (<c>--pretrained</c>), from <see cref="PretrainedSourceInEffect"/>.</summary>
     public bool Pretrained { get; init; }
+
+    /// <summary>The source named after <c>--pretrained</c>; null for the model's default (<see cref="SegmentPretrained.DefaultSource"/>).</summary>
+    public PretrainedSource? PretrainedFrom { get; init; }
+
+    /// <summary>Where <see cref="Pretrained"/> weights come from: <see cref="PretrainedFrom"/>, else torchvision's checkpoint where there is one, else timm's ImageNet backbone.</summary>
+    public PretrainedSource PretrainedSourceInEffect => PretrainedFrom ?? SegmentPretrained.DefaultSource(Model);
 
     /// <summary>Write the best checkpoint's evaluated weights as an ONNX file at the end.</summary>
     public bool ExportOnnx { get; init; }
@@ -159,8 +165,14 @@ public sealed record SegmentOptions
         Model
           --model NAME          'tiny' (a small DeepLabV3 for quick runs from scratch, the default) or a segmentation model:
                                 deeplabv3_resnest50d, deeplabv3_resnet50, fcn_resnest101e, deeplabv3plus_resnest50d, ...
-          --pretrained          start the backbone from timm's ImageNet weights, downloaded once from the Hugging Face hub
-                                into huggingface_hub's cache (HF_ENDPOINT, HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE apply)
+          --pretrained [SOURCE] start from pretrained weights, downloaded once (HF_HUB_OFFLINE=1: only what is cached):
+                                torchvision  torchvision's COCO segmentation weights, backbone and heads (deeplabv3_resnet50,
+                                             deeplabv3_resnet101, fcn_resnet50, fcn_resnet101); the final class projections
+                                             start initialised unless there are 21 classes; into torch.hub's folder
+                                             (TORCH_HOME, RESNESTBLOCKS_TORCH_MODELS_URL apply)
+                                imagenet     timm's ImageNet weights for the backbone, heads initialised; into
+                                             huggingface_hub's cache (HF_ENDPOINT, HF_HUB_CACHE, HF_TOKEN apply)
+                                (default: torchvision where torchvision publishes weights for the model, else imagenet)
           --drop-path X         stochastic depth rate of the backbone (default 0)
 
         Training
@@ -191,12 +203,11 @@ public sealed record SegmentOptions
     public static SegmentOptions? Parse(IReadOnlyList<string> args)
     {
         var options = ResNeStBlocks.Samples.CommandLine.OptionValues.Parse(args, new SegmentOptions(),
-            new Dictionary<string, Func<SegmentOptions, SegmentOptions>>
-            {
-                ["--pretrained"] = o => o with { Pretrained = true },
-            },
+            new Dictionary<string, Func<SegmentOptions, SegmentOptions>>(),
             new Dictionary<string, Func<SegmentOptions, string?, SegmentOptions>>
             {
+                // A following option (or nothing) means the model's default source, resolved once --model is known.
+                ["--pretrained"] = (o, source) => o with { Pretrained = true, PretrainedFrom = source is null ? null : SegmentPretrained.ParseSource(source) },
                 // A following option (or nothing) means the default OUT/model.onnx.
                 ["--export-onnx"] = (o, file) => o with { ExportOnnx = true, OnnxPath = file },
             },
@@ -262,6 +273,8 @@ public sealed record SegmentOptions
             throw new ArgumentException(
                 $"--pretrained: '{SegmentModelFactory.TinyModel}' has no pretrained weights; pick a model such as deeplabv3_resnest50d, or train '{SegmentModelFactory.TinyModel}' from scratch without --pretrained.",
                 nameof(Pretrained));
+        if (Pretrained)
+            SegmentPretrained.Check(Model, PretrainedSourceInEffect);
         if (Optimizer is not ("sgd" or "adamw"))
             throw new ArgumentException($"--opt must be sgd or adamw, got '{Optimizer}'.", nameof(Optimizer));
         if (Schedule is not ("poly" or "cosine"))

@@ -15,9 +15,9 @@ public sealed class PlainDownloadDisplay : IDownloadDisplay
     public PlainDownloadDisplay(TextWriter writer) => this.writer = writer;
 
     /// <inheritdoc />
-    public string Show(string description, Func<IProgress<HubDownloadProgress>, string> download)
+    public string Show(string description, string destination, Func<IProgress<HubDownloadProgress>, string> download)
     {
-        writer.WriteLine($"Downloading {description} into the Hugging Face cache");
+        writer.WriteLine($"Downloading {description} into {destination}");
         var lines = new Lines(writer);
         string path = download(lines);
         writer.WriteLine($"Saved {path}");

@@ -8,7 +8,8 @@ namespace ResNeStBlocks.Samples.Progress;
 public sealed class SpectreDownloadDisplay : IDownloadDisplay
 {
     /// <inheritdoc />
-    public string Show(string description, Func<IProgress<HubDownloadProgress>, string> download) =>
+    /// <remarks>The bar's row has room for the description only; <paramref name="destination"/> is for the plain lines.</remarks>
+    public string Show(string description, string destination, Func<IProgress<HubDownloadProgress>, string> download) =>
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),

@@ -5,9 +5,14 @@ using ResNeStBlocks.Zoo;
 
 namespace ResNeStBlocks.Samples.Progress;
 
-/// <summary>Fetches timm's <c>model.safetensors</c> through the library's Hub client, showing the transfer only when there is one.</summary>
+/// <summary>
+/// Fetches weights through the library's clients, showing the transfer only when there is one: timm's
+/// <c>model.safetensors</c> from the Hugging Face Hub, or a torch.hub checkpoint (torchvision's <c>.pth</c>).
+/// </summary>
 public static class WeightsDownload
 {
+    private const string HubCache = "the Hugging Face cache", TorchHubFolder = "torch.hub's checkpoint folder";
+
     /// <summary>The cached <c>model.safetensors</c> of <paramref name="repoId"/>, downloaded first (shown by <paramref name="display"/>) when it is not cached.</summary>
     /// <param name="repoId">The Hub repository, such as <c>timm/resnest50d.in1k</c>.</param>
     /// <param name="display">Shows the download.</param>
@@ -19,9 +24,31 @@ public static class WeightsDownload
         ArgumentNullException.ThrowIfNull(repoId);
         ArgumentNullException.ThrowIfNull(display);
         using var client = new HubClient(hub);
-        // Offline, there is nothing to show: the client returns the cached file or says it is missing.
-        if (client.Options.Offline || client.TryGetCached(repoId, PretrainedWeights.FileName) is not null)
-            return client.Download(repoId, PretrainedWeights.FileName);
-        return display.Show($"{repoId}/{PretrainedWeights.FileName}", progress => client.Download(repoId, PretrainedWeights.FileName, progress: progress));
+        bool quiet = client.Options.Offline || client.TryGetCached(repoId, PretrainedWeights.FileName) is not null;
+        return Show(quiet, $"{repoId}/{PretrainedWeights.FileName}", HubCache, display,
+            progress => client.Download(repoId, PretrainedWeights.FileName, progress: progress));
     }
+
+    /// <summary>
+    /// The checkpoint <paramref name="fileName"/> in torch.hub's folder (<c>$TORCH_HOME/hub/checkpoints</c>), downloaded
+    /// first (shown by <paramref name="display"/>) when it is not there; the SHA-256 prefix its name carries is checked.
+    /// </summary>
+    /// <param name="fileName">The checkpoint, such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c> (see <see cref="TorchvisionWeights"/>).</param>
+    /// <param name="display">Shows the download.</param>
+    /// <param name="torchHub">Base URL, checkpoint folder and offline mode; null for the environment's.</param>
+    /// <returns>The file's path in the folder.</returns>
+    /// <exception cref="HubException">The file cannot be downloaded.</exception>
+    public static string FetchCheckpoint(string fileName, IDownloadDisplay display, TorchHubOptions? torchHub = null)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        ArgumentNullException.ThrowIfNull(display);
+        using var client = new TorchHubClient(torchHub);
+        bool quiet = client.Options.Offline || client.TryGetCached(fileName) is not null;
+        return Show(quiet, fileName, TorchHubFolder, display, progress => client.Download(fileName, progress));
+    }
+
+    // Offline or cached there is nothing to show: the client returns the file or says it is missing.
+    private static string Show(bool quiet, string description, string destination, IDownloadDisplay display,
+        Func<IProgress<HubDownloadProgress>?, string> download) =>
+        quiet ? download(null) : display.Show(description, destination, download);
 }
