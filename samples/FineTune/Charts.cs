@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using ResNeStBlocks.Samples.Progress;
 using ScottPlot;
 
 namespace ResNeStBlocks.Samples.FineTune;
@@ -9,40 +10,21 @@ namespace ResNeStBlocks.Samples.FineTune;
 /// <summary>The PNG charts a run leaves behind (ScottPlot, rendered headless).</summary>
 public static class Charts
 {
-    /// <summary>Width of <c>training.png</c> in pixels.</summary>
-    public const int TrainingWidth = 900;
-
-    /// <summary>Height of <c>training.png</c> in pixels.</summary>
-    public const int TrainingHeight = 500;
-
     /// <summary>Training and validation loss (left axis) and validation accuracy (right axis) per epoch.</summary>
     /// <param name="path">The PNG to write.</param>
     /// <param name="rows">One row per epoch.</param>
     public static void SaveTraining(string path, IReadOnlyList<EpochMetrics> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var plot = new Plot();
-        double[] epochs = rows.Select(r => (double)r.Epoch).ToArray();
-        var trainLoss = plot.Add.Scatter(epochs, rows.Select(r => r.TrainLoss).ToArray());
-        trainLoss.LegendText = "training loss";
-        var valLoss = plot.Add.Scatter(epochs, rows.Select(r => r.ValLoss).ToArray());
-        valLoss.LegendText = "validation loss";
-        var top1 = plot.Add.Scatter(epochs, rows.Select(r => 100 * r.ValTop1).ToArray());
-        top1.LegendText = "validation top-1 (%)";
-        top1.Axes.YAxis = plot.Axes.Right;
-        if (rows.Any(r => !double.IsNaN(r.EmaTop1)))
+        var series = new List<EpochCurves.Series>
         {
-            var ema = plot.Add.Scatter(epochs, rows.Select(r => 100 * r.EmaTop1).ToArray());
-            ema.LegendText = "EMA validation top-1 (%)";
-            ema.Axes.YAxis = plot.Axes.Right;
-        }
-        plot.Title("Fine-tuning");
-        plot.Axes.Bottom.Label.Text = "epoch";
-        plot.Axes.Left.Label.Text = "loss";
-        plot.Axes.Right.Label.Text = "accuracy (%)";
-        plot.Axes.SetLimitsY(0, 100, plot.Axes.Right);
-        plot.ShowLegend(Alignment.MiddleRight);
-        plot.SavePng(path, TrainingWidth, TrainingHeight);
+            new("training loss", rows.Select(r => r.TrainLoss).ToArray(), OnRightAxis: false),
+            new("validation loss", rows.Select(r => r.ValLoss).ToArray(), OnRightAxis: false),
+            new("validation top-1 (%)", rows.Select(r => 100 * r.ValTop1).ToArray(), OnRightAxis: true),
+        };
+        if (rows.Any(r => !double.IsNaN(r.EmaTop1)))
+            series.Add(new("EMA validation top-1 (%)", rows.Select(r => 100 * r.EmaTop1).ToArray(), OnRightAxis: true));
+        EpochCurves.Save(path, "Fine-tuning", "accuracy (%)", rows.Select(r => r.Epoch).ToArray(), series);
     }
 
     /// <summary>Side of <c>confusion.png</c> for <paramref name="classes"/> classes.</summary>

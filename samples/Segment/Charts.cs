@@ -2,20 +2,15 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using ScottPlot;
 using ResNeStBlocks.Samples.OnnxImages;
+using ResNeStBlocks.Samples.Progress;
+using ScottPlot;
 
 namespace ResNeStBlocks.Samples.Segment;
 
 /// <summary>The PNG charts a run leaves behind (ScottPlot, rendered headless).</summary>
 public static class Charts
 {
-    /// <summary>Width of <c>training.png</c> in pixels.</summary>
-    public const int TrainingWidth = 900;
-
-    /// <summary>Height of <c>training.png</c> in pixels.</summary>
-    public const int TrainingHeight = 500;
-
     /// <summary>Height of <c>iou.png</c> in pixels.</summary>
     public const int IouHeight = 500;
 
@@ -25,28 +20,16 @@ public static class Charts
     public static void SaveTraining(string path, IReadOnlyList<EpochMetrics> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var plot = new Plot();
-        double[] epochs = rows.Select(r => (double)r.Epoch).ToArray();
-        void Line(IEnumerable<double> values, string legend, bool right)
+        var series = new List<EpochCurves.Series>
         {
-            var line = plot.Add.Scatter(epochs, values.ToArray());
-            line.LegendText = legend;
-            if (right)
-                line.Axes.YAxis = plot.Axes.Right;
-        }
-        Line(rows.Select(r => r.TrainLoss), "training loss", right: false);
-        Line(rows.Select(r => r.ValLoss), "validation loss", right: false);
-        Line(rows.Select(r => 100 * r.MeanIoU), "validation mIoU (%)", right: true);
-        Line(rows.Select(r => 100 * r.PixelAccuracy), "validation pixel accuracy (%)", right: true);
+            new("training loss", rows.Select(r => r.TrainLoss).ToArray(), OnRightAxis: false),
+            new("validation loss", rows.Select(r => r.ValLoss).ToArray(), OnRightAxis: false),
+            new("validation mIoU (%)", rows.Select(r => 100 * r.MeanIoU).ToArray(), OnRightAxis: true),
+            new("validation pixel accuracy (%)", rows.Select(r => 100 * r.PixelAccuracy).ToArray(), OnRightAxis: true),
+        };
         if (rows.Any(r => !double.IsNaN(r.EmaMeanIoU)))
-            Line(rows.Select(r => 100 * r.EmaMeanIoU), "EMA validation mIoU (%)", right: true);
-        plot.Title("Segmentation training");
-        plot.Axes.Bottom.Label.Text = "epoch";
-        plot.Axes.Left.Label.Text = "loss";
-        plot.Axes.Right.Label.Text = "mIoU, pixel accuracy (%)";
-        plot.Axes.SetLimitsY(0, 100, plot.Axes.Right);
-        plot.ShowLegend(Alignment.MiddleRight);
-        plot.SavePng(path, TrainingWidth, TrainingHeight);
+            series.Add(new("EMA validation mIoU (%)", rows.Select(r => 100 * r.EmaMeanIoU).ToArray(), OnRightAxis: true));
+        EpochCurves.Save(path, "Segmentation training", "mIoU, pixel accuracy (%)", rows.Select(r => r.Epoch).ToArray(), series);
     }
 
     /// <summary>Width of <c>iou.png</c> for <paramref name="classes"/> classes.</summary>

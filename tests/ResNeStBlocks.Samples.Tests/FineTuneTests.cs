@@ -6,6 +6,7 @@ using FluentAssertions;
 using Microsoft.ML.OnnxRuntime;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Onnx;
+using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Samples.Data;
 using ResNeStBlocks.Samples.FineTune;
 using ResNeStBlocks.Testing;
@@ -67,7 +68,7 @@ public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
         var training = ImageResult.FromMemory(File.ReadAllBytes(run.Result.TrainingChartPath));
         var confusion = ImageResult.FromMemory(File.ReadAllBytes(run.Result.ConfusionChartPath));
 
-        (training.Width, training.Height).Should().Be((Charts.TrainingWidth, Charts.TrainingHeight));
+        (training.Width, training.Height).Should().Be((EpochCurves.Width, EpochCurves.Height));
         (confusion.Width, confusion.Height).Should().Be((Charts.ConfusionSize(4), Charts.ConfusionSize(4)));
         Charts.ConfusionSize(4).Should().Be(480);
     }

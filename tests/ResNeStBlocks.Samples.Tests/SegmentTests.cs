@@ -63,7 +63,7 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
         var training = ImageResult.FromMemory(File.ReadAllBytes(run.Result.TrainingChartPath));
         var iou = ImageResult.FromMemory(File.ReadAllBytes(run.Result.IouChartPath));
 
-        (training.Width, training.Height).Should().Be((Charts.TrainingWidth, Charts.TrainingHeight));
+        (training.Width, training.Height).Should().Be((EpochCurves.Width, EpochCurves.Height));
         (iou.Width, iou.Height).Should().Be((Charts.IouWidth(5), Charts.IouHeight));
         Charts.IouWidth(5).Should().Be(550);
     }
