@@ -29,9 +29,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
     {
         hub = await FakeHub.StartAsync();
         weights = HubWeights.ZooWeights("resnet50", id: 5, scratch.Root);
-        var repo = new FakeRepo { Id = "timm/resnet50.tv_in1k", Commit = HubScratch.Commit };
-        repo.Files["model.safetensors"] = weights;
-        hub.Add(repo);
+        HubScratch.WeightsRepo(hub, "timm/resnet50.tv_in1k", weights);
     }
 
     public async Task DisposeAsync() => await hub.DisposeAsync();

@@ -72,9 +72,16 @@ public sealed class HubScratch : IDisposable
 
     public FakeRepo TinyRepo(FakeHub hub, byte[] weights, string? token = null, bool gated = false)
     {
-        var repo = new FakeRepo { Id = RepoId, Commit = Commit, Token = token, Gated = gated };
-        repo.Files["model.safetensors"] = weights;
+        var repo = WeightsRepo(hub, RepoId, weights, token, gated);
         repo.Files["config.json"] = System.Text.Encoding.UTF8.GetBytes("{\"architecture\": \"tiny_resnest\", \"num_classes\": 10}");
+        return repo;
+    }
+
+    /// <summary>A repository at <see cref="Commit"/> that serves <paramref name="weights"/> as timm's <c>model.safetensors</c>, added to <paramref name="hub"/>.</summary>
+    public static FakeRepo WeightsRepo(FakeHub hub, string repoId, byte[] weights, string? token = null, bool gated = false)
+    {
+        var repo = new FakeRepo { Id = repoId, Commit = Commit, Token = token, Gated = gated };
+        repo.Files["model.safetensors"] = weights;
         return hub.Add(repo);
     }
 

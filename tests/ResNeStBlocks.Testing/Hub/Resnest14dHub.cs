@@ -20,9 +20,7 @@ public sealed class Resnest14dHub : IAsyncLifetime, IDisposable
     {
         Hub = await FakeHub.StartAsync();
         Weights = HubWeights.ZooWeights("resnest14d", id: 7, scratch.Root);
-        var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit };
-        repo.Files["model.safetensors"] = Weights;
-        Hub.Add(repo);
+        HubScratch.WeightsRepo(Hub, "timm/resnest14d.gluon_in1k", Weights);
     }
 
     public async Task DisposeAsync() => await Hub.DisposeAsync();

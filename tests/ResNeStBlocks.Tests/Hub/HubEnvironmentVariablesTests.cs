@@ -32,9 +32,7 @@ public sealed class HubEnvironmentVariablesTests : IDisposable
     {
         await using var hub = await FakeHub.StartAsync();
         var weights = HubWeights.ZooWeights("resnest14d", id: 21, scratch.Root);
-        var repo = new FakeRepo { Id = "timm/resnest14d.gluon_in1k", Commit = HubScratch.Commit, Token = "hf_env_token" };
-        repo.Files["model.safetensors"] = weights;
-        hub.Add(repo);
+        HubScratch.WeightsRepo(hub, "timm/resnest14d.gluon_in1k", weights, token: "hf_env_token");
         Environment.SetEnvironmentVariable("HF_ENDPOINT", hub.Endpoint + "/");
         Environment.SetEnvironmentVariable("HF_HUB_CACHE", scratch.Cache);
         Environment.SetEnvironmentVariable("HF_TOKEN", "hf_env_token");

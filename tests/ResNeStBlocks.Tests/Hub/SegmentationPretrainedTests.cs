@@ -163,9 +163,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
             RandomNorms.Randomize(timm, 47);
             timm.SaveWeights(path);
         }
-        var repo = new FakeRepo { Id = "timm/resnest50d.in1k", Commit = HubScratch.Commit };
-        repo.Files["model.safetensors"] = File.ReadAllBytes(path);
-        hub.Add(repo);
+        HubScratch.WeightsRepo(hub, "timm/resnest50d.in1k", File.ReadAllBytes(path));
 
         using var model = SegmentationModels.Create("deeplabv3_resnest50d", configure: Small);
         var heads = Snapshot(model, "classifier.", "aux_classifier.");
