@@ -154,12 +154,13 @@ public static class SegmentApp
         var dtype = ComputeType(options.Precision, device);
         SegmentationModel CreateModel() => SegmentModelFactory.Create(options.Model, classes.Count, options.DropPathRate);
         // Fetched before the model is built, so a missing or unreachable file fails at once (the live display has fetched it already).
-        if (options.Pretrained)
-            SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, display, hub, torchHub);
+        string? pretrained = options.Pretrained
+            ? SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, display, hub, torchHub)
+            : null;
         manual_seed(options.Seed);
         using var model = CreateModel();
-        if (options.Pretrained)
-            output.WriteLine(SegmentPretrained.Load(model, options.Model, classes.Count, options.PretrainedSourceInEffect, display, hub, torchHub));
+        if (pretrained is not null)
+            output.WriteLine(SegmentPretrained.Load(model, options.Model, classes.Count, options.PretrainedSourceInEffect, pretrained, torchHub));
         model.to(device);
         output.WriteLine(Invariant($"Model: {options.Model}, {model.parameters().Sum(p => p.numel()):N0} parameters, crops {cropSize}x{cropSize}, base size {baseSize}, {options.Optimizer} lr {options.PeakLearningRate:G3} {options.Schedule}, {(options.EmaDecay > 0 ? "EMA " + options.EmaDecay.ToString(CultureInfo.InvariantCulture) : "no EMA")}, {dtype} on {device.type}."));
         using var ema = options.EmaDecay > 0 ? new ModelEma<SegmentationModel>(model, CreateModel, new EmaOptions(Decay: options.EmaDecay, UseWarmup: true)) : null;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Hub;
@@ -90,34 +91,29 @@ public static class SegmentPretrained
             : WeightsDownload.Fetch(PretrainedBackbone(model), display, hub);
     }
 
-    /// <summary>Fetches (see <see cref="Fetch"/>) and loads the weights of <paramref name="source"/> into <paramref name="model"/>.</summary>
+    /// <summary>Loads the weights <see cref="Fetch"/> returned for <paramref name="source"/> into <paramref name="model"/>.</summary>
     /// <param name="model">A model built by <see cref="SegmentModelFactory.Create"/> for <paramref name="name"/>.</param>
     /// <param name="name">Its name.</param>
     /// <param name="classes">The class count it was built for.</param>
     /// <param name="source">Where the weights come from.</param>
-    /// <param name="display">Shows the download.</param>
-    /// <param name="hub">Options for timm's weights; null for huggingface_hub's environment variables.</param>
+    /// <param name="path">The file <see cref="Fetch"/> returned for this model and source.</param>
     /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment (TORCH_HOME).</param>
     /// <returns>The line that says what was loaded and what starts initialised.</returns>
-    /// <exception cref="ArgumentException">The model has no weights from that source.</exception>
-    /// <exception cref="HubException">The file cannot be fetched.</exception>
     /// <exception cref="StateDictMismatchException">The weights do not fit; the model is unchanged.</exception>
-    public static string Load(SegmentationModel model, string name, int classes, PretrainedSource source, IDownloadDisplay display,
-        HubOptions? hub, TorchHubOptions? torchHub)
+    public static string Load(SegmentationModel model, string name, int classes, PretrainedSource source, string path, TorchHubOptions? torchHub)
     {
         ArgumentNullException.ThrowIfNull(model);
-        string path = Fetch(name, source, display, hub, torchHub);
         if (source == PretrainedSource.ImageNet)
         {
             // The classifier (fc.*) of timm's file is left out: a segmentation backbone has none.
             model.Backbone.LoadWeights(path, strict: true, skipClassifier: true);
             return Invariant($"Weights: backbone from timm's {PretrainedBackbone(name)}; heads initialised for {classes} classes.");
         }
-        // The library's loader finds the file Fetch put in torch.hub's folder (no request) and leaves out the class
-        // projections when their shapes differ from the checkpoint's 21 classes.
+        // The library's loader owns the rule for torchvision's class projections (left out when their shapes differ from
+        // the checkpoint's 21 classes); it reads the same file, which Fetch put in torch.hub's folder, without a request.
         var result = SegmentationModels.LoadPretrainedAsync(model, name, torchHub: torchHub).GetAwaiter().GetResult();
         var fresh = result.SkippedKeys.Select(key => key[..key.LastIndexOf('.')]).Distinct(StringComparer.Ordinal).ToList();
-        string checkpoint = Invariant($"Weights: torchvision's {SegmentationModels.TorchvisionCheckpoint(name)} (COCO, VOC's {TorchvisionWeights.NumClasses} classes)");
+        string checkpoint = Invariant($"Weights: torchvision's {Path.GetFileName(path)} (COCO, VOC's {TorchvisionWeights.NumClasses} classes)");
         return fresh.Count == 0
             ? checkpoint + ", every tensor loaded."
             : Invariant($"{checkpoint}; {Listing(fresh)} initialised for {classes} classes.");

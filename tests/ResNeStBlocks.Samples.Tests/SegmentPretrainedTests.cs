@@ -82,7 +82,8 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
         var headBefore = model.Classifier.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         var output = new StringWriter();
 
-        string line = SegmentPretrained.Load(model, "deeplabv3_resnet50", 3, PretrainedSource.ImageNet, new PlainDownloadDisplay(output), scratch.Options(hub), TorchHub());
+        string path = SegmentPretrained.Fetch("deeplabv3_resnet50", PretrainedSource.ImageNet, new PlainDownloadDisplay(output), scratch.Options(hub), TorchHub());
+        string line = SegmentPretrained.Load(model, "deeplabv3_resnet50", 3, PretrainedSource.ImageNet, path, TorchHub());
 
         line.Should().Be("Weights: backbone from timm's timm/resnet50.tv_in1k; heads initialised for 3 classes.");
         output.ToString().Should().Contain("Downloading timm/resnet50.tv_in1k/model.safetensors into the Hugging Face cache");
@@ -118,8 +119,9 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
         before.Where(p => p.Value.SequenceEqual(Bytes(checkpoint[p.Key]))).Should().BeEmpty("the test means something only if no tensor starts equal");
         var output = new StringWriter();
 
-        string line = SegmentPretrained.Load(model, "deeplabv3_resnet50", 3, SegmentPretrained.DefaultSource("deeplabv3_resnet50"),
-            new PlainDownloadDisplay(output), scratch.Options(hub), TorchHub());
+        var source = SegmentPretrained.DefaultSource("deeplabv3_resnet50");
+        string path = SegmentPretrained.Fetch("deeplabv3_resnet50", source, new PlainDownloadDisplay(output), scratch.Options(hub), TorchHub());
+        string line = SegmentPretrained.Load(model, "deeplabv3_resnet50", 3, source, path, TorchHub());
 
         line.Should().Be("Weights: torchvision's deeplabv3_resnet50_coco-cd0a2569.pth (COCO, VOC's 21 classes); classifier.4 and aux_classifier.4 initialised for 3 classes.");
         output.ToString().Should().BeEmpty("a checkpoint in torch.hub's folder is neither downloaded nor shown");
