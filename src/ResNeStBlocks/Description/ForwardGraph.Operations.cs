@@ -47,9 +47,11 @@ public abstract partial class ForwardGraph
     public GraphValue Constant(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        double[] values = value.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        double[] values;
+        // The copy's temporaries end here; the reader's constant (an eager tensor) must outlive this scope.
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+            values = value.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
         return OnConstant(values, value.shape);
     }
 
