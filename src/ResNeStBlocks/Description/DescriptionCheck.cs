@@ -130,11 +130,14 @@ public static class DescriptionCheck
         // An extra pyramid level of one input: the level it appends to a pyramid of that input alone.
         ExtraFpnBlock and IDescribedModule => input => new[] { ("", ((ExtraFpnBlock)module).Extend(FeatureMaps.Numbered(new[] { input }), new[] { input })[^1]) },
         IDescribedOutputs and not IDescribedModule => throw new NotSupportedException(
-            $"A {module.GetType().Name} describes several outputs, and its forward's outputs are not known to the check; verify its parts instead."),
+            $"A {module.GetType().Name} describes several outputs, and its forward's outputs are not known to the check. " + Unverifiable),
         nn.Module<Tensor, Tensor> single => input => new[] { ("", single.call(input)) },
         _ => throw new NotSupportedException(
-            $"A {module.GetType().Name}'s forward does not take and return one tensor, so its description cannot be compared with it."),
+            $"A {module.GetType().Name}'s forward does not take and return one tensor, so its description cannot be compared with it. " + Unverifiable),
     };
+
+    private const string Unverifiable =
+        "Check the modules inside it with DescriptionCheck.Verify; to export it, set OnnxExportOptions.VerifyAgainstForward = false.";
 
     private static (string Name, Tensor Value)[] Named(FeatureMaps maps) => maps.Names.Zip(maps, (name, map) => (name, map)).ToArray();
 }
