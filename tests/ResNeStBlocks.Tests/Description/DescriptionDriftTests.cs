@@ -154,6 +154,37 @@ public class DescriptionDriftTests
             "shape [2, 3, 3] where the forward gives [2, 4, 3, 3]. *");
     }
 
+    [Fact]
+    public void A_module_in_training_mode_is_checked_in_eval_mode_and_its_flags_are_restored()
+    {
+        manual_seed(47);
+        using var block = new ResNeStBottleneck(64, 16, placement: new BlockPlacement(DropPathRate: 0.5));
+        RandomNorms.Randomize(block, 47);
+        block.train();
+        var norms = block.modules().OfType<BatchNorm2d>().ToList();
+        norms[0].eval();
+        var statistics = norms.Select(norm => norm.running_mean!.clone()).ToList();
+        using var scope = NewDisposeScope();
+
+        DescriptionCheck.Verify(block, randn(new long[] { 2, 64, 8, 8 }, generator: new Generator(53)));
+
+        block.training.Should().BeTrue();
+        norms[0].training.Should().BeFalse();
+        norms.Skip(1).Should().OnlyContain(norm => norm.training);
+        norms.Zip(statistics, (norm, before) => norm.running_mean!.equal(before).all().item<bool>()).Should().OnlyContain(same => same, "running statistics are only read");
+    }
+
+    [Fact]
+    public void A_module_of_the_user_with_several_outputs_cannot_be_compared_and_says_what_to_do()
+    {
+        using var module = new TwoOutputs();
+        using var scope = NewDisposeScope();
+        var act = () => DescriptionCheck.Verify(module, ones(1, 2, 3, 3));
+        act.Should().Throw<NotSupportedException>().WithMessage(
+            "A TwoOutputs describes several outputs, and its forward's outputs are not known to the check. Check the modules inside it with " +
+            "DescriptionCheck.Verify; to export it, set OnnxExportOptions.VerifyAgainstForward = false.");
+    }
+
     private static ResNetConfig NarrowConfig(string name, int classes = 5, int outputStride = 32) => ModelZoo.Config(name) with
     {
         Layers = new[] { 1, 1, 1, 1 },
@@ -167,6 +198,16 @@ public class DescriptionDriftTests
 
     private static SegmentationModel Segmentation(SegmentationHeadType head, int outputStride) =>
         SegmentationModels.Create(head, ModelZoo.Config("resnest14d") with { Channels = new[] { 8, 16, 16, 24 }, StemWidth = 8, OutputStride = outputStride }, numClasses: 3);
+
+    private sealed class TwoOutputs : nn.Module<Tensor, Tensor>, IDescribedOutputs
+    {
+        public TwoOutputs() : base(nameof(TwoOutputs)) { }
+
+        public override Tensor forward(Tensor input) => input;
+
+        public IReadOnlyList<NamedValue> DescribeOutputs(ForwardGraph graph, GraphValue input) =>
+            new[] { new NamedValue("a", input), new NamedValue("b", graph.Relu(input)) };
+    }
 
     /// <summary>A user's module <c>y = x * alpha</c>; the tests register descriptions that drift from it.</summary>
     private sealed class DriftedScale : nn.Module<Tensor, Tensor>
