@@ -338,3 +338,40 @@ public class DescriptionExportTests : IDisposable
         public GraphValue Describe(ForwardGraph graph, GraphValue x) => describe(graph, this, x);
     }
 }
+
+/// <summary>The last check before writing: a graph that reads a value nobody defined is never written.</summary>
+public class GraphCheckTests
+{
+    [Fact]
+    public void Node_reading_an_undefined_value_is_refused_naming_node_and_value()
+    {
+        var graph = new Proto.GraphProto();
+        graph.Input.Add(new Proto.ValueInfoProto { Name = "input" });
+        var relu = new Proto.NodeProto { Name = "head/Relu", OpType = "Relu" };
+        relu.Input.Add("input");
+        relu.Output.Add("head/Relu");
+        var mul = new Proto.NodeProto { Name = "head/Mul", OpType = "Mul" };
+        mul.Input.Add("head/Relu");
+        mul.Input.Add("scale.alpha");
+        mul.Output.Add("head/Mul");
+        graph.Node.Add(relu);
+        graph.Node.Add(mul);
+
+        var act = () => Graph.GraphCheck.Validate(graph);
+
+        act.Should().Throw<InvalidOperationException>().WithMessage(
+            "The ONNX graph is invalid: node 'head/Mul' (Mul) reads 'scale.alpha', which no input, initializer or earlier node defines. " +
+            "This is a bug of the exporter; nothing was written.");
+    }
+
+    [Fact]
+    public void Output_never_computed_is_refused()
+    {
+        var graph = new Proto.GraphProto();
+        graph.Input.Add(new Proto.ValueInfoProto { Name = "input" });
+        graph.Output.Add(new Proto.ValueInfoProto { Name = "logits" });
+        var act = () => Graph.GraphCheck.Validate(graph);
+        act.Should().Throw<InvalidOperationException>().WithMessage(
+            "The ONNX graph is invalid: output 'logits' is never computed. This is a bug of the exporter; nothing was written.");
+    }
+}
