@@ -13,8 +13,8 @@ namespace ResNeStBlocks.Description;
 /// parameter and buffer that could change the result and only values that the graph defined.
 /// </summary>
 /// <remarks>
-/// <para>Only this library derives from this class (its constructor is internal): the ONNX exporter turns operations
-/// into nodes, the eager evaluator (<see cref="DescriptionCheck"/>) computes them with TorchSharp to check a
+/// <para>Only this library derives from this class (its constructor is visible to the library alone): the ONNX
+/// exporter turns operations into nodes, the eager evaluator (<see cref="DescriptionCheck"/>) computes them with TorchSharp to check a
 /// description against its module's forward, BatchNorm folding collects the convolution/BatchNorm pairs, the
 /// input-channel inference looks at the first layer that reads the input. New operations can therefore be added
 /// without breaking any code outside the library. A description calls the operations in the order its forward runs
