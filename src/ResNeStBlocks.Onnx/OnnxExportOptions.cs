@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using ResNeStBlocks.Zoo;
 
 namespace ResNeStBlocks.Onnx;
@@ -15,7 +16,11 @@ public sealed record OnnxExportOptions
     /// </summary>
     public bool FoldBatchNorm { get; init; } = true;
 
-    /// <summary>Leave height and width symbolic (<c>dim_param</c> "height" and "width") so the file accepts any image size.</summary>
+    /// <summary>
+    /// Leave height and width symbolic (<c>dim_param</c> "height" and "width") so the file accepts any image size the model
+    /// accepts. When false (the default), the input is declared [batch, C, <see cref="InputHeight"/>, <see cref="InputWidth"/>]
+    /// and ONNX Runtime refuses other sizes.
+    /// </summary>
     public bool DynamicSpatialSize { get; init; }
 
     /// <summary>Input height when the size is fixed; defaults to <see cref="Pretrained"/>'s input size, else 224.</summary>
@@ -42,6 +47,28 @@ public sealed record OnnxExportOptions
     /// </summary>
     public bool StageOutputs { get; init; }
 
+    /// <summary>
+    /// Before writing, run the model's descriptions with TorchSharp (the eager evaluator of
+    /// <see cref="Description.DescriptionCheck"/>) and compare them with the model's forward on a seeded random probe input
+    /// of one image (default true). The probe has the export's fixed size; with <see cref="DynamicSpatialSize"/> it has
+    /// <see cref="InputHeight"/> x <see cref="InputWidth"/> when given, else <see cref="DynamicProbeSize"/> x
+    /// <see cref="DynamicProbeSize"/>. A difference refuses the export with a <see cref="Description.DescriptionMismatchException"/>
+    /// naming the first module that differs. The check costs about two forward passes; turn it off for very large models.
+    /// </summary>
+    public bool VerifyAgainstForward { get; init; } = true;
+
+    /// <summary>
+    /// The names of the graph outputs, in the order the model produces them (replacing <c>logits</c>, <c>features</c>,
+    /// <c>stage1</c>.., or a module's own names); null keeps those names.
+    /// </summary>
+    public System.Collections.Generic.IReadOnlyList<string>? OutputNames { get; init; }
+
+    /// <summary>
+    /// The side of the probe input of <see cref="VerifyAgainstForward"/> for a dynamic-size export without an explicit size:
+    /// 96 = 32 x 3, which a ResNet's output stride and small adaptive pools (2, 3, 4, 6) divide.
+    /// </summary>
+    public const int DynamicProbeSize = 96;
+
     internal (int Height, int Width) SpatialSize => (InputHeight ?? Pretrained?.InputSize ?? 224, InputWidth ?? Pretrained?.InputSize ?? 224);
 
     internal void Validate()
@@ -52,6 +79,8 @@ public sealed record OnnxExportOptions
             throw new ArgumentOutOfRangeException(nameof(InputWidth), InputWidth, $"InputWidth must be at least 1, got {InputWidth}.");
         if (InputChannels is < 1)
             throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, $"InputChannels must be at least 1, got {InputChannels}.");
+        if (OutputNames is { } names && (names.Count == 0 || names.Any(string.IsNullOrEmpty) || names.Distinct(StringComparer.Ordinal).Count() != names.Count))
+            throw new ArgumentException($"OutputNames must be distinct and not empty, got [{string.Join(", ", names)}].", nameof(OutputNames));
         if (!Enum.IsDefined(WeightType))
             throw new ArgumentOutOfRangeException(nameof(WeightType), WeightType, $"WeightType must be Float32 or Float16, got {(int)WeightType}.");
     }

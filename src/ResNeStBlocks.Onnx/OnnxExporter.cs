@@ -14,6 +14,7 @@ using ResNeStBlocks.Onnx.Proto;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Onnx;
 
@@ -24,11 +25,15 @@ namespace ResNeStBlocks.Onnx;
 /// forward: BatchNorm with running statistics (folded into the convolutions by default), no dropout, drop path or DropBlock.
 /// </summary>
 /// <remarks>
-/// Opset <see cref="OpsetVersion"/>, IR version <see cref="IrVersion"/>. One input, <c>input</c> [batch, C, H, W]
-/// with a dynamic batch; outputs <c>logits</c> (a ResNet with a classifier), <c>features</c> (pooled features of a
-/// ResNet without one, or the output of any other single-output module), <c>stage1</c>..<c>stage4</c>
-/// (<see cref="OnnxExportOptions.StageOutputs"/>), or the named outputs of a module with several
-/// (<see cref="IDescribedOutputs"/>). The model is only read: its parameters, buffers and mode are unchanged.
+/// <para>Opset <see cref="OpsetVersion"/>, IR version <see cref="IrVersion"/>. One input, <c>input</c> [batch, C, H, W]
+/// with a dynamic batch; outputs <c>logits</c> (a ResNet with a classifier, or any network whose output comes from a
+/// fully connected layer), <c>features</c> (pooled features of a ResNet without one, or the output of any other
+/// single-output module), <c>stage1</c>..<c>stage4</c> (<see cref="OnnxExportOptions.StageOutputs"/>), the named outputs
+/// of a module with several (<see cref="IDescribedOutputs"/>), or the names given in
+/// <see cref="OnnxExportOptions.OutputNames"/>. The model is only read: its parameters, buffers and modes are unchanged.</para>
+/// <para>Before anything is written, the exporter checks what it will write: every value the graph uses is defined,
+/// every description states all its module uses, and (<see cref="OnnxExportOptions.VerifyAgainstForward"/>, on by
+/// default) the descriptions computed with TorchSharp equal the model's forward on a seeded probe input.</para>
 /// </remarks>
 public static class OnnxExporter
 {
@@ -57,13 +62,31 @@ public static class OnnxExporter
     /// <param name="options">Export choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate; the message names its path and type. No file is written.</exception>
+    /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate, or a description that
+    /// leaves out a child, parameter or buffer; the message names its path. No file is written.</exception>
+    /// <exception cref="ArgumentException">A description uses a value that its graph never defined; the message names the module.</exception>
+    /// <exception cref="DescriptionMismatchException">With <see cref="OnnxExportOptions.VerifyAgainstForward"/> (the default): a
+    /// description does not compute what its module's forward computes; the message names the first such module and the
+    /// difference. No file is written.</exception>
+    /// <remarks>The file is written beside <paramref name="path"/> under a temporary name and renamed once complete, so a
+    /// refused or failed export leaves whatever was at <paramref name="path"/> untouched.</remarks>
     public static void Export(torch.nn.Module model, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var proto = Build(model, options);
-        using var file = File.Create(path);
-        proto.WriteTo(file);
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = File.Create(temporary))
+                proto.WriteTo(file);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
     }
 
     /// <summary>Exports <paramref name="model"/> to a stream (the ONNX protobuf bytes).</summary>
@@ -73,6 +96,7 @@ public static class OnnxExporter
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="stream"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="NotSupportedException">The model contains a module the exporter cannot translate; nothing is written.</exception>
+    /// <exception cref="DescriptionMismatchException">A description does not compute what its module's forward computes; nothing is written.</exception>
     public static void Export(torch.nn.Module model, Stream stream, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -88,11 +112,14 @@ public static class OnnxExporter
         var graph = new OnnxGraphBuilder(options.WeightType);
         graph.Reserve(InputName);
         var forward = new OnnxForwardGraph(graph, options.FoldBatchNorm);
-        var outputs = forward.Outputs(model, InputName, ResNetOutputs(model, options));
+        var describe = ResNetOutputs(model, options);
+        var outputs = Named(forward.Outputs(model, InputName, describe), options);
         int channels = options.InputChannels ?? InputChannels.Of(model)
             ?? throw new ArgumentException(
                 $"The input channels of a {model.GetType().Name} are unknown (no layer of its description reads the input directly); " +
                 "set OnnxExportOptions.InputChannels.", nameof(options));
+        if (options.VerifyAgainstForward)
+            ExportVerification.Verify(model, channels, options, describe, ResNetForward(model, options));
 
         var (height, width) = options.SpatialSize;
         graph.Graph.Input.Add(Value(InputName, Dimension("batch"),
@@ -114,6 +141,7 @@ public static class OnnxExporter
             Graph = graph.Graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        GraphCheck.Validate(graph.Graph);
         foreach (var (key, value) in Metadata(model, options, channels))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return proto;
@@ -137,9 +165,33 @@ public static class OnnxExporter
         return (graph, input) => new[] { new NamedValue(network.NumClasses > 0 ? LogitsOutput : FeaturesOutput, network.Describe(graph, input)) };
     }
 
+    /// <summary>The forward outputs that <see cref="ResNetOutputs"/> describes, for the check against the description; null for other modules.</summary>
+    private static Func<Tensor, IReadOnlyList<(string Name, Tensor Value)>>? ResNetForward(torch.nn.Module model, OnnxExportOptions options)
+    {
+        if (model is not ResNet network)
+            return null;
+        if (options.StageOutputs)
+            return input => network.ForwardStages(input).Select((value, i) => ($"stage{i + 1}", value)).ToArray();
+        return input => new[] { (network.NumClasses > 0 ? LogitsOutput : FeaturesOutput, network.call(input)) };
+    }
+
+    /// <summary>The outputs under the names of <see cref="OnnxExportOptions.OutputNames"/>, when given.</summary>
+    private static IReadOnlyList<NamedValue> Named(IReadOnlyList<NamedValue> outputs, OnnxExportOptions options)
+    {
+        if (options.OutputNames is not { } names)
+            return outputs;
+        if (names.Count != outputs.Count)
+            throw new ArgumentException(
+                $"OnnxExportOptions.OutputNames gives {names.Count} names, but the model has {outputs.Count} outputs " +
+                $"({string.Join(", ", outputs.Select(output => output.Name))}); give one name per output, in that order.", nameof(options));
+        if (names.Contains(InputName))
+            throw new ArgumentException($"OnnxExportOptions.OutputNames must not use the input's name '{InputName}'.", nameof(options));
+        return outputs.Select((output, i) => output with { Name = names[i] }).ToArray();
+    }
+
     private static ValueInfoProto OutputValue(string name, torch.nn.Module model, OnnxExportOptions options)
     {
-        if (model is ResNet network)
+        if (model is ResNet network && options.OutputNames is null)
         {
             if (name == LogitsOutput)
                 return Value(name, Dimension("batch"), Dimension(network.NumClasses));

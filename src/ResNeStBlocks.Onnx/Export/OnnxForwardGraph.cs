@@ -26,15 +26,25 @@ internal sealed class OnnxForwardGraph : ForwardGraph
 
     public OnnxGraphBuilder Builder { get; }
 
-    /// <summary>Describes <paramref name="model"/> on the graph input <paramref name="input"/>; returns the graph outputs.</summary>
+    /// <summary>Values computed by a fully connected layer: a single such output is a classifier's <c>logits</c>.</summary>
+    private readonly HashSet<GraphValue> linearOutputs = new();
+
+    /// <summary>Parameters and buffers read so far, by state-dict key, so that one read twice is stored once.</summary>
+    private readonly Dictionary<string, GraphValue> tensors = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Describes <paramref name="model"/> on the graph input <paramref name="input"/>; returns the graph outputs. A single
+    /// output computed by a fully connected layer (a classifier) is <c>logits</c>, any other single output <c>features</c>.
+    /// </summary>
     public IReadOnlyList<NamedValue> Outputs(torch.nn.Module model, string input, Func<ForwardGraph, GraphValue, IReadOnlyList<NamedValue>>? body)
     {
-        var value = new GraphValue(input);
+        var value = Value(input);
         if (body is not null)
-            return DescribeRoot(model, () => body(this, value));
+            return DescribeRootOutputs(model, () => body(this, value));
         if (model is IDescribedOutputs outputs and not IDescribedModule)
-            return DescribeRoot(model, () => outputs.DescribeOutputs(this, value));
-        return new[] { new NamedValue(OnnxExporter.FeaturesOutput, DescribeRoot(model, value)) };
+            return DescribeRootOutputs(model, () => outputs.DescribeOutputs(this, value));
+        var output = DescribeRoot(model, value);
+        return new[] { new NamedValue(linearOutputs.Contains(output) ? OnnxExporter.LogitsOutput : OnnxExporter.FeaturesOutput, output) };
     }
 
     protected override GraphValue Undescribed(torch.nn.Module module, string path, GraphValue input) =>
@@ -43,30 +53,72 @@ internal sealed class OnnxForwardGraph : ForwardGraph
     protected override GraphValue OnConvolution(Conv2d convolution, string convolutionPath, GraphValue input, BatchNorm2d? norm, string? normPath, Activation activation)
     {
         string output = convolutions.Convolution(convolution, convolutionPath, norm, normPath, input.Id);
-        return activation == Activation.Relu ? NodeAt("Relu", convolutionPath, output) : new GraphValue(output);
+        return activation == Activation.Relu ? Value(Builder.Node("Relu", convolutionPath, new[] { output })) : Value(output);
     }
 
     protected override GraphValue OnBatchNorm(BatchNorm2d norm, string path, GraphValue input) =>
-        new(convolutions.BatchNormalization(norm, path, input.Id));
+        Value(convolutions.BatchNormalization(norm, path, input.Id));
 
     protected override GraphValue OnLinear(Linear linear, string path, GraphValue input)
     {
         var inputs = new List<string> { input.Id, Builder.Weight(path + ".weight", TensorValues.ToFloat(TensorValues.Read(linear.weight)), linear.weight.shape) };
         if (linear.bias is not null)
             inputs.Add(Builder.Weight(path + ".bias", TensorValues.ToFloat(TensorValues.Read(linear.bias)), linear.bias.shape));
-        return new(Builder.Node("Gemm", path, inputs, Attr.Int("transB", 1)));
+        var output = Value(Builder.Node("Gemm", path, inputs, Attr.Int("transB", 1)));
+        linearOutputs.Add(output);
+        return output;
     }
 
-    public override GraphValue Relu(GraphValue input) => Node("Relu", input.Id);
+    private protected override GraphValue OnTensor(torch.Tensor tensor, string path)
+    {
+        if (!tensors.TryGetValue(path, out var value))
+            tensors[path] = value = Value(Builder.Weight(path, TensorValues.ToFloat(TensorValues.Read(tensor)), tensor.shape));
+        return value;
+    }
 
-    public override GraphValue Clip(GraphValue input, float min, float max) =>
+    private protected override GraphValue OnConstant(double[] values, long[] shape) =>
+        Value(shape.Length == 0 ? Builder.Float32Scalar((float)values[0]) : Builder.Float32Tensor(TensorValues.ToFloat(values), shape));
+
+    private protected override GraphValue OnUnary(UnaryOperation operation, GraphValue input) => operation switch
+    {
+        UnaryOperation.Relu => Node("Relu", input.Id),
+        UnaryOperation.Sigmoid => Node("Sigmoid", input.Id),
+        UnaryOperation.Silu => Node("Mul", input.Id, Node("Sigmoid", input.Id).Id),
+        UnaryOperation.Hardswish => Node("HardSwish", input.Id),
+        UnaryOperation.Tanh => Node("Tanh", input.Id),
+        UnaryOperation.Exp => Node("Exp", input.Id),
+        UnaryOperation.Log => Node("Log", input.Id),
+        UnaryOperation.Abs => Node("Abs", input.Id),
+        UnaryOperation.Neg => Node("Neg", input.Id),
+        UnaryOperation.Sqrt => Node("Sqrt", input.Id),
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, null),
+    };
+
+    private protected override GraphValue OnBinary(BinaryOperation operation, GraphValue left, GraphValue right) => operation switch
+    {
+        BinaryOperation.Add => Node("Add", left.Id, right.Id),
+        BinaryOperation.Sub => Node("Sub", left.Id, right.Id),
+        BinaryOperation.Mul => Node("Mul", left.Id, right.Id),
+        BinaryOperation.Div => Node("Div", left.Id, right.Id),
+        BinaryOperation.Maximum => Node("Max", left.Id, right.Id),
+        BinaryOperation.Minimum => Node("Min", left.Id, right.Id),
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, null),
+    };
+
+    /// <summary>Opset 17: ReduceSum takes its axes as an input, ReduceMean and ReduceMax as an attribute.</summary>
+    private protected override GraphValue OnReduce(ReduceOperation operation, GraphValue input, int[] axes, bool keepDim) => operation switch
+    {
+        ReduceOperation.Sum => Value(Builder.Node("ReduceSum", CurrentPath, new[] { input.Id, Builder.Int64s(axes.Select(axis => (long)axis).ToArray()) },
+            Attr.Int("keepdims", keepDim ? 1 : 0))),
+        ReduceOperation.Mean => Value(Builder.Node("ReduceMean", CurrentPath, new[] { input.Id }, Attr.Ints("axes", axes), Attr.Int("keepdims", keepDim ? 1 : 0))),
+        ReduceOperation.Max => Value(Builder.Node("ReduceMax", CurrentPath, new[] { input.Id }, Attr.Ints("axes", axes), Attr.Int("keepdims", keepDim ? 1 : 0))),
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, null),
+    };
+
+    private protected override GraphValue OnClip(GraphValue input, float min, float max) =>
         Node("Clip", input.Id, Builder.Float32Scalar(min), Builder.Float32Scalar(max));
 
-    public override GraphValue Sigmoid(GraphValue input) => Node("Sigmoid", input.Id);
-
-    public override GraphValue Silu(GraphValue input) => Mul(input, Sigmoid(input));
-
-    public override GraphValue Gelu(GraphValue input, bool tanhApproximation)
+    private protected override GraphValue OnGelu(GraphValue input, bool tanhApproximation)
     {
         // Opset 17 has no Gelu node: 0.5 x (1 + erf(x / sqrt 2)), or 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
         string x = input.Id;
@@ -78,46 +130,54 @@ internal sealed class OnnxForwardGraph : ForwardGraph
         return Node("Mul", Node("Mul", x, onePlus).Id, Builder.Float32Scalar(0.5f));
     }
 
-    public override GraphValue Hardswish(GraphValue input) => Node("HardSwish", input.Id);
+    private protected override GraphValue OnPow(GraphValue input, double exponent) => Node("Pow", input.Id, Builder.Float32Scalar((float)exponent));
 
-    public override GraphValue Add(GraphValue left, GraphValue right) => Node("Add", left.Id, right.Id);
+    private protected override GraphValue OnSum(IReadOnlyList<GraphValue> values) =>
+        values.Count == 1 ? values[0] : Value(Builder.Node("Sum", CurrentPath, values.Select(v => v.Id)));
 
-    public override GraphValue Mul(GraphValue left, GraphValue right) => Node("Mul", left.Id, right.Id);
-
-    public override GraphValue Sum(IReadOnlyList<GraphValue> values) =>
-        values.Count == 1 ? values[0] : new(Builder.Node("Sum", CurrentPath, values.Select(v => v.Id)));
-
-    public override IReadOnlyList<GraphValue> Split(GraphValue input, int parts, int axis = 1) =>
+    private protected override IReadOnlyList<GraphValue> OnSplit(GraphValue input, int parts, int axis) =>
         parts == 1 ? new[] { input }
-            : Builder.NodeOutputs("Split", CurrentPath, new[] { input.Id }, parts, Attr.Int("axis", axis)).Select(name => new GraphValue(name)).ToArray();
+            : Builder.NodeOutputs("Split", CurrentPath, new[] { input.Id }, parts, Attr.Int("axis", axis)).Select(Value).ToArray();
 
-    public override GraphValue Concat(IReadOnlyList<GraphValue> values, int axis = 1) =>
-        values.Count == 1 ? values[0] : new(Builder.Node("Concat", CurrentPath, values.Select(v => v.Id), Attr.Int("axis", axis)));
+    /// <summary>ONNX Slice clamps its bounds to the axis as PyTorch's slicing does.</summary>
+    private protected override GraphValue OnSlice(GraphValue input, int axis, long start, long end, long step) =>
+        Node("Slice", input.Id, Builder.Int64s(start), Builder.Int64s(end), Builder.Int64s(axis), Builder.Int64s(step));
 
-    public override GraphValue Reshape(GraphValue input, params long[] shape) => Node("Reshape", input.Id, Builder.Int64s(shape));
+    private protected override GraphValue OnConcat(IReadOnlyList<GraphValue> values, int axis) =>
+        values.Count == 1 ? values[0] : Value(Builder.Node("Concat", CurrentPath, values.Select(v => v.Id), Attr.Int("axis", axis)));
 
-    public override GraphValue Transpose(GraphValue input, params int[] permutation) =>
-        new(Builder.Node("Transpose", CurrentPath, new[] { input.Id }, Attr.Ints("perm", permutation)));
+    private protected override GraphValue OnReshape(GraphValue input, long[] shape) => Node("Reshape", input.Id, Builder.Int64s(shape));
 
-    public override GraphValue Flatten(GraphValue input) => new(Builder.Node("Flatten", CurrentPath, new[] { input.Id }, Attr.Int("axis", 1)));
+    /// <summary>The input's shape with axis <paramref name="axis"/> replaced by <paramref name="sizes"/>, read at run time.</summary>
+    private protected override GraphValue OnUnflatten(GraphValue input, int axis, long[] sizes)
+    {
+        string shape = Node("Shape", input.Id).Id;
+        var parts = new List<string> { Slice(shape, 0, axis), Builder.Int64s(sizes) };
+        if (axis != -1)
+            parts.Add(Slice(shape, axis + 1, long.MaxValue));
+        string target = Builder.Node("Concat", CurrentPath, parts, Attr.Int("axis", 0));
+        return Node("Reshape", input.Id, target);
+    }
 
-    public override GraphValue ReduceSum(GraphValue input, int axis) =>
-        new(Builder.Node("ReduceSum", CurrentPath, new[] { input.Id, Builder.Int64s(axis) }, Attr.Int("keepdims", 0)));
+    private protected override GraphValue OnTranspose(GraphValue input, int[] permutation) =>
+        Value(Builder.Node("Transpose", CurrentPath, new[] { input.Id }, Attr.Ints("perm", permutation)));
 
-    public override GraphValue Softmax(GraphValue input, int axis) => new(Builder.Node("Softmax", CurrentPath, new[] { input.Id }, Attr.Int("axis", axis)));
+    private protected override GraphValue OnFlatten(GraphValue input) => Value(Builder.Node("Flatten", CurrentPath, new[] { input.Id }, Attr.Int("axis", 1)));
 
-    public override GraphValue GlobalAveragePool(GraphValue input) => Node("GlobalAveragePool", input.Id);
+    private protected override GraphValue OnSoftmax(GraphValue input, int axis) => Value(Builder.Node("Softmax", CurrentPath, new[] { input.Id }, Attr.Int("axis", axis)));
 
-    public override GraphValue AveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) =>
-        new(Builder.Node("AveragePool", CurrentPath, new[] { input.Id },
+    private protected override GraphValue OnGlobalAveragePool(GraphValue input) => Node("GlobalAveragePool", input.Id);
+
+    private protected override GraphValue OnAveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) =>
+        Value(Builder.Node("AveragePool", CurrentPath, new[] { input.Id },
             Attr.Ints("kernel_shape", kernel),
             Attr.Ints("strides", stride),
             Attr.Ints("pads", padding),
             Attr.Int("ceil_mode", ceilMode ? 1 : 0),
             Attr.Int("count_include_pad", countIncludePad ? 1 : 0)));
 
-    public override GraphValue MaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) =>
-        new(Builder.Node("MaxPool", CurrentPath, new[] { input.Id },
+    private protected override GraphValue OnMaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) =>
+        Value(Builder.Node("MaxPool", CurrentPath, new[] { input.Id },
             Attr.Ints("kernel_shape", kernel),
             Attr.Ints("strides", stride),
             Attr.Ints("pads", padding),
@@ -125,35 +185,69 @@ internal sealed class OnnxForwardGraph : ForwardGraph
             Attr.Int("ceil_mode", ceilMode ? 1 : 0)));
 
     /// <summary>
+    /// GroupNorm has no node in opset 17: [N, C, H, W] viewed as [N, G, C / G * H * W], normalised over the last axis with
+    /// the biased variance, viewed back, then scaled and shifted per channel.
+    /// </summary>
+    private protected override GraphValue OnGroupNorm(GroupNorm norm, string path, GraphValue input)
+    {
+        string grouped = Node("Reshape", input.Id, Builder.Int64s(0, norm.num_groups, -1)).Id;
+        string mean = Value(Builder.Node("ReduceMean", path, new[] { grouped }, Attr.Ints("axes", 2), Attr.Int("keepdims", 1))).Id;
+        string centred = Node("Sub", grouped, mean).Id;
+        string variance = Value(Builder.Node("ReduceMean", path, new[] { Node("Mul", centred, centred).Id }, Attr.Ints("axes", 2), Attr.Int("keepdims", 1))).Id;
+        string deviation = Node("Sqrt", Node("Add", variance, Builder.Float32Scalar((float)norm.eps)).Id).Id;
+        string normalised = Node("Reshape", Node("Div", centred, deviation).Id, Node("Shape", input.Id).Id).Id;
+        if (norm.weight is null || norm.bias is null)
+            return Value(normalised);
+        long[] perChannel = { 1, norm.weight.shape[0], 1, 1 };
+        string weight = Builder.Weight(path + ".weight", TensorValues.ToFloat(TensorValues.Read(norm.weight)), perChannel);
+        string bias = Builder.Weight(path + ".bias", TensorValues.ToFloat(TensorValues.Read(norm.bias)), perChannel);
+        return Node("Add", Node("Mul", normalised, weight).Id, bias);
+    }
+
+    /// <summary>Opset 17's LayerNormalization over the trailing axes; a layer without an affine map gets scale 1 and no bias.</summary>
+    private protected override GraphValue OnLayerNorm(LayerNorm norm, string path, GraphValue input)
+    {
+        long[] shape = norm.normalized_shape;
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        string scale = norm.weight is null
+            ? Builder.Float32Tensor(Enumerable.Repeat(1f, checked((int)count)).ToArray(), shape)
+            : Builder.Weight(path + ".weight", TensorValues.ToFloat(TensorValues.Read(norm.weight)), shape);
+        var inputs = new List<string> { input.Id, scale };
+        if (norm.bias is not null)
+            inputs.Add(Builder.Weight(path + ".bias", TensorValues.ToFloat(TensorValues.Read(norm.bias)), shape));
+        return Value(Builder.Node("LayerNormalization", path, inputs, Attr.Int("axis", -shape.Length), Attr.Float("epsilon", (float)norm.eps)));
+    }
+
+    /// <summary>
     /// [N, C, H, W] viewed as [N, C, h, H / h, w, W / w] and averaged over the window axes: adaptive pooling for sizes that
     /// h and w divide, with H and W read at run time.
     /// </summary>
-    public override GraphValue AdaptiveAveragePool(GraphValue input, long height, long width)
+    private protected override GraphValue OnAdaptiveAveragePool(GraphValue input, long height, long width)
     {
         string shape = Node("Shape", input.Id).Id;
         string windowHeight = Node("Div", Slice(shape, 2, 3), Builder.Int64s(height)).Id;
         string windowWidth = Node("Div", Slice(shape, 3, 4), Builder.Int64s(width)).Id;
-        string blocks = new GraphValue(Builder.Node("Concat", CurrentPath,
-            new[] { Builder.Int64s(0, 0, height), windowHeight, Builder.Int64s(width), windowWidth }, Attr.Int("axis", 0))).Id;
+        string blocks = Builder.Node("Concat", CurrentPath,
+            new[] { Builder.Int64s(0, 0, height), windowHeight, Builder.Int64s(width), windowWidth }, Attr.Int("axis", 0));
         string windows = Node("Reshape", input.Id, blocks).Id;
-        return new(Builder.Node("ReduceMean", CurrentPath, new[] { windows }, Attr.Ints("axes", 3, 5), Attr.Int("keepdims", 0)));
+        return Value(Builder.Node("ReduceMean", CurrentPath, new[] { windows }, Attr.Ints("axes", 3, 5), Attr.Int("keepdims", 0)));
     }
 
-    public override GraphValue Resize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners)
+    private protected override GraphValue OnResize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners)
     {
-        string sizes = new GraphValue(Builder.Node("Concat", CurrentPath,
-            new[] { Slice(Node("Shape", input.Id).Id, 0, 2), Slice(Node("Shape", sizeOf.Id).Id, 2, 4) }, Attr.Int("axis", 0))).Id;
+        string sizes = Builder.Node("Concat", CurrentPath,
+            new[] { Slice(Node("Shape", input.Id).Id, 0, 2), Slice(Node("Shape", sizeOf.Id).Id, 2, 4) }, Attr.Int("axis", 0));
         return ResizeNode(input, "", sizes, mode, alignCorners);
     }
 
-    public override GraphValue Resize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners)
+    private protected override GraphValue OnResize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners)
     {
-        string sizes = new GraphValue(Builder.Node("Concat", CurrentPath,
-            new[] { Slice(Node("Shape", input.Id).Id, 0, 2), Builder.Int64s(height, width) }, Attr.Int("axis", 0))).Id;
+        string sizes = Builder.Node("Concat", CurrentPath,
+            new[] { Slice(Node("Shape", input.Id).Id, 0, 2), Builder.Int64s(height, width) }, Attr.Int("axis", 0));
         return ResizeNode(input, "", sizes, mode, alignCorners);
     }
 
-    public override GraphValue ResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) =>
+    private protected override GraphValue OnResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) =>
         ResizeNode(input, Builder.Float32s(1, 1, (float)heightScale, (float)widthScale), "", mode, alignCorners);
 
     /// <summary>
@@ -168,13 +262,11 @@ internal sealed class OnnxForwardGraph : ForwardGraph
         var attributes = mode == ResizeMode.Nearest
             ? new[] { Attr.String("mode", "nearest"), Attr.String("coordinate_transformation_mode", "asymmetric"), Attr.String("nearest_mode", "floor") }
             : new[] { Attr.String("mode", "linear"), Attr.String("coordinate_transformation_mode", alignCorners ? "align_corners" : "pytorch_half_pixel") };
-        return new(Builder.Node("Resize", CurrentPath, inputs, attributes));
+        return Value(Builder.Node("Resize", CurrentPath, inputs, attributes));
     }
 
     private string Slice(string shape, long start, long end) =>
         Builder.Node("Slice", CurrentPath, new[] { shape, Builder.Int64s(start), Builder.Int64s(end) });
 
-    private GraphValue Node(string opType, params string[] inputs) => new(Builder.Node(opType, CurrentPath, inputs));
-
-    private GraphValue NodeAt(string opType, string path, string input) => new(Builder.Node(opType, path, new[] { input }));
+    private GraphValue Node(string opType, params string[] inputs) => Value(Builder.Node(opType, CurrentPath, inputs));
 }

@@ -73,12 +73,15 @@ internal sealed class OnnxGraphBuilder
     /// <summary>A float32 scalar initializer (an operand of elementwise arithmetic), shared like <see cref="Float32s"/>.</summary>
     public string Float32Scalar(float value) => Constant("constf_", new[] { value }, System.Array.Empty<long>());
 
+    /// <summary>A float32 tensor initializer of shape <paramref name="dims"/> (a description's constant), shared like <see cref="Float32s"/>.</summary>
+    public string Float32Tensor(float[] values, long[] dims) => Constant("constf_", values, dims);
+
     private string Constant(string prefix, float[] values, long[] dims)
     {
-        string key = "f" + dims.Length + ":" + string.Join(",", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        string key = "f[" + string.Join("x", dims) + "]:" + string.Join(",", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
         if (constants.TryGetValue(key, out var existing))
             return existing;
-        string name = Unique(prefix + string.Join("_", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace('.', 'p').Replace('-', 'm'))));
+        string name = Unique(values.Length > 8 ? prefix + "tensor" : prefix + string.Join("_", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace('.', 'p').Replace('-', 'm'))));
         Graph.Initializer.Add(TensorEncoding.Float32(name, values, dims));
         constants[key] = name;
         return name;

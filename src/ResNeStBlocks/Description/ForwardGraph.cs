@@ -9,22 +9,34 @@ namespace ResNeStBlocks.Description;
 /// <summary>
 /// The operations a module's eval-mode forward is described with (<see cref="IDescribedModule"/>), and the
 /// bookkeeping every reader of descriptions shares: which module is being described, the path of each child it
-/// names (<c>layer1.0.conv2.fc1</c>, the state-dict prefix), and a check that a description uses every child that
-/// could change the result.
+/// names (<c>layer1.0.conv2.fc1</c>, the state-dict prefix), and a check that a description uses every child,
+/// parameter and buffer that could change the result and only values that the graph defined.
 /// </summary>
 /// <remarks>
-/// <para>Readers of descriptions derive from this class: the ONNX exporter turns operations into nodes, BatchNorm
-/// folding collects the convolution/BatchNorm pairs, the input-channel inference looks at the first layer that
-/// reads the input. A description calls the operations in the order its forward runs them.</para>
+/// <para>Only this library derives from this class (its constructor is visible to the library alone): the ONNX
+/// exporter turns operations into nodes, the eager evaluator (<see cref="DescriptionCheck"/>) computes them with TorchSharp to check a
+/// description against its module's forward, BatchNorm folding collects the convolution/BatchNorm pairs, the
+/// input-channel inference looks at the first layer that reads the input. New operations can therefore be added
+/// without breaking any code outside the library. A description calls the operations in the order its forward runs
+/// them.</para>
+/// <para>A description states everything its module computes: every child (applied with <see cref="Call"/>, used as a
+/// layer, or deliberately left out with <see cref="Omit"/>), every parameter and buffer of its own
+/// (<see cref="Parameter"/>, <see cref="Buffer"/>); a module whose description leaves one out is refused, naming it.</para>
 /// <para>Children are named by reference (<c>graph.Convolution(conv1, x, bn1, Activation.Relu)</c>); they may sit
 /// anywhere below the described module (<c>convs[i]</c> of a <see cref="ModuleList{T}"/>). A child absent because
 /// it was never configured or was folded away is passed as <c>null</c> where an operation allows it.</para>
 /// <para>Spatial sizes stay symbolic: no operation needs the height or width of a value, so a described module
 /// exports with dynamic spatial size.</para>
 /// </remarks>
-public abstract class ForwardGraph
+public abstract partial class ForwardGraph
 {
     private readonly Stack<Scope> scopes = new();
+    private int nextValue;
+
+    /// <summary>Only the library's own readers of descriptions derive from this class.</summary>
+    private protected ForwardGraph()
+    {
+    }
 
     /// <summary>The path of the module being described (<c>""</c> for the root).</summary>
     protected string CurrentPath => scopes.Count == 0 ? "" : scopes.Peek().Path;
@@ -44,8 +56,9 @@ public abstract class ForwardGraph
     public GraphValue Call(torch.nn.Module child, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(child);
+        Defined(input, nameof(input));
         string path = Claim(child, wholeSubtree: true);
-        return Enter(child, path, () => DescribeModule(child, path, input));
+        return Enter(child, path, () => OnCall(child, path, input, () => Returned(child, path, DescribeModule(child, path, input))));
     }
 
     /// <summary>
@@ -84,6 +97,7 @@ public abstract class ForwardGraph
     public GraphValue Convolution(Conv2d convolution, GraphValue input, BatchNorm2d? norm = null, Activation activation = Activation.None)
     {
         ArgumentNullException.ThrowIfNull(convolution);
+        Defined(input, nameof(input));
         string convolutionPath = Claim(convolution, wholeSubtree: false);
         string? normPath = norm is null ? null : Claim(norm, wholeSubtree: false);
         return OnConvolution(convolution, convolutionPath, input, norm, normPath, activation);
@@ -96,6 +110,7 @@ public abstract class ForwardGraph
     public GraphValue BatchNorm(BatchNorm2d norm, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(norm);
+        Defined(input, nameof(input));
         return OnBatchNorm(norm, Claim(norm, wholeSubtree: false), input);
     }
 
@@ -106,83 +121,9 @@ public abstract class ForwardGraph
     public GraphValue Linear(Linear linear, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(linear);
+        Defined(input, nameof(input));
         return OnLinear(linear, Claim(linear, wholeSubtree: false), input);
     }
-
-    /// <summary>ReLU.</summary>
-    public abstract GraphValue Relu(GraphValue input);
-
-    /// <summary>Clamps to [<paramref name="min"/>, <paramref name="max"/>] (ReLU6 is <c>Clip(x, 0, 6)</c>).</summary>
-    public abstract GraphValue Clip(GraphValue input, float min, float max);
-
-    /// <summary>The logistic sigmoid.</summary>
-    public abstract GraphValue Sigmoid(GraphValue input);
-
-    /// <summary>SiLU (swish): <c>x * sigmoid(x)</c>.</summary>
-    public abstract GraphValue Silu(GraphValue input);
-
-    /// <summary>GELU, exact (<c>x * Phi(x)</c>) or with PyTorch's tanh approximation.</summary>
-    public abstract GraphValue Gelu(GraphValue input, bool tanhApproximation);
-
-    /// <summary>Hard swish: <c>x * relu6(x + 3) / 6</c>.</summary>
-    public abstract GraphValue Hardswish(GraphValue input);
-
-    /// <summary>Elementwise sum of two values (broadcasting as PyTorch does).</summary>
-    public abstract GraphValue Add(GraphValue left, GraphValue right);
-
-    /// <summary>Elementwise product of two values (broadcasting as PyTorch does).</summary>
-    public abstract GraphValue Mul(GraphValue left, GraphValue right);
-
-    /// <summary>Elementwise sum of several values of one shape.</summary>
-    public abstract GraphValue Sum(IReadOnlyList<GraphValue> values);
-
-    /// <summary>Cuts <paramref name="input"/> into <paramref name="parts"/> equal slices along <paramref name="axis"/>.</summary>
-    public abstract IReadOnlyList<GraphValue> Split(GraphValue input, int parts, int axis = 1);
-
-    /// <summary>Joins values along <paramref name="axis"/>.</summary>
-    public abstract GraphValue Concat(IReadOnlyList<GraphValue> values, int axis = 1);
-
-    /// <summary>Reshapes; in <paramref name="shape"/>, 0 keeps the input's size at that position and -1 infers one size.</summary>
-    public abstract GraphValue Reshape(GraphValue input, params long[] shape);
-
-    /// <summary>Permutes the axes.</summary>
-    public abstract GraphValue Transpose(GraphValue input, params int[] permutation);
-
-    /// <summary>Flattens every axis after the first (PyTorch <c>flatten(x, 1)</c>).</summary>
-    public abstract GraphValue Flatten(GraphValue input);
-
-    /// <summary>Sums over one axis, removing it.</summary>
-    public abstract GraphValue ReduceSum(GraphValue input, int axis);
-
-    /// <summary>Softmax over one axis.</summary>
-    public abstract GraphValue Softmax(GraphValue input, int axis);
-
-    /// <summary>Averages each channel over the whole map: [N, C, H, W] to [N, C, 1, 1].</summary>
-    public abstract GraphValue GlobalAveragePool(GraphValue input);
-
-    /// <summary>Average pooling with PyTorch's settings.</summary>
-    /// <param name="input">[N, C, H, W].</param>
-    /// <param name="kernel">Window (height, width).</param>
-    /// <param name="stride">Stride (height, width).</param>
-    /// <param name="padding">Zero padding (top, left, bottom, right).</param>
-    /// <param name="ceilMode">Round the output size up.</param>
-    /// <param name="countIncludePad">Count padded zeros in each average.</param>
-    public abstract GraphValue AveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad);
-
-    /// <summary>Max pooling with PyTorch's settings (padding top, left, bottom, right).</summary>
-    public abstract GraphValue MaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode);
-
-    /// <summary>Adaptive average pooling to <paramref name="height"/> x <paramref name="width"/>, for inputs whose size those divide.</summary>
-    public abstract GraphValue AdaptiveAveragePool(GraphValue input, long height, long width);
-
-    /// <summary>Resamples [N, C, H, W] to the spatial size of <paramref name="sizeOf"/> (PyTorch <c>interpolate(x, size=...)</c>).</summary>
-    public abstract GraphValue Resize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners);
-
-    /// <summary>Resamples [N, C, H, W] to a fixed spatial size.</summary>
-    public abstract GraphValue Resize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners);
-
-    /// <summary>Resamples [N, C, H, W] by scale factors (PyTorch <c>interpolate(x, scale_factor=...)</c>; output size <c>floor(size * scale)</c>).</summary>
-    public abstract GraphValue ResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners);
 
     /// <summary>The nodes of a convolution and its optional BatchNorm and activation.</summary>
     protected abstract GraphValue OnConvolution(Conv2d convolution, string convolutionPath, GraphValue input, BatchNorm2d? norm, string? normPath, Activation activation);
@@ -209,6 +150,9 @@ public abstract class ForwardGraph
             $"The module at {ModuleDescriptions.Describe(path)} ({module.GetType().Name}) belongs to {ModuleDescriptions.Describe(ownerPath)} " +
             $"({owner.GetType().Name}), but that module's description does not use it, so the description cannot be complete.");
 
+    /// <summary>Applies a child by its description (<paramref name="describe"/>); a reader may look at the child's input and output around it.</summary>
+    private protected virtual GraphValue OnCall(torch.nn.Module child, string path, GraphValue input, Func<GraphValue> describe) => describe();
+
     /// <summary>Called each time a description names a module (applies it, or uses it as a layer), in forward order.</summary>
     protected virtual void OnUse(torch.nn.Module module, string path)
     {
@@ -218,7 +162,7 @@ public abstract class ForwardGraph
     protected GraphValue DescribeRoot(torch.nn.Module module, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(module);
-        return Enter(module, "", () => DescribeModule(module, "", input));
+        return Enter(module, "", () => Returned(module, "", DescribeModule(module, "", input)));
     }
 
     /// <summary>Runs <paramref name="body"/> as the description of the root <paramref name="module"/> (for several outputs).</summary>
@@ -226,6 +170,66 @@ public abstract class ForwardGraph
     {
         ArgumentNullException.ThrowIfNull(module);
         return Enter(module, "", body);
+    }
+
+    /// <summary>Describes the root <paramref name="module"/> output by output (checked to be values of this graph).</summary>
+    private protected IReadOnlyList<NamedValue> DescribeRootOutputs(torch.nn.Module module, Func<IReadOnlyList<NamedValue>> body) =>
+        DescribeRoot(module, () =>
+        {
+            var outputs = body() ?? throw new InvalidOperationException($"The description of {ModuleDescriptions.Describe("")} ({module.GetType().Name}) returned no outputs.");
+            foreach (var output in outputs)
+                Returned(module, "", output.Value);
+            return outputs;
+        });
+
+    /// <summary>A new value of this graph, named <paramref name="id"/> (unique within the graph).</summary>
+    private protected GraphValue Value(string id) => new(this, id);
+
+    /// <summary>A new value of this graph with a name of its own (<c>v0</c>, <c>v1</c>, ...).</summary>
+    private protected GraphValue Fresh() => new(this, "v" + nextValue++);
+
+    /// <summary>
+    /// Checks that <paramref name="value"/>, an operand of an operation, was defined by this graph: the input of the
+    /// description or the result of one of its operations.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is <c>default(GraphValue)</c> or belongs to another graph.</exception>
+    private protected GraphValue Defined(GraphValue value, string parameter)
+    {
+        if (value.Owner is null)
+            throw new ArgumentException(
+                $"The description of {Describing()} passes a GraphValue that no operation defined (default(GraphValue)) as '{parameter}'. " +
+                "Pass only the description's input and values returned by the graph's operations.", parameter);
+        if (!ReferenceEquals(value.Owner, this))
+            throw new ArgumentException(
+                $"The description of {Describing()} passes the value '{value.Id}' of another graph (kept from an earlier description) as " +
+                $"'{parameter}'. Pass only the description's input and values returned by this graph's operations.", parameter);
+        return value;
+    }
+
+    /// <summary>Checks each value of <paramref name="values"/> as a single operand is checked.</summary>
+    private protected IReadOnlyList<GraphValue> Defined(IReadOnlyList<GraphValue> values, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(values, parameter);
+        if (values.Count == 0)
+            throw new ArgumentException($"The description of {Describing()} passes no values as '{parameter}'; at least one is needed.", parameter);
+        foreach (var value in values)
+            Defined(value, parameter);
+        return values;
+    }
+
+    /// <summary>The module being described, as messages name it: <c>'head.scale' (LearnedScale)</c>.</summary>
+    private string Describing() =>
+        scopes.Count == 0 ? "a module" : $"{ModuleDescriptions.Describe(scopes.Peek().Path)} ({scopes.Peek().Module.GetType().Name})";
+
+    /// <summary>Checks that the output a description returns is a value of this graph.</summary>
+    private GraphValue Returned(torch.nn.Module module, string path, GraphValue output)
+    {
+        if (output.Owner is null || !ReferenceEquals(output.Owner, this))
+            throw new ArgumentException(
+                $"The description of {ModuleDescriptions.Describe(path)} ({module.GetType().Name}) returns " +
+                (output.Owner is null ? "a GraphValue that no operation defined (default(GraphValue))" : $"the value '{output.Id}' of another graph") +
+                "; it must return its input or a value returned by the graph's operations.");
+        return output;
     }
 
     /// <summary>The full path of a child module of the current module.</summary>
@@ -259,6 +263,7 @@ public abstract class ForwardGraph
         // A leaf described by registration (a Conv2d applied whole) names itself.
         if (ReferenceEquals(module, scope.Module))
         {
+            scope.UsedAsLayer = true;
             OnUse(module, scope.Path);
             return scope.Path;
         }
@@ -274,6 +279,16 @@ public abstract class ForwardGraph
 
     private void CheckAllUsed(Scope scope)
     {
+        // A module used as a layer by its own description (a Conv2d, a GroupNorm) hands its tensors to that layer.
+        if (!scope.UsedAsLayer)
+        {
+            foreach (var (name, _) in scope.Module.named_parameters(recurse: false))
+                if (!scope.Tensors.Contains(name))
+                    throw Unclaimed(scope, "parameter", name, nameof(Parameter));
+            foreach (var (name, _) in scope.Module.named_buffers(recurse: false, include_nonpersistent: true))
+                if (!scope.Tensors.Contains(name))
+                    throw Unclaimed(scope, "buffer", name, nameof(Buffer));
+        }
         foreach (var (relative, module) in scope.Module.named_modules())
         {
             if (scope.Used.Contains(relative) || scope.Subtrees.Contains(relative) || InsideSubtree(scope, relative))
@@ -283,6 +298,11 @@ public abstract class ForwardGraph
             OnUnusedChild(scope.Module, scope.Path, module, ModuleDescriptions.Join(scope.Path, relative));
         }
     }
+
+    private static NotSupportedException Unclaimed(Scope scope, string kind, string name, string operation) => new(
+        $"The description of {ModuleDescriptions.Describe(scope.Path)} ({scope.Module.GetType().Name}) does not use its {kind} " +
+        $"'{ModuleDescriptions.Join(scope.Path, name)}', so it cannot state what the module computes. Read it with " +
+        $"graph.{operation}(\"{name}\") where the forward uses it.");
 
     private static bool InsideSubtree(Scope scope, string relative)
     {
@@ -320,6 +340,12 @@ public abstract class ForwardGraph
         public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
 
         public HashSet<string> Subtrees { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The module's own parameters and buffers its description read.</summary>
+        public HashSet<string> Tensors { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Whether the description used the module itself as a layer (a registered leaf such as Conv2d).</summary>
+        public bool UsedAsLayer { get; set; }
 
         /// <summary>Every module below this one by reference, with its dotted name relative to this one.</summary>
         public Dictionary<torch.nn.Module, string> RelativeNames => relativeNames ??= BuildNames();

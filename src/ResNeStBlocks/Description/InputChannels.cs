@@ -36,22 +36,19 @@ public static class InputChannels
         }
 
         // Operations that keep the channels of their input pass on what is known about it.
-        public override GraphValue Relu(GraphValue input) => Keep(input, base.Relu(input));
-        public override GraphValue Clip(GraphValue input, float min, float max) => Keep(input, base.Clip(input, min, max));
-        public override GraphValue Sigmoid(GraphValue input) => Keep(input, base.Sigmoid(input));
-        public override GraphValue Silu(GraphValue input) => Keep(input, base.Silu(input));
-        public override GraphValue Gelu(GraphValue input, bool tanhApproximation) => Keep(input, base.Gelu(input, tanhApproximation));
-        public override GraphValue Hardswish(GraphValue input) => Keep(input, base.Hardswish(input));
-        public override GraphValue GlobalAveragePool(GraphValue input) => Keep(input, base.GlobalAveragePool(input));
-        public override GraphValue AveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) =>
-            Keep(input, base.AveragePool(input, kernel, stride, padding, ceilMode, countIncludePad));
-        public override GraphValue MaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) =>
-            Keep(input, base.MaxPool(input, kernel, stride, padding, dilation, ceilMode));
-        public override GraphValue AdaptiveAveragePool(GraphValue input, long height, long width) => Keep(input, base.AdaptiveAveragePool(input, height, width));
-        public override GraphValue Resize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners) => Keep(input, base.Resize(input, sizeOf, mode, alignCorners));
-        public override GraphValue Resize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners) => Keep(input, base.Resize(input, height, width, mode, alignCorners));
-        public override GraphValue ResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) =>
-            Keep(input, base.ResizeByScale(input, heightScale, widthScale, mode, alignCorners));
+        private protected override GraphValue OnUnary(UnaryOperation operation, GraphValue input) => Keep(input, base.OnUnary(operation, input));
+        private protected override GraphValue OnClip(GraphValue input, float min, float max) => Keep(input, base.OnClip(input, min, max));
+        private protected override GraphValue OnGelu(GraphValue input, bool tanhApproximation) => Keep(input, base.OnGelu(input, tanhApproximation));
+        private protected override GraphValue OnGlobalAveragePool(GraphValue input) => Keep(input, base.OnGlobalAveragePool(input));
+        private protected override GraphValue OnAveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) =>
+            Keep(input, base.OnAveragePool(input, kernel, stride, padding, ceilMode, countIncludePad));
+        private protected override GraphValue OnMaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) =>
+            Keep(input, base.OnMaxPool(input, kernel, stride, padding, dilation, ceilMode));
+        private protected override GraphValue OnAdaptiveAveragePool(GraphValue input, long height, long width) => Keep(input, base.OnAdaptiveAveragePool(input, height, width));
+        private protected override GraphValue OnResize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners) => Keep(input, base.OnResize(input, sizeOf, mode, alignCorners));
+        private protected override GraphValue OnResize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners) => Keep(input, base.OnResize(input, height, width, mode, alignCorners));
+        private protected override GraphValue OnResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) =>
+            Keep(input, base.OnResizeByScale(input, heightScale, widthScale, mode, alignCorners));
 
         private GraphValue Keep(GraphValue input, GraphValue output)
         {
@@ -60,9 +57,9 @@ public static class InputChannels
             return output;
         }
 
-        public override IReadOnlyList<GraphValue> Split(GraphValue input, int parts, int axis = 1)
+        private protected override IReadOnlyList<GraphValue> OnSplit(GraphValue input, int parts, int axis)
         {
-            var values = base.Split(input, parts, axis);
+            var values = base.OnSplit(input, parts, axis);
             if (axis == 1 && slices.TryGetValue(input, out int count))
                 foreach (var value in values)
                     slices[value] = count * parts;
@@ -79,6 +76,13 @@ public static class InputChannels
         {
             Read(input, norm.num_features);
             return base.OnBatchNorm(norm, path, input);
+        }
+
+        private protected override GraphValue OnGroupNorm(GroupNorm norm, string path, GraphValue input)
+        {
+            if (norm.weight is { } weight)
+                Read(input, weight.shape[0]);
+            return base.OnGroupNorm(norm, path, input);
         }
 
         protected override GraphValue OnLinear(Linear linear, string path, GraphValue input)

@@ -14,6 +14,9 @@ namespace ResNeStBlocks.Description;
 /// A custom module whose forward is <c>relu(a(x) + b(x))</c>, exported to ONNX with the rest of a network:
 /// <code>ModuleDescriptions.Register&lt;TwoPath&gt;((graph, module, x) =&gt;
 ///     graph.Relu(graph.Add(graph.Call(module.A, x), graph.Call(module.B, x))));</code>
+/// A module with a learned parameter of its own, <c>y = x * alpha</c>; a description must read every parameter and
+/// buffer of its module, and <see cref="DescriptionCheck.Verify"/> checks it against the forward:
+/// <code>ModuleDescriptions.Register&lt;LearnedScale&gt;((graph, module, x) =&gt; graph.Mul(x, graph.Parameter("alpha")));</code>
 /// </example>
 public static class ModuleDescriptions
 {

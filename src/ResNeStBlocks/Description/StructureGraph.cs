@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Description;
 
@@ -11,34 +12,32 @@ namespace ResNeStBlocks.Description;
 /// </summary>
 internal abstract class StructureGraph : ForwardGraph
 {
-    private int next;
-
-    /// <summary>A fresh placeholder value.</summary>
-    protected GraphValue Fresh() => new("v" + next++);
-
-    public override GraphValue Relu(GraphValue input) => Fresh();
-    public override GraphValue Clip(GraphValue input, float min, float max) => Fresh();
-    public override GraphValue Sigmoid(GraphValue input) => Fresh();
-    public override GraphValue Silu(GraphValue input) => Fresh();
-    public override GraphValue Gelu(GraphValue input, bool tanhApproximation) => Fresh();
-    public override GraphValue Hardswish(GraphValue input) => Fresh();
-    public override GraphValue Add(GraphValue left, GraphValue right) => Fresh();
-    public override GraphValue Mul(GraphValue left, GraphValue right) => Fresh();
-    public override GraphValue Sum(IReadOnlyList<GraphValue> values) => Fresh();
-    public override IReadOnlyList<GraphValue> Split(GraphValue input, int parts, int axis = 1) => Enumerable.Range(0, parts).Select(_ => Fresh()).ToArray();
-    public override GraphValue Concat(IReadOnlyList<GraphValue> values, int axis = 1) => Fresh();
-    public override GraphValue Reshape(GraphValue input, params long[] shape) => Fresh();
-    public override GraphValue Transpose(GraphValue input, params int[] permutation) => Fresh();
-    public override GraphValue Flatten(GraphValue input) => Fresh();
-    public override GraphValue ReduceSum(GraphValue input, int axis) => Fresh();
-    public override GraphValue Softmax(GraphValue input, int axis) => Fresh();
-    public override GraphValue GlobalAveragePool(GraphValue input) => Fresh();
-    public override GraphValue AveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) => Fresh();
-    public override GraphValue MaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) => Fresh();
-    public override GraphValue AdaptiveAveragePool(GraphValue input, long height, long width) => Fresh();
-    public override GraphValue Resize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners) => Fresh();
-    public override GraphValue Resize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners) => Fresh();
-    public override GraphValue ResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) => Fresh();
+    private protected override GraphValue OnTensor(Tensor tensor, string path) => Fresh();
+    private protected override GraphValue OnConstant(double[] values, long[] shape) => Fresh();
+    private protected override GraphValue OnUnary(UnaryOperation operation, GraphValue input) => Fresh();
+    private protected override GraphValue OnBinary(BinaryOperation operation, GraphValue left, GraphValue right) => Fresh();
+    private protected override GraphValue OnReduce(ReduceOperation operation, GraphValue input, int[] axes, bool keepDim) => Fresh();
+    private protected override GraphValue OnClip(GraphValue input, float min, float max) => Fresh();
+    private protected override GraphValue OnGelu(GraphValue input, bool tanhApproximation) => Fresh();
+    private protected override GraphValue OnPow(GraphValue input, double exponent) => Fresh();
+    private protected override GraphValue OnSum(IReadOnlyList<GraphValue> values) => Fresh();
+    private protected override IReadOnlyList<GraphValue> OnSplit(GraphValue input, int parts, int axis) => Enumerable.Range(0, parts).Select(_ => Fresh()).ToArray();
+    private protected override GraphValue OnSlice(GraphValue input, int axis, long start, long end, long step) => Fresh();
+    private protected override GraphValue OnConcat(IReadOnlyList<GraphValue> values, int axis) => Fresh();
+    private protected override GraphValue OnReshape(GraphValue input, long[] shape) => Fresh();
+    private protected override GraphValue OnUnflatten(GraphValue input, int axis, long[] sizes) => Fresh();
+    private protected override GraphValue OnTranspose(GraphValue input, int[] permutation) => Fresh();
+    private protected override GraphValue OnFlatten(GraphValue input) => Fresh();
+    private protected override GraphValue OnSoftmax(GraphValue input, int axis) => Fresh();
+    private protected override GraphValue OnGlobalAveragePool(GraphValue input) => Fresh();
+    private protected override GraphValue OnAveragePool(GraphValue input, long[] kernel, long[] stride, long[] padding, bool ceilMode, bool countIncludePad) => Fresh();
+    private protected override GraphValue OnMaxPool(GraphValue input, long[] kernel, long[] stride, long[] padding, long[] dilation, bool ceilMode) => Fresh();
+    private protected override GraphValue OnAdaptiveAveragePool(GraphValue input, long height, long width) => Fresh();
+    private protected override GraphValue OnResize(GraphValue input, GraphValue sizeOf, ResizeMode mode, bool alignCorners) => Fresh();
+    private protected override GraphValue OnResize(GraphValue input, long height, long width, ResizeMode mode, bool alignCorners) => Fresh();
+    private protected override GraphValue OnResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) => Fresh();
+    private protected override GraphValue OnGroupNorm(GroupNorm norm, string path, GraphValue input) => Fresh();
+    private protected override GraphValue OnLayerNorm(LayerNorm norm, string path, GraphValue input) => Fresh();
     protected override GraphValue OnConvolution(Conv2d convolution, string convolutionPath, GraphValue input, BatchNorm2d? norm, string? normPath, Activation activation) => Fresh();
     protected override GraphValue OnBatchNorm(BatchNorm2d norm, string path, GraphValue input) => Fresh();
     protected override GraphValue OnLinear(Linear linear, string path, GraphValue input) => Fresh();
@@ -47,7 +46,7 @@ internal abstract class StructureGraph : ForwardGraph
     protected void Walk(torch.nn.Module module, GraphValue input)
     {
         if (module is IDescribedOutputs outputs && module is not IDescribedModule)
-            DescribeRoot(module, () => outputs.DescribeOutputs(this, input));
+            DescribeRootOutputs(module, () => outputs.DescribeOutputs(this, input));
         else
             DescribeRoot(module, input);
     }

@@ -20,6 +20,10 @@ internal static class TorchSharpDescriptions
         ModuleDescriptions.Register<SiLU>((graph, _, x) => graph.Silu(x));
         ModuleDescriptions.Register<GELU>((graph, gelu, x) => graph.Gelu(x, gelu.approximate == GELU.Approximate.tanh));
         ModuleDescriptions.Register<Hardswish>((graph, _, x) => graph.Hardswish(x));
+        ModuleDescriptions.Register<Tanh>((graph, _, x) => graph.Tanh(x));
+        ModuleDescriptions.Register<Softmax>((graph, softmax, x) => graph.Softmax(x, checked((int)softmax.dim)));
+        ModuleDescriptions.Register<GroupNorm>((graph, norm, x) => graph.GroupNorm(norm, x));
+        ModuleDescriptions.Register<LayerNorm>((graph, norm, x) => graph.LayerNorm(norm, x));
         ModuleDescriptions.Register<Flatten>((graph, flatten, x) => Flatten(graph, flatten, x));
         ModuleDescriptions.Register<AvgPool2d>((graph, pool, x) => AveragePool(graph, pool, x));
         ModuleDescriptions.Register<MaxPool2d>((graph, pool, x) => MaxPool(graph, pool, x));
