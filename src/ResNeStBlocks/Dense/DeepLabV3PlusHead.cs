@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
@@ -29,7 +30,7 @@ namespace ResNeStBlocks.Dense;
 /// multiples of 16 (the only sizes smp accepts), and defined for every other size too. Initialisation is smp's:
 /// Kaiming-uniform (fan-in, ReLU) decoder convolutions, a Xavier-uniform classifier, zero biases.</para>
 /// </remarks>
-public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
+public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>, ISegmentationHead
 {
     /// <summary>Channels of the low-level projection (48, from the paper).</summary>
     public const int LowLevelProjection = 48;
@@ -83,6 +84,22 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>Classes predicted (output channels).</summary>
     public int NumClasses { get; }
+
+    // smp's segmentation_head.0, here head; smp upsamples with align_corners true.
+    string ISegmentationHead.ClassLayer => nameof(head);
+
+    bool ISegmentationHead.AlignCorners => true;
+
+    void ISegmentationHead.CheckStages(IReadOnlyList<FeatureInfo> stages, string parameterName)
+    {
+        HeadStages.CheckCount(stages, 2, "A DeepLabV3+ head (the last stage and layer1)", parameterName);
+        HeadStages.CheckChannels(InChannels, stages[^1], parameterName);
+        HeadStages.CheckChannels(LowLevelChannels, stages[0], parameterName, " (its low-level features)");
+    }
+
+    Tensor ISegmentationHead.ForwardStages(IReadOnlyList<Tensor> stages) => call(stages[^1], stages[0]);
+
+    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => Describe(graph, stages[^1], stages[0]);
 
     /// <summary>Class logits at the resolution of <paramref name="lowLevel"/>.</summary>
     /// <param name="input">The deepest features [N, <see cref="InChannels"/>, h, w].</param>
