@@ -62,7 +62,7 @@ public sealed class DeepLabHead : FoldableModule, ISegmentationHead
     public Aspp Aspp => aspp;
 
     // torchvision's index of the final 1x1 convolution; resized to the input without aligned corners, as torchvision does.
-    string ISegmentationHead.ClassLayer => "4";
+    IReadOnlyList<string> ISegmentationHead.ClassLayers { get; } = new[] { "4" };
 
     bool ISegmentationHead.AlignCorners => false;
 

@@ -86,7 +86,7 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>, ISegm
     public int NumClasses { get; }
 
     // smp's segmentation_head.0, here head; smp upsamples with align_corners true.
-    string ISegmentationHead.ClassLayer => nameof(head);
+    IReadOnlyList<string> ISegmentationHead.ClassLayers { get; } = new[] { nameof(head) };
 
     bool ISegmentationHead.AlignCorners => true;
 

@@ -58,7 +58,7 @@ public sealed class FcnHead : FoldableModule, ISegmentationHead
     int ISegmentationHead.NumClasses => Channels;
 
     // torchvision's index of the final 1x1 convolution, resized without aligned corners, as torchvision does.
-    string ISegmentationHead.ClassLayer => "4";
+    IReadOnlyList<string> ISegmentationHead.ClassLayers { get; } = new[] { "4" };
 
     bool ISegmentationHead.AlignCorners => false;
 

@@ -22,11 +22,11 @@ public interface ISegmentationHead
     int NumClasses { get; }
 
     /// <summary>
-    /// The key, relative to the head, of the layer whose shape follows <see cref="NumClasses"/> (<c>"4"</c> for
-    /// torchvision's heads): when pretrained weights were trained for another class count, loading leaves this layer
+    /// The keys, relative to the head, of the layers whose shapes follow <see cref="NumClasses"/> (<c>"4"</c> for
+    /// torchvision's heads): when pretrained weights were trained for another class count, loading leaves these layers
     /// new and loads the rest.
     /// </summary>
-    string ClassLayer { get; }
+    IReadOnlyList<string> ClassLayers { get; }
 
     /// <summary>
     /// Whether the bilinear resize of the logits to the input's size aligns corners (torchvision's heads: false;

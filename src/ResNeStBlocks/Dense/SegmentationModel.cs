@@ -136,13 +136,13 @@ public sealed class SegmentationModel : nn.Module<Tensor, Tensor>, IDescribedOut
 
     /// <summary>
     /// Whether a state-dict key depends on the class count or on having an auxiliary head: the main head's
-    /// <see cref="ISegmentationHead.ClassLayer"/> and the whole auxiliary head. Pretrained weights for another class
+    /// <see cref="ISegmentationHead.ClassLayers"/> and the whole auxiliary head. Pretrained weights for another class
     /// count, or with an auxiliary head the model lacks, load everything else.
     /// </summary>
     /// <param name="key">A key of this model's state dict, or of a checkpoint for it.</param>
-    /// <returns>True for the class-sized layer and the auxiliary head.</returns>
+    /// <returns>True for the class-sized layers and the auxiliary head.</returns>
     internal bool DependsOnClassesOrAux(string key) =>
-        key.StartsWith($"{ClassifierKey}.{head.ClassLayer}.", StringComparison.Ordinal) ||
+        head.ClassLayers.Any(layer => key.StartsWith($"{ClassifierKey}.{layer}.", StringComparison.Ordinal)) ||
         key.StartsWith($"{AuxClassifierKey}.", StringComparison.Ordinal);
 
     private Tensor Main(IReadOnlyList<Tensor> stages, Tensor input) => Resize(head, head.ForwardStages(stages), input);

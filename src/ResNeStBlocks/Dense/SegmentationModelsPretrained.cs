@@ -71,7 +71,7 @@ public static partial class SegmentationModels
     /// <remarks>
     /// torchvision's checkpoints hold a 21-class classifier and the auxiliary head. As timm does with a classifier of
     /// another size, everything that fits loads and the rest keeps its initialisation: with <paramref name="numClasses"/>
-    /// other than 21 the heads' class-sized layers (<see cref="ISegmentationHead.ClassLayer"/>: <c>classifier.4.*</c>, <c>aux_classifier.4.*</c>) stay new; with
+    /// other than 21 the heads' class-sized layers (<see cref="ISegmentationHead.ClassLayers"/>: <c>classifier.4.*</c>, <c>aux_classifier.4.*</c>) stay new; with
     /// <paramref name="auxLoss"/> false the checkpoint's auxiliary head is left out. <see cref="LoadPretrainedAsync"/>
     /// reports those keys.
     /// </remarks>

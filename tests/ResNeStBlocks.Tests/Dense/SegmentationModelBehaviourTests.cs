@@ -157,13 +157,14 @@ public class SegmentationModelBehaviourTests
             "aux_classifier.4.weight", "aux_classifier.4.bias", "aux_classifier.1.running_mean", "aux_classifier.1.running_var",
             "aux_classifier.1.num_batches_tracked");
         model.NumClasses.Should().Be(3);
-        ((ISegmentationHead)new FcnHead(8, 5)).ClassLayer.Should().Be("4");
+        using var fcn = new FcnHead(8, 5);
+        ((ISegmentationHead)fcn).ClassLayers.Should().Equal("4");
     }
 
     private sealed class NotAModule : ISegmentationHead
     {
         public int NumClasses => 3;
-        public string ClassLayer => "0";
+        public System.Collections.Generic.IReadOnlyList<string> ClassLayers => new[] { "0" };
         public bool AlignCorners => false;
         public void CheckStages(System.Collections.Generic.IReadOnlyList<FeatureInfo> stages, string parameterName) { }
         public Tensor ForwardStages(System.Collections.Generic.IReadOnlyList<Tensor> stages) => stages[^1];
