@@ -72,7 +72,7 @@ public sealed class DeepLabHead : FoldableModule, ISegmentationHead
     // The last stage it is given: layer4 as the main head.
     Tensor ISegmentationHead.ForwardStages(IReadOnlyList<Tensor> stages) => call(stages[^1]);
 
-    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => Describe(graph, stages[^1]);
+    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => DescribeForward(graph, stages[^1]);
 
     /// <summary>Class logits at the resolution of <paramref name="input"/>.</summary>
     /// <param name="input">Features [N, <see cref="InChannels"/>, H, W].</param>
@@ -87,7 +87,7 @@ public sealed class DeepLabHead : FoldableModule, ISegmentationHead
     }
 
     /// <inheritdoc />
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var x = graph.Call(relu, graph.Convolution(conv, graph.Call(aspp, input), bn));

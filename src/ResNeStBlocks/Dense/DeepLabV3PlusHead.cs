@@ -129,7 +129,7 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>, ISegm
     /// <param name="input">The deepest features.</param>
     /// <param name="lowLevel">The stage-1 features.</param>
     /// <returns>The logits at the low-level resolution.</returns>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input, GraphValue lowLevel)
+    private GraphValue Describe(ForwardGraph graph, GraphValue input, GraphValue lowLevel)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var context = graph.Resize(graph.Call(aspp, input), lowLevel, ResizeMode.Bilinear, alignCorners: true);

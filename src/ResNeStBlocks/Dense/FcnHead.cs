@@ -68,7 +68,7 @@ public sealed class FcnHead : FoldableModule, ISegmentationHead
     // The last stage it is given: layer4 as FCN's head, layer3 as the auxiliary head.
     Tensor ISegmentationHead.ForwardStages(IReadOnlyList<Tensor> stages) => call(stages[^1]);
 
-    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => Describe(graph, stages[^1]);
+    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => DescribeForward(graph, stages[^1]);
 
     /// <summary>Logits at the resolution of <paramref name="input"/>.</summary>
     /// <param name="input">Features [N, <see cref="InChannels"/>, H, W].</param>
@@ -83,7 +83,7 @@ public sealed class FcnHead : FoldableModule, ISegmentationHead
     }
 
     /// <inheritdoc />
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         // The dropout is the identity in eval mode.
