@@ -189,6 +189,16 @@ public class SegmentationModelBehaviourTests
     }
 
     [Fact]
+    public void Each_head_type_states_its_output_stride()
+    {
+        SegmentationModels.DefaultOutputStride(SegmentationHeadType.DeepLabV3).Should().Be(8);
+        SegmentationModels.DefaultOutputStride(SegmentationHeadType.Fcn).Should().Be(8);
+        SegmentationModels.DefaultOutputStride(SegmentationHeadType.DeepLabV3Plus).Should().Be(16);
+        FluentActions.Invoking(() => SegmentationModels.DefaultOutputStride((SegmentationHeadType)7)).Should().Throw<ArgumentOutOfRangeException>()
+            .WithParameterName("head").WithMessage("Unknown head 7; use one of DeepLabV3, Fcn, DeepLabV3Plus.*");
+    }
+
+    [Fact]
     public void A_DeepLabV3Plus_head_needs_two_stages()
     {
         using var backbone = new ResNet(ModelZoo.Config("resnet50") with { Layers = new[] { 1 }, Channels = new[] { 8 }, NumClasses = 0 });
