@@ -216,8 +216,7 @@ public static class FineTuneApp
                 EpochMetrics.WriteAll(metricsPath, all);
                 Charts.SaveTraining(Path.Combine(options.OutputDirectory, "training.png"), all);
             },
-            LastCheckpoint = FineTuneResult.LastPath(options.OutputDirectory),
-            BestCheckpoint = FineTuneResult.BestPath(options.OutputDirectory),
+            OutputDirectory = options.OutputDirectory,
             Metadata = metadata,
             Observer = observer,
             Device = device,

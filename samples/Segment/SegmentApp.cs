@@ -232,8 +232,7 @@ public static class SegmentApp
                 EpochMetrics.WriteAll(metricsPath, classes, all);
                 Charts.SaveTraining(Path.Combine(options.OutputDirectory, "training.png"), all);
             },
-            LastCheckpoint = SegmentResult.LastPath(options.OutputDirectory),
-            BestCheckpoint = SegmentResult.BestPath(options.OutputDirectory),
+            OutputDirectory = options.OutputDirectory,
             Metadata = metadata,
             Observer = observer,
             Device = device,

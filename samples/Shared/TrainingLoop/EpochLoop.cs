@@ -69,11 +69,8 @@ public sealed class EpochLoop<TModule, TItem, TRow> where TModule : nn.Module
     /// <summary>Writes metrics.csv and the chart from every row so far.</summary>
     public required Action<IReadOnlyList<TRow>> WriteMetrics { get; init; }
 
-    /// <summary>Where the last and the best checkpoint go.</summary>
-    public required string LastCheckpoint { get; init; }
-
-    /// <inheritdoc cref="LastCheckpoint"/>
-    public required string BestCheckpoint { get; init; }
+    /// <summary>The run's output folder, where the last and the best checkpoint go (<see cref="CheckpointFiles"/>).</summary>
+    public required string OutputDirectory { get; init; }
 
     /// <summary>What the checkpoints record about the run, which a resume must match.</summary>
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
@@ -102,9 +99,9 @@ public sealed class EpochLoop<TModule, TItem, TRow> where TModule : nn.Module
             var result = Evaluate(training);
             bool improved = result.Metric > position.BestMetric;
             position = new CheckpointPosition(epoch, step, improved ? result.Metric : position.BestMetric, improved ? epoch : position.BestEpoch);
-            TrainingCheckpoint.Save(LastCheckpoint, Model, Optimizer, position, Ema?.Module, Metadata);
+            TrainingCheckpoint.Save(CheckpointFiles.Last(OutputDirectory), Model, Optimizer, position, Ema?.Module, Metadata);
             if (improved)
-                TrainingCheckpoint.Save(BestCheckpoint, Model, Optimizer, position, Ema?.Module, Metadata);
+                TrainingCheckpoint.Save(CheckpointFiles.Best(OutputDirectory), Model, Optimizer, position, Ema?.Module, Metadata);
             rows.Add(result.Row);
             WriteMetrics(rows);
             Observer.EpochFinished(new EpochSummary(epoch, training.Loss, training.Accuracy, training.ImagesPerSecond, training.Clock.Elapsed,
