@@ -12,6 +12,7 @@ using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Samples.Data;
 using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
+using ResNeStBlocks.Samples.Training;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
@@ -24,9 +25,6 @@ namespace ResNeStBlocks.Samples.FineTune;
 /// <summary>The FineTune program: fits a ResNeSt-family model to an ImageFolder.</summary>
 public static class FineTuneApp
 {
-    // The alpha of plain sums, held: TorchSharp 0.107's add_(other) would pass a temporary Scalar 1 itself.
-    private static readonly Scalar AddAlpha = 1;
-
     /// <summary>Exit code for user errors (bad options, unusable data, mismatched weights).</summary>
     public const int ErrorExitCode = CommandLineErrors.ExitCode;
 
@@ -188,63 +186,42 @@ public static class FineTuneApp
             output.WriteLine(Invariant($"Resumed from {resume} after epoch {position.Epoch} (best validation top-1 {position.BestMetric:0.0%} at epoch {position.BestEpoch})."));
         }
 
-        long step = position.Step;
-        for (int epoch = position.Epoch + 1; epoch <= options.Epochs; epoch++)
+        var loop = new EpochLoop<ResNet, LabelledImage, EpochMetrics>
         {
-            var epochClock = Stopwatch.StartNew();
-            model.train();
-            observer.EpochStarted(epoch, options.Epochs, steps);
-            using var lossSum = zeros(1, ScalarType.Float64, device);
-            using var correct = zeros(1, ScalarType.Int64, device);
-            long seen = 0;
-            int s = 0;
-            double rate = 0;
-            foreach (var batch in trainLoader.Epoch(epoch))
+            Model = model,
+            Optimizer = optimizer,
+            Ema = ema,
+            TrainBatches = trainLoader,
+            LearningRate = schedule.At,
+            Step = (images, labels) =>
             {
-                using var owned = batch;
-                using var scope = NewDisposeScope();
-                rate = schedule.At(step);
-                foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = rate;
-                var images = batch.Inputs.to(device);
-                var labels = batch.Targets.to(device);
                 model.zero_grad();
                 var logits = model.call(images);
                 var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
                 loss.backward();
                 optimizer.step();
-                step++;
-                ema?.Update(model, step);
-                using (Scalar batchSize = batch.Count)
-                    lossSum.add_(loss.detach().to(ScalarType.Float64), alpha: batchSize);
-                correct.add_(logits.argmax(1).eq(labels).sum(), AddAlpha);
-                seen += batch.Count;
-                s++;
-                // Reading the sums back waits for the device: every step on the CPU (free), every 20th on a GPU.
-                if (device.type == DeviceType.CPU || s % 20 == 0 || s == steps)
-                    observer.StepFinished(new StepProgress(epoch, s, steps, lossSum.item<double>() / seen, (double)correct.item<long>() / seen,
-                        seen / epochClock.Elapsed.TotalSeconds, rate));
-            }
-            double trainLoss = lossSum.cpu().item<double>() / seen, trainTop1 = (double)correct.cpu().item<long>() / seen;
-            double imagesPerSecond = seen / epochClock.Elapsed.TotalSeconds;
-
-            var val = Evaluation.Run(model, valLoader, classes, device);
-            var emaVal = ema is null ? null : Evaluation.Run(ema.Module, valLoader, classes, device);
-            double metric = (emaVal ?? val).Top1;
-            bool improved = metric > position.BestMetric;
-            position = new CheckpointPosition(epoch, step, improved ? metric : position.BestMetric, improved ? epoch : position.BestEpoch);
-            TrainingCheckpoint.Save(FineTuneResult.LastPath(options.OutputDirectory), model, optimizer, position, ema?.Module, metadata);
-            if (improved)
-                TrainingCheckpoint.Save(FineTuneResult.BestPath(options.OutputDirectory), model, optimizer, position, ema?.Module, metadata);
-
-            rows.Add(new EpochMetrics(epoch, trainLoss, trainTop1, val.Loss, val.Top1, val.Top5, emaVal?.Top1 ?? double.NaN, emaVal?.Top5 ?? double.NaN,
-                rate, imagesPerSecond, epochClock.Elapsed.TotalSeconds));
-            EpochMetrics.WriteAll(metricsPath, rows);
-            Charts.SaveTraining(Path.Combine(options.OutputDirectory, "training.png"), rows);
-            string note = Invariant($"val top-1 {val.Top1:0.0%} top-5 {val.Top5:0.0%}") +
-                (emaVal is null ? "" : Invariant($"  EMA top-1 {emaVal.Top1:0.0%}")) + (improved ? "  best" : "");
-            observer.EpochFinished(new EpochSummary(epoch, trainLoss, trainTop1, imagesPerSecond, epochClock.Elapsed, note));
-        }
+                return new StepOutcome(loss.detach(), logits.argmax(1).eq(labels).sum());
+            },
+            Evaluate = training =>
+            {
+                var val = Evaluation.Run(model, valLoader, classes, device);
+                var emaVal = ema is null ? null : Evaluation.Run(ema.Module, valLoader, classes, device);
+                var row = new EpochMetrics(training.Epoch, training.Loss, training.Accuracy, val.Loss, val.Top1, val.Top5, emaVal?.Top1 ?? double.NaN,
+                    emaVal?.Top5 ?? double.NaN, training.LearningRate, training.ImagesPerSecond, training.Clock.Elapsed.TotalSeconds);
+                string note = Invariant($"val top-1 {val.Top1:0.0%} top-5 {val.Top5:0.0%}") + (emaVal is null ? "" : Invariant($"  EMA top-1 {emaVal.Top1:0.0%}"));
+                return new EpochResult<EpochMetrics>(row, (emaVal ?? val).Top1, note);
+            },
+            WriteMetrics = all =>
+            {
+                EpochMetrics.WriteAll(metricsPath, all);
+                Charts.SaveTraining(Path.Combine(options.OutputDirectory, "training.png"), all);
+            },
+            OutputDirectory = options.OutputDirectory,
+            Metadata = metadata,
+            Observer = observer,
+            Device = device,
+        };
+        position = loop.Run(position, rows, options.Epochs);
 
         var best = EvaluateBest(options, config, pretrained, valLoader, classes, device, ema is not null, folder.Classes);
         var result = new FineTuneResult(folder.Classes, folder.Train.Count, folder.Val.Count, folder.Skipped.Count, config, rows,

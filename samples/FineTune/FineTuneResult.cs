@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Samples.Training;
 
 namespace ResNeStBlocks.Samples.FineTune;
 
@@ -41,10 +42,10 @@ public sealed record FineTuneResult(IReadOnlyList<string> Classes, int TrainImag
     /// <summary>Where the last checkpoint of a run writing to <paramref name="directory"/> goes.</summary>
     /// <param name="directory">The output folder.</param>
     /// <returns>The path.</returns>
-    public static string LastPath(string directory) => Path.Combine(directory, "last.safetensors");
+    public static string LastPath(string directory) => CheckpointFiles.Last(directory);
 
     /// <summary>Where the best checkpoint of a run writing to <paramref name="directory"/> goes.</summary>
     /// <param name="directory">The output folder.</param>
     /// <returns>The path.</returns>
-    public static string BestPath(string directory) => Path.Combine(directory, "best.safetensors");
+    public static string BestPath(string directory) => CheckpointFiles.Best(directory);
 }

@@ -13,6 +13,7 @@ using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Samples.Data;
 using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
+using ResNeStBlocks.Samples.Training;
 using ResNeStBlocks.Training;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
@@ -24,8 +25,8 @@ namespace ResNeStBlocks.Samples.Segment;
 /// <summary>The Segment program: trains a segmentation model on image and mask folders, or segments one image.</summary>
 public static class SegmentApp
 {
-    // The alpha of plain sums, held: TorchSharp 0.107's add_(other) would pass a temporary Scalar 1 itself.
-    private static readonly Scalar AddAlpha = 1, Ignore = (long)SegmentationFolder.IgnoreIndex;
+    // The ignore index, held: TorchSharp 0.107 would free a temporary Scalar during the native call.
+    private static readonly Scalar Ignore = (long)SegmentationFolder.IgnoreIndex;
 
     /// <summary>Exit code for user errors (bad options, unusable data, mismatched weights).</summary>
     public const int ErrorExitCode = CommandLineErrors.ExitCode;
@@ -202,64 +203,41 @@ public static class SegmentApp
         int steps = trainLoader.BatchCount;
         var schedule = LearningRates.For(options, steps);
 
-        long step = position.Step;
-        for (int epoch = position.Epoch + 1; epoch <= options.Epochs; epoch++)
+        var loop = new EpochLoop<SegmentationModel, SegmentationPair, EpochMetrics>
         {
-            var epochClock = Stopwatch.StartNew();
-            model.train();
-            observer.EpochStarted(epoch, options.Epochs, steps);
-            using var lossSum = zeros(1, ScalarType.Float64, device);
-            using var correct = zeros(1, ScalarType.Int64, device);
-            using var counted = zeros(1, ScalarType.Int64, device);
-            long seen = 0;
-            int s = 0;
-            double rate = 0;
-            foreach (var batch in trainLoader.Epoch(epoch))
+            Model = model,
+            Optimizer = trainer.Optimizer,
+            Ema = ema,
+            TrainBatches = trainLoader,
+            LearningRate = schedule,
+            Step = (images, masks) =>
             {
-                using var owned = batch;
-                using var scope = NewDisposeScope();
-                rate = schedule(step);
-                foreach (var group in trainer.Optimizer.ParamGroups)
-                    group.LearningRate = rate;
-                var images = batch.Inputs.to(device);
-                var masks = batch.Targets.to(device);
                 var (loss, predicted) = trainer.Run(images, masks);
-                step++;
-                ema?.Update(model, step);
-                using (Scalar batchSize = batch.Count)
-                    lossSum.add_(loss.to(ScalarType.Float64), alpha: batchSize);
                 var valid = masks.ne(Ignore);
-                correct.add_(predicted.eq(masks).logical_and_(valid).sum(), AddAlpha);
-                counted.add_(valid.sum(), AddAlpha);
-                seen += batch.Count;
-                s++;
-                // Reading the sums back waits for the device: every step on the CPU (free), every 20th on a GPU.
-                if (device.type == DeviceType.CPU || s % 20 == 0 || s == steps)
-                    observer.StepFinished(new StepProgress(epoch, s, steps, lossSum.item<double>() / seen,
-                        (double)correct.item<long>() / Math.Max(1, counted.item<long>()), seen / epochClock.Elapsed.TotalSeconds, rate));
-            }
-            double trainLoss = lossSum.cpu().item<double>() / seen;
-            double trainAccuracy = (double)correct.cpu().item<long>() / Math.Max(1, counted.cpu().item<long>());
-            double imagesPerSecond = seen / epochClock.Elapsed.TotalSeconds;
-
-            var val = Evaluation.Run(model, valLoader, classes.Count, device);
-            var emaVal = ema is null ? null : Evaluation.Run(ema.Module, valLoader, classes.Count, device);
-            double metric = (emaVal ?? val).Scores.MeanIoU;
-            bool improved = metric > position.BestMetric;
-            position = new CheckpointPosition(epoch, step, improved ? metric : position.BestMetric, improved ? epoch : position.BestEpoch);
-            TrainingCheckpoint.Save(SegmentResult.LastPath(options.OutputDirectory), model, trainer.Optimizer, position, ema?.Module, metadata);
-            if (improved)
-                TrainingCheckpoint.Save(SegmentResult.BestPath(options.OutputDirectory), model, trainer.Optimizer, position, ema?.Module, metadata);
-
-            rows.Add(new EpochMetrics(epoch, trainLoss, trainAccuracy, val.Loss, val.Scores.PixelAccuracy, val.Scores.MeanIoU,
-                emaVal?.Scores.PixelAccuracy ?? double.NaN, emaVal?.Scores.MeanIoU ?? double.NaN, rate, imagesPerSecond, epochClock.Elapsed.TotalSeconds,
-                val.Scores.ClassIoU));
-            EpochMetrics.WriteAll(metricsPath, classes, rows);
-            Charts.SaveTraining(Path.Combine(options.OutputDirectory, "training.png"), rows);
-            string note = Invariant($"val mIoU {val.Scores.MeanIoU:0.0%} pixel acc {val.Scores.PixelAccuracy:0.0%}") +
-                (emaVal is null ? "" : Invariant($"  EMA mIoU {emaVal.Scores.MeanIoU:0.0%}")) + (improved ? "  best" : "");
-            observer.EpochFinished(new EpochSummary(epoch, trainLoss, trainAccuracy, imagesPerSecond, epochClock.Elapsed, note));
-        }
+                return new StepOutcome(loss, predicted.eq(masks).logical_and_(valid).sum(), valid.sum());
+            },
+            Evaluate = training =>
+            {
+                var val = Evaluation.Run(model, valLoader, classes.Count, device);
+                var emaVal = ema is null ? null : Evaluation.Run(ema.Module, valLoader, classes.Count, device);
+                var row = new EpochMetrics(training.Epoch, training.Loss, training.Accuracy, val.Loss, val.Scores.PixelAccuracy, val.Scores.MeanIoU,
+                    emaVal?.Scores.PixelAccuracy ?? double.NaN, emaVal?.Scores.MeanIoU ?? double.NaN, training.LearningRate, training.ImagesPerSecond,
+                    training.Clock.Elapsed.TotalSeconds, val.Scores.ClassIoU);
+                string note = Invariant($"val mIoU {val.Scores.MeanIoU:0.0%} pixel acc {val.Scores.PixelAccuracy:0.0%}") +
+                    (emaVal is null ? "" : Invariant($"  EMA mIoU {emaVal.Scores.MeanIoU:0.0%}"));
+                return new EpochResult<EpochMetrics>(row, (emaVal ?? val).Scores.MeanIoU, note);
+            },
+            WriteMetrics = all =>
+            {
+                EpochMetrics.WriteAll(metricsPath, classes, all);
+                Charts.SaveTraining(Path.Combine(options.OutputDirectory, "training.png"), all);
+            },
+            OutputDirectory = options.OutputDirectory,
+            Metadata = metadata,
+            Observer = observer,
+            Device = device,
+        };
+        position = loop.Run(position, rows, options.Epochs);
 
         var (best, overlays) = Finish(options, folder, valLoader, device, ema is not null);
         var result = new SegmentResult(classes, folder.Train.Count, folder.Val.Count, rows, position.BestEpoch, ema is not null, best,

@@ -65,6 +65,8 @@ internal static class Guard
     {
         ArgumentNullException.ThrowIfNull(input, parameter);
         // Metadata reads only, no allocation and no device sync, on the hot path; shapes are formatted only for a message.
+        if (input.dtype == ScalarType.Byte)
+            throw new ArgumentException(EightBitImage(input, channels, module), parameter);
         if (input.dim() != 4)
             throw new ArgumentException(
                 $"{module} expects a 4-D input [batch, {channels}, height, width], got shape [{string.Join(", ", input.shape)}].",
@@ -91,5 +93,18 @@ internal static class Guard
                 $"{module} has its weights on {weight.device} but the input is on {input.device}; move the input first: " +
                 $"input.to(new Device(\"{weight.device}\")).",
                 parameter);
+    }
+
+    // A decoded image passed straight to a model: name the preprocessing that makes it a model input.
+    private static string EightBitImage(Tensor input, long channels, string module)
+    {
+        string shape = string.Join(", ", input.shape);
+        bool channelsLast = input.dim() is 3 or 4 && input.size(-1) == channels;
+        string what = channelsLast
+            ? $"a uint8 image in height-width-channel layout (shape [{shape}])"
+            : $"a uint8 tensor (shape [{shape}])";
+        return $"{module} was given {what}, but takes normalised floating-point images [batch, {channels}, height, width]. " +
+               "Preprocess each image with ImagePreprocessor.Process (for pretrained weights: ModelZoo.Pretrained(name).CreatePreprocessor()) " +
+               "and stack them, or convert yourself: image.permute(2, 0, 1).unsqueeze(0), to float32, divided by 255, normalised by the weights' mean and std.";
     }
 }

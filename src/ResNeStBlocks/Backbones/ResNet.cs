@@ -102,7 +102,12 @@ public sealed class ResNet : FoldableModule
     public FeatureInfo StemInfo { get; }
 
     /// <summary>The eval-mode forward: stem, stages, global average pool, classifier (or the pooled features).</summary>
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">Images [N, C, H, W].</param>
+    /// <returns>The logits, or the pooled features without a classifier.</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input) => DescribeForward(graph, input);
+
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var x = DescribeStem(graph, input);

@@ -21,6 +21,6 @@ internal sealed class SamePaddedAvgPool : nn.Module<Tensor, Tensor>, IDescribedM
     }
 
     /// <summary>One 2x2 stride-1 average whose bottom and right padding counts, as the explicit zeros do here.</summary>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input) =>
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input) =>
         graph.AveragePool(input, new long[] { 2, 2 }, new long[] { 1, 1 }, new long[] { 0, 0, 1, 1 }, ceilMode: false, countIncludePad: true);
 }

@@ -95,7 +95,7 @@ public abstract class ResidualBlock : FoldableModule
     private protected abstract Tensor Branch(Tensor input);
 
     /// <summary>The eval-mode forward: the branch, its attention, stochastic depth, the shortcut, the sum and ReLU.</summary>
-    public sealed override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected sealed override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         var branch = DescribeBranch(graph, input);
         if (se is not null)

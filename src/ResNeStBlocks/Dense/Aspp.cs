@@ -115,7 +115,7 @@ public sealed class Aspp : FoldableModule
     }
 
     /// <inheritdoc />
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var branches = new List<GraphValue>(convs.Count);

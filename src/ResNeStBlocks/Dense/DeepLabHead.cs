@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
@@ -18,7 +19,7 @@ namespace ResNeStBlocks.Dense;
 /// <see cref="SegmentationModel"/> they sit under <c>classifier.</c>. torchvision fixes the width at 256 and the rates at
 /// 12, 24, 36; both are parameters here with those defaults.
 /// </remarks>
-public sealed class DeepLabHead : FoldableModule
+public sealed class DeepLabHead : FoldableModule, ISegmentationHead
 {
     private readonly Aspp aspp;
     private readonly Conv2d conv;
@@ -60,6 +61,19 @@ public sealed class DeepLabHead : FoldableModule
     /// <summary>The atrous spatial pyramid pooling at the head's start.</summary>
     public Aspp Aspp => aspp;
 
+    // torchvision's index of the final 1x1 convolution; resized to the input without aligned corners, as torchvision does.
+    IReadOnlyList<string> ISegmentationHead.ClassLayers { get; } = new[] { "4" };
+
+    bool ISegmentationHead.AlignCorners => false;
+
+    void ISegmentationHead.CheckStages(IReadOnlyList<FeatureInfo> stages, string parameterName) =>
+        HeadStages.CheckChannels(InChannels, stages[^1], parameterName);
+
+    // The last stage it is given: layer4 as the main head.
+    Tensor ISegmentationHead.ForwardStages(IReadOnlyList<Tensor> stages) => call(stages[^1]);
+
+    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => DescribeForward(graph, stages[^1]);
+
     /// <summary>Class logits at the resolution of <paramref name="input"/>.</summary>
     /// <param name="input">Features [N, <see cref="InChannels"/>, H, W].</param>
     /// <returns>Logits [N, <see cref="NumClasses"/>, H, W].</returns>
@@ -73,7 +87,7 @@ public sealed class DeepLabHead : FoldableModule
     }
 
     /// <inheritdoc />
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var x = graph.Call(relu, graph.Convolution(conv, graph.Call(aspp, input), bn));

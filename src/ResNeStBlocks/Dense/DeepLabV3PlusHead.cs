@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
@@ -29,7 +30,7 @@ namespace ResNeStBlocks.Dense;
 /// multiples of 16 (the only sizes smp accepts), and defined for every other size too. Initialisation is smp's:
 /// Kaiming-uniform (fan-in, ReLU) decoder convolutions, a Xavier-uniform classifier, zero biases.</para>
 /// </remarks>
-public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
+public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>, ISegmentationHead
 {
     /// <summary>Channels of the low-level projection (48, from the paper).</summary>
     public const int LowLevelProjection = 48;
@@ -84,6 +85,22 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Classes predicted (output channels).</summary>
     public int NumClasses { get; }
 
+    // smp's segmentation_head.0, here head; smp upsamples with align_corners true.
+    IReadOnlyList<string> ISegmentationHead.ClassLayers { get; } = new[] { nameof(head) };
+
+    bool ISegmentationHead.AlignCorners => true;
+
+    void ISegmentationHead.CheckStages(IReadOnlyList<FeatureInfo> stages, string parameterName)
+    {
+        HeadStages.CheckCount(stages, 2, "A DeepLabV3+ head (the last stage and layer1)", parameterName);
+        HeadStages.CheckChannels(InChannels, stages[^1], parameterName);
+        HeadStages.CheckChannels(LowLevelChannels, stages[0], parameterName, " (its low-level features)");
+    }
+
+    Tensor ISegmentationHead.ForwardStages(IReadOnlyList<Tensor> stages) => call(stages[^1], stages[0]);
+
+    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => Describe(graph, stages[^1], stages[0]);
+
     /// <summary>Class logits at the resolution of <paramref name="lowLevel"/>.</summary>
     /// <param name="input">The deepest features [N, <see cref="InChannels"/>, h, w].</param>
     /// <param name="lowLevel">Stage-1 features [N, <see cref="LowLevelChannels"/>, H, W] (H, W about 4h, 4w at output stride 16).</param>
@@ -112,7 +129,7 @@ public sealed class DeepLabV3PlusHead : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="input">The deepest features.</param>
     /// <param name="lowLevel">The stage-1 features.</param>
     /// <returns>The logits at the low-level resolution.</returns>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input, GraphValue lowLevel)
+    private GraphValue Describe(ForwardGraph graph, GraphValue input, GraphValue lowLevel)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var context = graph.Resize(graph.Call(aspp, input), lowLevel, ResizeMode.Bilinear, alignCorners: true);

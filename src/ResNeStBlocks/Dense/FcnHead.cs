@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Layers;
 using ResNeStBlocks.Description;
 using TorchSharp;
@@ -16,7 +18,7 @@ namespace ResNeStBlocks.Dense;
 /// State-dict keys are torchvision's Sequential indices: <c>0.weight</c> (3x3, no bias), <c>1.*</c> (BatchNorm),
 /// <c>4.weight</c>, <c>4.bias</c>; index 2 is the ReLU and 3 the dropout (active in training mode only).
 /// </remarks>
-public sealed class FcnHead : FoldableModule
+public sealed class FcnHead : FoldableModule, ISegmentationHead
 {
     private readonly Conv2d conv;
     private BatchNorm2d? bn;
@@ -53,6 +55,21 @@ public sealed class FcnHead : FoldableModule
     /// <summary>Output channels (classes).</summary>
     public int Channels { get; }
 
+    int ISegmentationHead.NumClasses => Channels;
+
+    // torchvision's index of the final 1x1 convolution, resized without aligned corners, as torchvision does.
+    IReadOnlyList<string> ISegmentationHead.ClassLayers { get; } = new[] { "4" };
+
+    bool ISegmentationHead.AlignCorners => false;
+
+    void ISegmentationHead.CheckStages(IReadOnlyList<FeatureInfo> stages, string parameterName) =>
+        HeadStages.CheckChannels(InChannels, stages[^1], parameterName);
+
+    // The last stage it is given: layer4 as FCN's head, layer3 as the auxiliary head.
+    Tensor ISegmentationHead.ForwardStages(IReadOnlyList<Tensor> stages) => call(stages[^1]);
+
+    GraphValue ISegmentationHead.DescribeStages(ForwardGraph graph, IReadOnlyList<GraphValue> stages) => DescribeForward(graph, stages[^1]);
+
     /// <summary>Logits at the resolution of <paramref name="input"/>.</summary>
     /// <param name="input">Features [N, <see cref="InChannels"/>, H, W].</param>
     /// <returns>Logits [N, <see cref="Channels"/>, H, W].</returns>
@@ -66,7 +83,7 @@ public sealed class FcnHead : FoldableModule
     }
 
     /// <inheritdoc />
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
         // The dropout is the identity in eval mode.

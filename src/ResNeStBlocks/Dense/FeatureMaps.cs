@@ -11,8 +11,15 @@ namespace ResNeStBlocks.Dense;
 /// a <see cref="FeaturePyramidNetwork"/>, or the pyramid coming out, highest resolution first.
 /// </summary>
 /// <remarks>
-/// It is a list of the maps, so <c>ResNet.ForwardStages</c>'s result and this are interchangeable where maps are read;
-/// <see cref="Dispose"/> disposes the maps.
+/// <para>It reads like a dictionary from name to map, in order: <c>pyramid["p6"]</c>, <c>TryGetValue</c>,
+/// <c>ContainsKey</c>, <see cref="Keys"/>, <see cref="Values"/>, <c>foreach (var (name, map) in pyramid.Items)</c>, and
+/// <see cref="AsDictionary"/> where an <see cref="IReadOnlyDictionary{TKey, TValue}"/> is wanted. It is also a list of
+/// the maps (<c>pyramid[0]</c>, <c>foreach (var map in pyramid)</c>, LINQ over the maps), so
+/// <c>ResNet.ForwardStages</c>'s result and this are interchangeable where maps are read. (Being both kinds of collection at
+/// once would make LINQ's <c>Select</c> ambiguous, so the dictionary is a view.)</para>
+/// <para>The set owns its maps: every accessor returns them without copying, and <see cref="Dispose"/> disposes them
+/// all. Dispose the set, not the maps one by one; <see cref="Append"/> shares the maps with the longer set, so dispose
+/// only one of the two.</para>
 /// </remarks>
 public sealed class FeatureMaps : IReadOnlyList<Tensor>, IDisposable
 {
@@ -70,14 +77,31 @@ public sealed class FeatureMaps : IReadOnlyList<Tensor>, IDisposable
     /// <summary>The map named <paramref name="name"/>.</summary>
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <exception cref="KeyNotFoundException">No map has that name.</exception>
-    public Tensor this[string name]
+    public Tensor this[string name] =>
+        TryGetValue(name, out var map)
+            ? map
+            : throw new KeyNotFoundException($"No feature map named '{name}'; the names are {string.Join(", ", names)}.");
+
+    /// <summary>The names, in map order (the same as <see cref="Names"/>).</summary>
+    public IEnumerable<string> Keys => names;
+
+    /// <summary>The maps, in order.</summary>
+    public IEnumerable<Tensor> Values => maps;
+
+    /// <summary>Whether a map is named <paramref name="key"/>.</summary>
+    /// <param name="key">A name.</param>
+    /// <returns>True when <see cref="Names"/> holds it.</returns>
+    public bool ContainsKey(string key) => Array.IndexOf(names, key) >= 0;
+
+    /// <summary>The map named <paramref name="key"/>, if there is one.</summary>
+    /// <param name="key">A name.</param>
+    /// <param name="value">The map (owned by this set), or null.</param>
+    /// <returns>True when a map has that name.</returns>
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Tensor value)
     {
-        get
-        {
-            int index = Array.IndexOf(names, name);
-            return index >= 0 ? maps[index]
-                : throw new KeyNotFoundException($"No feature map named '{name}'; the names are {string.Join(", ", names)}.");
-        }
+        int index = Array.IndexOf(names, key);
+        value = index >= 0 ? maps[index] : null;
+        return index >= 0;
     }
 
     /// <summary>A new set with <paramref name="extra"/> appended (what an <see cref="ExtraFpnBlock"/> returns).</summary>
@@ -90,7 +114,15 @@ public sealed class FeatureMaps : IReadOnlyList<Tensor>, IDisposable
         return new FeatureMaps(names.Concat(extra.Select(e => e.Name)).ToArray(), maps.Concat(extra.Select(e => e.Map)).ToArray());
     }
 
-    /// <inheritdoc />
+    /// <summary>The names with their maps, in order: <c>foreach (var (name, map) in pyramid.Items)</c>.</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> Items => names.Select((name, i) => new KeyValuePair<string, Tensor>(name, maps[i]));
+
+    /// <summary>This set as a read-only dictionary from name to map, in order; the maps stay owned by this set.</summary>
+    /// <returns>A view, not a copy.</returns>
+    public IReadOnlyDictionary<string, Tensor> AsDictionary() => new DictionaryView(this);
+
+    /// <summary>The maps, in order.</summary>
+    /// <returns>An enumerator over the maps.</returns>
     public IEnumerator<Tensor> GetEnumerator() => ((IEnumerable<Tensor>)maps).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -100,5 +132,28 @@ public sealed class FeatureMaps : IReadOnlyList<Tensor>, IDisposable
     {
         foreach (var map in maps)
             map.Dispose();
+    }
+
+    private sealed class DictionaryView : IReadOnlyDictionary<string, Tensor>
+    {
+        private readonly FeatureMaps maps;
+
+        public DictionaryView(FeatureMaps maps) => this.maps = maps;
+
+        public Tensor this[string key] => maps[key];
+
+        public IEnumerable<string> Keys => maps.Keys;
+
+        public IEnumerable<Tensor> Values => maps.Values;
+
+        public int Count => maps.Count;
+
+        public bool ContainsKey(string key) => maps.ContainsKey(key);
+
+        public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Tensor value) => maps.TryGetValue(key, out value);
+
+        public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => maps.Items.GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

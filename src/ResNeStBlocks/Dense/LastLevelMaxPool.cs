@@ -30,14 +30,16 @@ public sealed class LastLevelMaxPool : ExtraFpnBlock, IDescribedModule
     public override IReadOnlyList<NamedValue> DescribeExtend(ForwardGraph graph, IReadOnlyList<NamedValue> pyramid, IReadOnlyList<GraphValue> inputs)
     {
         System.ArgumentNullException.ThrowIfNull(pyramid);
-        return new[] { new NamedValue(LevelName, Describe(graph, pyramid[^1].Value)) };
+        return new[] { new NamedValue(LevelName, DescribeLevel(graph, pyramid[^1].Value)) };
     }
 
     /// <summary>Describes the level it adds, from the pyramid's top level.</summary>
     /// <param name="graph">The graph being built.</param>
     /// <param name="input">The top level.</param>
     /// <returns>The "pool" level.</returns>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input) => DescribeLevel(graph, input);
+
+    private static GraphValue DescribeLevel(ForwardGraph graph, GraphValue input)
     {
         System.ArgumentNullException.ThrowIfNull(graph);
         return graph.MaxPool(input, new long[] { 1, 1 }, new long[] { 2, 2 }, new long[] { 0, 0, 0, 0 }, new long[] { 1, 1 }, ceilMode: false);

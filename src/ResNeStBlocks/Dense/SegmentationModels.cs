@@ -32,17 +32,22 @@ public static partial class SegmentationModels
 {
     private sealed record Entry(SegmentationHeadType Head, string Backbone);
 
-    private static readonly (string Prefix, SegmentationHeadType Head)[] Heads =
+    /// <summary>How a head type is named and built on a backbone's stages.</summary>
+    private sealed record HeadEntry(string Prefix, int OutputStride, Func<IReadOnlyList<FeatureInfo>, int, ISegmentationHead> Build);
+
+    // torchvision's heads at output stride 8; smp's DeepLabV3+ at 16.
+    private static readonly Dictionary<SegmentationHeadType, HeadEntry> HeadEntries = new()
     {
-        ("deeplabv3", SegmentationHeadType.DeepLabV3),
-        ("fcn", SegmentationHeadType.Fcn),
-        ("deeplabv3plus", SegmentationHeadType.DeepLabV3Plus),
+        [SegmentationHeadType.DeepLabV3] = new("deeplabv3", 8, (stages, classes) => new DeepLabHead(stages[^1].Channels, classes)),
+        [SegmentationHeadType.Fcn] = new("fcn", 8, (stages, classes) => new FcnHead(stages[^1].Channels, classes)),
+        [SegmentationHeadType.DeepLabV3Plus] = new("deeplabv3plus", 16,
+            (stages, classes) => new DeepLabV3PlusHead(stages[^1].Channels, stages[0].Channels, classes)),
     };
 
     private static readonly string[] Backbones = { "resnet50", "resnet101", "resnest50d", "resnest101e", "resnest200e", "resnest269e" };
 
     private static readonly Dictionary<string, Entry> Entries =
-        Heads.SelectMany(head => Backbones.Select(backbone => (Name: $"{head.Prefix}_{backbone}", Entry: new Entry(head.Head, backbone))))
+        HeadEntries.SelectMany(head => Backbones.Select(backbone => (Name: $"{head.Value.Prefix}_{backbone}", Entry: new Entry(head.Key, backbone))))
             .ToDictionary(e => e.Name, e => e.Entry, StringComparer.Ordinal);
 
     /// <summary>Every model name, sorted.</summary>
@@ -90,17 +95,37 @@ public static partial class SegmentationModels
     public static SegmentationModel Create(SegmentationHeadType head, ResNetConfig backbone, int numClasses = 21, bool auxLoss = true)
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        if (!Enum.IsDefined(head))
+        if (!HeadEntries.TryGetValue(head, out var entry))
             throw new ArgumentOutOfRangeException(nameof(head), head, $"Unknown head {head}; use one of {string.Join(", ", Enum.GetNames<SegmentationHeadType>())}.");
         Guard.Positive(numClasses, nameof(numClasses));
         if (backbone.OutputStride is not (8 or 16))
             throw new ArgumentException(
-                $"A segmentation backbone is dilated to output stride 8 or 16 ({head} uses {DefaultOutputStride(head)}), got " +
-                $"{backbone.OutputStride}; pass the configuration with {{ OutputStride = {DefaultOutputStride(head)} }}.", nameof(backbone));
+                $"A segmentation backbone is dilated to output stride 8 or 16 ({head} uses {entry.OutputStride}), got " +
+                $"{backbone.OutputStride}; pass the configuration with {{ OutputStride = {entry.OutputStride} }}.", nameof(backbone));
+        return Create(backbone, stages => entry.Build(stages, numClasses), numClasses, auxLoss);
+    }
+
+    /// <summary>
+    /// Creates a model from any head and any backbone architecture, initialised, in training mode, on the CPU: the backbone
+    /// is built first, then <paramref name="head"/> builds the head for its stages.
+    /// </summary>
+    /// <param name="backbone">The backbone, usually dilated (output stride 8 or 16); its classifier is dropped (<c>NumClasses = 0</c>).</param>
+    /// <param name="head">Builds the head from the backbone's stages, such as
+    /// <c>stages =&gt; new DeepLabHead(stages[^1].Channels, classes)</c>; it must return a TorchSharp module.</param>
+    /// <param name="numClasses">Classes of the auxiliary head; the head's own must be the same.</param>
+    /// <param name="auxLoss">Add the auxiliary <see cref="FcnHead"/> on the second-to-last stage.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentException">The backbone is invalid, or the head does not fit it or predicts another class count.</exception>
+    public static SegmentationModel Create(ResNetConfig backbone, Func<IReadOnlyList<FeatureInfo>, ISegmentationHead> head, int numClasses = 21,
+        bool auxLoss = true)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(head);
+        Guard.Positive(numClasses, nameof(numClasses));
         var config = backbone with { NumClasses = 0 };
         config.Validate();
 
-        var built = new List<nn.Module>();
+        var built = new List<IDisposable>();
         try
         {
             var network = new ResNet(config);
@@ -111,16 +136,12 @@ public static partial class SegmentationModels
             var aux = auxLoss ? new FcnHead(stages[^2].Channels, numClasses) : null;
             if (aux is not null)
                 built.Add(aux);
-            if (head == SegmentationHeadType.DeepLabV3Plus)
-            {
-                var decoder = new DeepLabV3PlusHead(stages[^1].Channels, stages[0].Channels, numClasses);
-                built.Add(decoder);
-                return new SegmentationModel(network, decoder, aux);
-            }
-            nn.Module<Tensor, Tensor> classifier = head == SegmentationHeadType.DeepLabV3
-                ? new DeepLabHead(stages[^1].Channels, numClasses)
-                : new FcnHead(stages[^1].Channels, numClasses);
-            built.Add(classifier);
+            var classifier = head(stages) ?? throw new ArgumentException("The head factory returned null; return the head.", nameof(head));
+            if (classifier is IDisposable disposable)
+                built.Add(disposable);
+            if (classifier.NumClasses != numClasses)
+                throw new ArgumentException(
+                    $"The head predicts {classifier.NumClasses} classes but numClasses is {numClasses}; build both for the same classes.", nameof(head));
             return new SegmentationModel(network, classifier, aux);
         }
         catch
@@ -146,7 +167,7 @@ public static partial class SegmentationModels
             "resnet101" => ModelZoo.Config("resnet50") with { Layers = new[] { 3, 4, 23, 3 }, ZeroInitLast = false },
             _ => ModelZoo.Config(entry.Backbone),
         };
-        return config with { NumClasses = 0, OutputStride = DefaultOutputStride(entry.Head) };
+        return config with { NumClasses = 0, OutputStride = HeadEntries[entry.Head].OutputStride };
     }
 
     /// <summary>The head a named model uses.</summary>
@@ -172,7 +193,11 @@ public static partial class SegmentationModels
     /// <summary>The output stride a head is built for: 8 for DeepLabV3 and FCN (torchvision), 16 for DeepLabV3+ (smp).</summary>
     /// <param name="head">The head.</param>
     /// <returns>8 or 16.</returns>
-    public static int DefaultOutputStride(SegmentationHeadType head) => head == SegmentationHeadType.DeepLabV3Plus ? 16 : 8;
+    /// <exception cref="ArgumentOutOfRangeException">The head is unknown.</exception>
+    public static int DefaultOutputStride(SegmentationHeadType head) =>
+        HeadEntries.TryGetValue(head, out var entry)
+            ? entry.OutputStride
+            : throw new ArgumentOutOfRangeException(nameof(head), head, $"Unknown head {head}; use one of {string.Join(", ", Enum.GetNames<SegmentationHeadType>())}.");
 
     private static Entry Find(string name)
     {

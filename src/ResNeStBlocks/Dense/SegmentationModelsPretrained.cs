@@ -71,7 +71,7 @@ public static partial class SegmentationModels
     /// <remarks>
     /// torchvision's checkpoints hold a 21-class classifier and the auxiliary head. As timm does with a classifier of
     /// another size, everything that fits loads and the rest keeps its initialisation: with <paramref name="numClasses"/>
-    /// other than 21 the two final 1x1 convolutions (<c>classifier.4.*</c>, <c>aux_classifier.4.*</c>) stay new; with
+    /// other than 21 the heads' class-sized layers (<see cref="ISegmentationHead.ClassLayers"/>: <c>classifier.4.*</c>, <c>aux_classifier.4.*</c>) stay new; with
     /// <paramref name="auxLoss"/> false the checkpoint's auxiliary head is left out. <see cref="LoadPretrainedAsync"/>
     /// reports those keys.
     /// </remarks>
@@ -153,20 +153,13 @@ public static partial class SegmentationModels
         return await model.Backbone.LoadPretrainedAsync(BackboneRepositories[Find(name).Backbone], hub, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Fetches a checkpoint with torchvision's keys through torch.hub's folder and loads it by the head rule below.</summary>
+    /// <summary>Fetches a checkpoint with torchvision's keys through torch.hub's folder and loads it, leaving new the keys that depend on the class count or on an auxiliary head.</summary>
     internal static async Task<LoadResult> LoadTorchvisionCheckpointAsync(SegmentationModel model, string fileName, TorchHubOptions? torchHub,
         IProgress<HubDownloadProgress>? progress, CancellationToken cancellationToken)
     {
         string path;
         using (var client = new TorchHubClient(torchHub))
             path = await client.DownloadAsync(fileName, progress, cancellationToken).ConfigureAwait(false);
-        return ClassifierKeys.LoadSkippingUnfit(model, path, IsClassProjection);
+        return ClassifierKeys.LoadSkippingUnfit(model, path, model.DependsOnClassesOrAux);
     }
-
-    /// <summary>
-    /// The keys that depend on the class count or on having an auxiliary head: the main head's final 1x1 convolution
-    /// (<c>classifier.4</c>, in DeepLabHead and FCNHead alike) and the whole auxiliary head.
-    /// </summary>
-    private static bool IsClassProjection(string key) =>
-        key.StartsWith("classifier.4.", StringComparison.Ordinal) || key.StartsWith("aux_classifier.", StringComparison.Ordinal);
 }

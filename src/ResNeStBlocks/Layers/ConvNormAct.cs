@@ -54,7 +54,7 @@ public sealed class ConvNormAct : FoldableModule
     public BatchNorm2d Norm => bn ?? throw new InvalidOperationException("The BatchNorm of this ConvNormAct has been folded into its convolution.");
 
     /// <summary>The eval-mode forward: convolution, BatchNorm, DropBlock, activation.</summary>
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         var x = graph.Convolution(conv, input, bn);
         if (drop is not null) x = graph.Call(drop, x);

@@ -65,5 +65,5 @@ public sealed class DropBlock : nn.Module<Tensor, Tensor>, IDescribedModule
     }
 
     /// <summary>The identity: DropBlock acts in training only.</summary>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input) => input;
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input) => input;
 }

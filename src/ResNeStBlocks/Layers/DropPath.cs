@@ -38,5 +38,5 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>, IDescribedModule
     }
 
     /// <summary>The identity: stochastic depth acts in training only.</summary>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input) => input;
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input) => input;
 }

@@ -34,8 +34,11 @@ public abstract class FoldableModule : nn.Module<Tensor, Tensor>, IDescribedModu
         base.train(on);
     }
 
-    /// <inheritdoc />
-    public abstract GraphValue Describe(ForwardGraph graph, GraphValue input);
+    // Explicit, so that the description does not crowd the members a user reads; ForwardGraph calls it through the interface.
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input) => DescribeForward(graph, input);
+
+    /// <summary>Describes the eval-mode forward (see <see cref="IDescribedModule.Describe"/>).</summary>
+    private protected abstract GraphValue DescribeForward(ForwardGraph graph, GraphValue input);
 
     /// <summary>Records that a BatchNorm this module's description names has been folded away.</summary>
     internal void MarkFolded() => IsFolded = true;

@@ -121,7 +121,7 @@ public sealed class SelectiveKernel : nn.Module<Tensor, Tensor>, IDescribedModul
     /// The eval-mode forward: each branch sees its own slice of the input (or all of it), the attention reads the sum of
     /// the pooled branches, and its per-branch weights mix them.
     /// </summary>
-    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input)
     {
         var inputs = splitInput ? graph.Split(input, NumPaths) : Enumerable.Repeat(input, NumPaths).ToArray();
         var branches = paths.Select((path, i) => graph.Call(path, inputs[i])).ToArray();

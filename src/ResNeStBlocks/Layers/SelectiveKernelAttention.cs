@@ -43,7 +43,7 @@ internal sealed class SelectiveKernelAttention : FoldableModule
     public int NumPaths { get; }
 
     /// <summary>The eval-mode forward: reduce, BatchNorm, ReLU, select, softmax across branches, as [N, paths, C, 1, 1].</summary>
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         var logits = graph.Convolution(fc_select, graph.Convolution(fc_reduce, input, bn, Activation.Relu));
         var weights = graph.Softmax(graph.Reshape(logits, 0, NumPaths, Channels), 1);

@@ -79,7 +79,7 @@ public sealed class SplitAttention : FoldableModule
     /// through a [N, radix, C] view, and fc2's cardinal-group-major logits get their softmax over radix and a
     /// transpose to radix-major before weighting the splits (radix 1: a sigmoid gate).
     /// </summary>
-    public override GraphValue Describe(ForwardGraph graph, GraphValue input)
+    private protected override GraphValue DescribeForward(ForwardGraph graph, GraphValue input)
     {
         var x = graph.Convolution(conv, input, bn0);
         if (drop is not null) x = graph.Call(drop, x);

@@ -54,7 +54,7 @@ public sealed class SqueezeExcite : nn.Module<Tensor, Tensor>, IDescribedModule
     }
 
     /// <inheritdoc />
-    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    GraphValue IDescribedModule.Describe(ForwardGraph graph, GraphValue input)
     {
         var hidden = graph.Convolution(fc1, graph.GlobalAveragePool(input), activation: Activation.Relu);
         return graph.Mul(input, graph.Sigmoid(graph.Convolution(fc2, hidden)));

@@ -148,6 +148,69 @@ public class SegmentationModelBehaviourTests
     }
 
     [Fact]
+    public void The_class_sized_layer_is_the_one_each_head_names()
+    {
+        using var backbone = new ResNet(ModelZoo.Config("resnet50") with { Layers = new[] { 1, 1, 1, 1 }, Channels = new[] { 8, 8, 8, 16 }, NumClasses = 0 });
+        using var model = new SegmentationModel(backbone, new DeepLabV3PlusHead(64, 32, 3, 16), new FcnHead(32, 3));
+        model.state_dict().Keys.Where(model.DependsOnClassesOrAux).Should().Equal(
+            "classifier.head.weight", "classifier.head.bias", "aux_classifier.0.weight", "aux_classifier.1.weight", "aux_classifier.1.bias",
+            "aux_classifier.4.weight", "aux_classifier.4.bias", "aux_classifier.1.running_mean", "aux_classifier.1.running_var",
+            "aux_classifier.1.num_batches_tracked");
+        model.NumClasses.Should().Be(3);
+        using var fcn = new FcnHead(8, 5);
+        ((ISegmentationHead)fcn).ClassLayers.Should().Equal("4");
+    }
+
+    private sealed class NotAModule : ISegmentationHead
+    {
+        public int NumClasses => 3;
+        public System.Collections.Generic.IReadOnlyList<string> ClassLayers => new[] { "0" };
+        public bool AlignCorners => false;
+        public void CheckStages(System.Collections.Generic.IReadOnlyList<FeatureInfo> stages, string parameterName) { }
+        public Tensor ForwardStages(System.Collections.Generic.IReadOnlyList<Tensor> stages) => stages[^1];
+        public ResNeStBlocks.Description.GraphValue DescribeStages(ResNeStBlocks.Description.ForwardGraph graph,
+            System.Collections.Generic.IReadOnlyList<ResNeStBlocks.Description.GraphValue> stages) => stages[^1];
+    }
+
+    [Fact]
+    public void A_head_that_is_not_a_module_or_misses_the_class_count_is_rejected()
+    {
+        using var backbone = new ResNet(ModelZoo.Config("resnet50") with { Layers = new[] { 1, 1, 1, 1 }, Channels = new[] { 8, 8, 8, 16 }, NumClasses = 0 });
+        FluentActions.Invoking(() => new SegmentationModel(backbone, new NotAModule())).Should().Throw<ArgumentException>().WithParameterName("classifier")
+            .WithMessage("NotAModule implements ISegmentationHead but is not a TorchSharp module; derive it from nn.Module so its parameters " +
+                         "belong to the model. (Parameter 'classifier')");
+        var config = ModelZoo.Config("resnet50") with { Layers = new[] { 1, 1, 1, 1 }, Channels = new[] { 8, 8, 8, 16 }, OutputStride = 8 };
+        FluentActions.Invoking(() => SegmentationModels.Create(config, stages => new FcnHead(stages[^1].Channels, 4), numClasses: 3))
+            .Should().Throw<ArgumentException>().WithParameterName("head")
+            .WithMessage("The head predicts 4 classes but numClasses is 3; build both for the same classes. (Parameter 'head')");
+        using var built = SegmentationModels.Create(config, stages => new FcnHead(stages[^1].Channels, 3), numClasses: 3, auxLoss: false);
+        built.Classifier.Should().BeOfType<FcnHead>();
+        built.NumClasses.Should().Be(3);
+    }
+
+    [Fact]
+    public void Each_head_type_states_its_output_stride()
+    {
+        SegmentationModels.DefaultOutputStride(SegmentationHeadType.DeepLabV3).Should().Be(8);
+        SegmentationModels.DefaultOutputStride(SegmentationHeadType.Fcn).Should().Be(8);
+        SegmentationModels.DefaultOutputStride(SegmentationHeadType.DeepLabV3Plus).Should().Be(16);
+        FluentActions.Invoking(() => SegmentationModels.DefaultOutputStride((SegmentationHeadType)7)).Should().Throw<ArgumentOutOfRangeException>()
+            .WithParameterName("head").WithMessage("Unknown head 7; use one of DeepLabV3, Fcn, DeepLabV3Plus.*");
+    }
+
+    [Fact]
+    public void A_DeepLabV3Plus_head_needs_two_stages()
+    {
+        using var backbone = new ResNet(ModelZoo.Config("resnet50") with { Layers = new[] { 1 }, Channels = new[] { 8 }, NumClasses = 0 });
+        FluentActions.Invoking(() => new SegmentationModel(backbone, new DeepLabV3PlusHead(32, 32, 3, 16))).Should().Throw<ArgumentException>()
+            .WithParameterName("classifier")
+            .WithMessage("A DeepLabV3+ head (the last stage and layer1) reads 2 stages but is given 1; build the backbone with more stages. (Parameter 'classifier')");
+        FluentActions.Invoking(() => new SegmentationModel(backbone, new FcnHead(32, 3), new FcnHead(32, 3))).Should().Throw<ArgumentException>()
+            .WithParameterName("backbone")
+            .WithMessage("The backbone has 1 stage; an auxiliary head reads the stages before the last and needs at least two. (Parameter 'backbone')");
+    }
+
+    [Fact]
     public void DeepLabV3Plus_head_checks_both_inputs()
     {
         using var head = new DeepLabV3PlusHead(16, 8, 3, 8, new[] { 1, 2, 3 });

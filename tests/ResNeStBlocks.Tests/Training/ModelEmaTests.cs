@@ -3,6 +3,9 @@ using System.Collections.Generic;
 using System.Linq;
 using FluentAssertions;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Dense;
+using ResNeStBlocks.Zoo;
+using TorchSharp;
 using ResNeStBlocks.Training;
 using Xunit;
 using ResNeStBlocks.Testing;
@@ -98,7 +101,57 @@ public sealed class ModelEmaTests
             .WithMessage("Decay must be in [0, 1), got 1.*");
     }
 
-    private static void Perturb(ResNet model, int step)
+    [Fact]
+    public void Any_module_is_averaged_without_a_copy_a_Sequential_by_hand()
+    {
+        manual_seed(13);
+        using var model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2));
+        var start = StateSnapshot.Values(model);
+        using var ema = new ModelEma(model, new EmaOptions(Decay: 0.75));
+        ema.Averages.Keys.Should().Equal("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked");
+
+        ema.Update(model, 1).Should().Be(0);   // the first update copies
+        Perturb(model, 1);
+        var moved = StateSnapshot.Values(model);
+        ema.Update(model, 2).Should().Be(0.75);
+
+        var average = ema.Averages.ToDictionary(p => p.Key, p => p.Value.to_type(ScalarType.Float64).data<double>().ToArray());
+        average["0.weight"].Should().Equal(start["0.weight"].Zip(moved["0.weight"], (a, b) => 0.75 * a + 0.25 * b),
+            (a, e) => Math.Abs(a - e) <= 1e-6);
+        ema.Averages["1.num_batches_tracked"].item<long>().Should().Be((long)moved["1.num_batches_tracked"][0]);
+
+        // Apply puts the average in for evaluation and the trained weights back afterwards.
+        using (ema.Apply(model))
+            StateSnapshot.Values(model)["0.weight"].Should().Equal(average["0.weight"]);
+        StateSnapshot.Values(model)["0.weight"].Should().Equal(moved["0.weight"]);
+    }
+
+    [Fact]
+    public void A_segmentation_model_is_averaged_and_its_average_loads_into_a_second_model()
+    {
+        manual_seed(14);
+        var config = ModelZoo.Config("resnet50") with { Layers = new[] { 1, 1, 1, 1 }, Channels = new[] { 8, 8, 8, 16 }, OutputStride = 8 };
+        using var model = SegmentationModels.Create(SegmentationHeadType.Fcn, config, numClasses: 3);
+        using var ema = new ModelEma(model, new EmaOptions(Decay: 0.5));
+        var start = StateSnapshot.Values(model);
+        using var one = 1.ToScalar();
+        using (no_grad())
+            foreach (var (_, value) in model.state_dict())
+                if (value.is_floating_point())
+                    value.add_(ones_like(value), one);
+        ema.Update(model, 2);
+
+        using var evaluated = SegmentationModels.Create(SegmentationHeadType.Fcn, config, numClasses: 3);
+        ema.CopyTo(evaluated);
+        var average = StateSnapshot.Values(evaluated);
+        average["classifier.4.bias"].Should().Equal(start["classifier.4.bias"].Select(v => v + 0.5), (a, e) => Math.Abs(a - e) <= 1e-6);
+        average["aux_classifier.1.running_var"].Should().Equal(start["aux_classifier.1.running_var"].Select(v => v + 0.5), (a, e) => Math.Abs(a - e) <= 1e-6);
+        FluentActions.Invoking(() => ema.CopyTo(nn.Sequential(nn.Linear(2, 2)))).Should().Throw<ArgumentException>().WithParameterName("target")
+            .WithMessage("The module has no 'backbone.conv1.weight', which the average holds; pass the module the average was started from " +
+                         "(the same state-dict keys). (Parameter 'target')");
+    }
+
+    private static void Perturb(nn.Module model, int step)
     {
         using var _ = no_grad();
         manual_seed(100 + step);
