@@ -42,7 +42,7 @@ public static class ClassifyApp
             return ErrorExitCode;
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException
-                                     or StateDictMismatchException or SafetensorsFormatException or HubException
+                                     or StateDictMismatchException or SafeTensorsFormatException or HubException
                                      or NativeRuntimeUnavailableException)
         {
             error.WriteLine($"error: {e.Message}");
@@ -60,7 +60,7 @@ public static class ClassifyApp
     /// <exception cref="FileNotFoundException">The weights, image or class names file is missing.</exception>
     /// <exception cref="InvalidDataException">The image cannot be decoded, or the class names do not match the classifier.</exception>
     /// <exception cref="StateDictMismatchException">The weights belong to another architecture.</exception>
-    /// <exception cref="SafetensorsFormatException">The weights file is not safetensors.</exception>
+    /// <exception cref="SafeTensorsFormatException">The weights file is not safetensors.</exception>
     /// <exception cref="HubException">The weights cannot be downloaded; the message says why and what to do.</exception>
     public static ClassifyResult Run(ClassifyOptions options, TextWriter output, IDownloadDisplay? display = null, HubOptions? hub = null)
     {

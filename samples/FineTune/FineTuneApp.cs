@@ -74,7 +74,7 @@ public static class FineTuneApp
             return CommandLineErrors.Report(e, error, pointToHelp: false);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
-                                     or SafetensorsFormatException)
+                                     or SafeTensorsFormatException)
         {
             return CommandLineErrors.Report(e, error);
         }
