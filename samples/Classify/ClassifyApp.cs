@@ -72,7 +72,7 @@ public static class ClassifyApp
         var pretrained = ModelZoo.Pretrained(options.Model);
         if (options.WeightsPath is not null && !File.Exists(options.WeightsPath))
             throw new FileNotFoundException(
-                $"Weights file not found: {options.WeightsPath}. Leave out --weights to download model.safetensors from the Hugging Face hub release {pretrained.HubId}.",
+                $"Weights file not found: {options.WeightsPath}. Leave out --weights to download model.safetensors from the Hugging Face hub release {pretrained.Source!.Id}.",
                 options.WeightsPath);
         string classNamesPath = options.ClassNamesPath ?? ClassifyOptions.DefaultClassNamesPath;
         var names = ClassNames.Load(classNamesPath);
@@ -83,7 +83,7 @@ public static class ClassifyApp
             throw new ArgumentException($"--top must be at most {pretrained.NumClasses}, got {options.Top}.", nameof(options));
         if (!File.Exists(options.ImagePath))
             throw new FileNotFoundException($"Image file not found: {options.ImagePath}", options.ImagePath);
-        string weightsPath = options.WeightsPath ?? WeightsDownload.Fetch(pretrained.HubId, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
+        string weightsPath = options.WeightsPath ?? WeightsDownload.Fetch(pretrained.Source!.Id, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
 
         using var scope = NewDisposeScope();
         var image = ImageFile.LoadRgb(options.ImagePath);

@@ -126,7 +126,7 @@ public static class FineTuneApp
 
     /// <summary>timm's <c>model.safetensors</c> for <paramref name="model"/> (its default tag, or the tag it names), from the cache or the Hub.</summary>
     private static string FetchPretrained(string model, IDownloadDisplay display, HubOptions? hub) =>
-        WeightsDownload.Fetch(ModelZoo.Pretrained(model).HubId, display, hub);
+        WeightsDownload.Fetch(ModelZoo.Pretrained(model).Source!.Id, display, hub);
 
     private static FineTuneResult Train(FineTuneOptions options, TextWriter output, ITrainingObserver observer, Device device, string? weights)
     {
@@ -148,7 +148,7 @@ public static class FineTuneApp
         if (weights is not null)
         {
             model.LoadWeights(weights, strict: true, skipClassifier: true);
-            string source = options.Pretrained ? $"timm's {ModelZoo.Pretrained(options.Model).HubId} ({weights})" : weights;
+            string source = options.Pretrained ? $"timm's {ModelZoo.Pretrained(options.Model).Source!.Id} ({weights})" : weights;
             output.WriteLine($"Weights: {source} (classifier replaced for {classes} classes).");
         }
         model.to(device);
