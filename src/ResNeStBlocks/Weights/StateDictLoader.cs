@@ -53,7 +53,7 @@ public static class StateDictLoader
         ArgumentNullException.ThrowIfNull(source);
         if (InferencePreparation.IsBatchNormFolded(module))
             throw new InvalidOperationException(
-                $"{module.GetName()} has had its BatchNorm layers folded into its convolutions, so its keys are no longer timm's. " +
+                $"{ModuleNames.Of(module)} has had its BatchNorm layers folded into its convolutions, so its keys are no longer timm's. " +
                 "Load weights into an unfolded model, then fold it.");
         var target = module.state_dict();
         var skipped = new List<string>();
