@@ -119,25 +119,9 @@ public sealed class HubClient : IDisposable
         return pointer;
     }
 
-    /// <summary>The file's commit, ETag, size and download location, from one HEAD request (plus relative redirects of a renamed repository).</summary>
-    /// <param name="repoId">The repository.</param>
-    /// <param name="fileName">The file in the repository.</param>
-    /// <param name="revision">A branch, tag or commit hash.</param>
-    /// <param name="cancellationToken">Stops the request.</param>
-    /// <returns>The metadata.</returns>
-    /// <exception cref="HubException">Offline mode is on (<see cref="HubErrorKind.Offline"/>), or the Hub refused or could not be reached.</exception>
-    /// <exception cref="HubException">The request failed; see <see cref="DownloadAsync"/> for the subclasses.</exception>
-    public Task<HubFileMetadata> GetMetadataAsync(string repoId, string fileName, string revision = DefaultRevision, CancellationToken cancellationToken = default)
-    {
-        HubNames.Validate(repoId, fileName, revision);
-        if (Options.Offline)
-            throw new HubException(HubErrorKind.Offline, repoId, fileName, $"Offline mode is on ({HubEnvironment.Offline}=1): no request for {fileName} in {repoId} may be made.");
-        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
-        return GetMetadataAsync(about, cancellationToken);
-    }
-
     private const int MaxRelativeRedirects = 5;
 
+    /// <summary>The file's commit, ETag, size and download location, from one HEAD request (plus relative redirects of a renamed repository).</summary>
     private async Task<HubFileMetadata> GetMetadataAsync(HubRequest about, CancellationToken cancellationToken)
     {
         Uri url = HubNames.ResolveUrl(Options.Endpoint, about.RepoId, about.FileName, about.Revision);

@@ -27,7 +27,7 @@ namespace ResNeStBlocks.Hub;
 public sealed class TorchHubClient : IDisposable
 {
     /// <summary>The fewest hex digits of SHA-256 a file name must carry (torchvision's carry 8).</summary>
-    public const int MinHashPrefixLength = 8;
+    internal const int MinHashPrefixLength = 8;
 
     // torch.hub's HASH_REGEX: the first "-<hex>." in the file name.
     private static readonly Regex HashPattern = new(@"-([a-f0-9]*)\.", RegexOptions.CultureInvariant);
@@ -56,7 +56,7 @@ public sealed class TorchHubClient : IDisposable
     /// <param name="fileName">A file name such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c>.</param>
     /// <returns>The hex digits, such as <c>cd0a2569</c>.</returns>
     /// <exception cref="ArgumentException">The name is not a plain file name, or carries fewer than <see cref="MinHashPrefixLength"/> hex digits.</exception>
-    public static string HashPrefix(string fileName)
+    internal static string HashPrefix(string fileName)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         if (fileName.Length == 0 || fileName is "." or ".." || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.Any(char.IsControl))

@@ -83,7 +83,7 @@ public static class SafeTensors
     /// <param name="path">The file to inspect.</param>
     /// <returns>The validated header.</returns>
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
-    public static SafeTensorsHeader ReadHeader(string path)
+    internal static SafeTensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);

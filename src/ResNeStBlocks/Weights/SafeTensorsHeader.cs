@@ -29,7 +29,7 @@ namespace ResNeStBlocks.Weights;
 /// <para>The header bytes are read once (at most <see cref="MaxHeaderBytes"/> and never more than the stream holds)
 /// and parsed in place, without a second copy as a string.</para>
 /// </remarks>
-public sealed class SafeTensorsHeader
+internal sealed class SafeTensorsHeader
 {
     /// <summary>The largest header accepted (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
