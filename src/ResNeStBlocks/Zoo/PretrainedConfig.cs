@@ -21,8 +21,8 @@ public sealed record PretrainedConfig(WeightsSource? Source, int InputSize, doub
     IReadOnlyList<float> Mean, IReadOnlyList<float> Std, int NumClasses = 1000)
 {
     /// <summary>
-    /// The class names in class-index order where the publisher gives them (torchvision's VOC categories for its
-    /// segmentation weights), else null.
+    /// The class names in class-index order where they are known (ImageNet's 1000 for timm's <c>in1k</c> weights,
+    /// torchvision's VOC categories for its segmentation weights), else null.
     /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
 
@@ -30,7 +30,10 @@ public sealed record PretrainedConfig(WeightsSource? Source, int InputSize, doub
     /// <returns>A preprocessor for images of any size.</returns>
     public ImagePreprocessor CreatePreprocessor() => new(InputSize, CropFraction, Interpolation, Mean, Std);
 
-    /// <summary>The configuration of timm's weights <c>timm/{name}</c> (ImageNet mean and std, 1000 classes).</summary>
+    /// <summary>The configuration of timm's ImageNet-1k weights <c>timm/{name}</c> (ImageNet mean and std, its 1000 classes).</summary>
     internal static PretrainedConfig Timm(string name, int size, double crop, Interpolation interpolation) =>
-        new(WeightsSource.HuggingFace("timm/" + name), size, crop, interpolation, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd);
+        new(WeightsSource.HuggingFace("timm/" + name), size, crop, interpolation, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd)
+        {
+            ClassNames = ImageNetCategories.Names,
+        };
 }
