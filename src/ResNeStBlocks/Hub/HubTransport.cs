@@ -110,7 +110,7 @@ internal sealed class HubTransport
     }
 
     /// <summary>Whether the TLS handshake failed on the certificate (or on the protocol): the same answer on every retry.</summary>
-    internal static bool IsUntrusted(Exception e) =>
+    private static bool IsUntrusted(Exception e) =>
         e is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } && e.InnerException is AuthenticationException;
 
     /// <summary>The wait before retry number <paramref name="attempt"/> + 1: <see cref="HubOptions.RetryDelay"/> doubled each time, capped.</summary>
