@@ -134,7 +134,9 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
         scratch.TinyRepo(hub, weights);
         long cut = weights.Length / 2;
         hub.CutNextLfsBodyAfter(cut, TimeSpan.FromSeconds(20));
-        using var client = new HubClient(scratch.Options(hub) with { Timeout = TimeSpan.FromMilliseconds(500) });
+        // Long enough that a machine busy with other work never leaves a healthy response silent that long (at 500 ms a
+        // loaded 2-core runner resumed twice), far shorter than the 20 s stall.
+        using var client = new HubClient(scratch.Options(hub) with { Timeout = TimeSpan.FromSeconds(2) });
 
         string path = await client.DownloadAsync(HubScratch.RepoId, File_);
 
