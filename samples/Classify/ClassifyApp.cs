@@ -42,7 +42,7 @@ public static class ClassifyApp
             return ErrorExitCode;
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or ArgumentException
-                                     or StateDictMismatchException or SafetensorsFormatException or HubException
+                                     or StateDictMismatchException or SafeTensorsFormatException or HubException
                                      or NativeRuntimeUnavailableException)
         {
             error.WriteLine($"error: {e.Message}");
@@ -60,7 +60,7 @@ public static class ClassifyApp
     /// <exception cref="FileNotFoundException">The weights, image or class names file is missing.</exception>
     /// <exception cref="InvalidDataException">The image cannot be decoded, or the class names do not match the classifier.</exception>
     /// <exception cref="StateDictMismatchException">The weights belong to another architecture.</exception>
-    /// <exception cref="SafetensorsFormatException">The weights file is not safetensors.</exception>
+    /// <exception cref="SafeTensorsFormatException">The weights file is not safetensors.</exception>
     /// <exception cref="HubException">The weights cannot be downloaded; the message says why and what to do.</exception>
     public static ClassifyResult Run(ClassifyOptions options, TextWriter output, IDownloadDisplay? display = null, HubOptions? hub = null)
     {
@@ -72,7 +72,7 @@ public static class ClassifyApp
         var pretrained = ModelZoo.Pretrained(options.Model);
         if (options.WeightsPath is not null && !File.Exists(options.WeightsPath))
             throw new FileNotFoundException(
-                $"Weights file not found: {options.WeightsPath}. Leave out --weights to download model.safetensors from the Hugging Face hub release {pretrained.HubId}.",
+                $"Weights file not found: {options.WeightsPath}. Leave out --weights to download model.safetensors from the Hugging Face hub release {pretrained.Source!.Id}.",
                 options.WeightsPath);
         string classNamesPath = options.ClassNamesPath ?? ClassifyOptions.DefaultClassNamesPath;
         var names = ClassNames.Load(classNamesPath);
@@ -83,7 +83,7 @@ public static class ClassifyApp
             throw new ArgumentException($"--top must be at most {pretrained.NumClasses}, got {options.Top}.", nameof(options));
         if (!File.Exists(options.ImagePath))
             throw new FileNotFoundException($"Image file not found: {options.ImagePath}", options.ImagePath);
-        string weightsPath = options.WeightsPath ?? WeightsDownload.Fetch(pretrained.HubId, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
+        string weightsPath = options.WeightsPath ?? WeightsDownload.Fetch(pretrained.Source!.Id, display ?? new PlainDownloadDisplay(TextWriter.Null), hub);
 
         using var scope = NewDisposeScope();
         var image = ImageFile.LoadRgb(options.ImagePath);

@@ -72,7 +72,7 @@ public static class FineTuneApp
             return CommandLineErrors.Report(e, error, pointToHelp: false);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or StateDictMismatchException
-                                     or SafetensorsFormatException)
+                                     or SafeTensorsFormatException)
         {
             return CommandLineErrors.Report(e, error);
         }
@@ -124,7 +124,7 @@ public static class FineTuneApp
 
     /// <summary>timm's <c>model.safetensors</c> for <paramref name="model"/> (its default tag, or the tag it names), from the cache or the Hub.</summary>
     private static string FetchPretrained(string model, IDownloadDisplay display, HubOptions? hub) =>
-        WeightsDownload.Fetch(ModelZoo.Pretrained(model).HubId, display, hub);
+        WeightsDownload.Fetch(ModelZoo.Pretrained(model).Source!.Id, display, hub);
 
     private static FineTuneResult Train(FineTuneOptions options, TextWriter output, ITrainingObserver observer, Device device, string? weights)
     {
@@ -146,7 +146,7 @@ public static class FineTuneApp
         if (weights is not null)
         {
             model.LoadWeights(weights, strict: true, skipClassifier: true);
-            string source = options.Pretrained ? $"timm's {ModelZoo.Pretrained(options.Model).HubId} ({weights})" : weights;
+            string source = options.Pretrained ? $"timm's {ModelZoo.Pretrained(options.Model).Source!.Id} ({weights})" : weights;
             output.WriteLine($"Weights: {source} (classifier replaced for {classes} classes).");
         }
         model.to(device);

@@ -36,7 +36,7 @@ public static class ModelFactory
     public static PretrainedConfig Preprocessing(string name, int numClasses, int? imageSize)
     {
         var pretrained = name == FineTuneOptions.TinyModel
-            ? new PretrainedConfig("", TinyInputSize, 0.875, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd)
+            ? new PretrainedConfig(null, TinyInputSize, 0.875, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd)
             : ModelZoo.Pretrained(name);
         return pretrained with { InputSize = imageSize ?? pretrained.InputSize, NumClasses = numClasses };
     }

@@ -36,11 +36,9 @@ public static class SegmentApp
     /// <param name="output">Where headings, progress and summaries go.</param>
     /// <param name="error">Where errors go.</param>
     /// <param name="live">Show the live Spectre.Console display when the console is a terminal.</param>
-    /// <param name="hub">Endpoint, cache, token and offline mode for <c>--pretrained imagenet</c>; null for huggingface_hub's environment variables.</param>
-    /// <param name="torchHub">Base URL, checkpoint folder and offline mode for <c>--pretrained torchvision</c>; null for the process environment (TORCH_HOME).</param>
+    /// <param name="hub">Where and how <c>--pretrained imagenet</c> and <c>--pretrained torchvision</c> fetch weights; null for the process environment's (HF_HOME, TORCH_HOME, ...).</param>
     /// <returns>0 on success, <see cref="ErrorExitCode"/> on a user error.</returns>
-    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool live = false, HubOptions? hub = null,
-        TorchHubOptions? torchHub = null)
+    public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool live = false, HubOptions? hub = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -68,11 +66,11 @@ public static class SegmentApp
                 // cache, where the training display's run finds them without a transfer.
                 CheckInputs(options);
                 if (options.Pretrained)
-                    SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, new SpectreDownloadDisplay(), hub, torchHub);
-                ProgressDisplay.Run((writer, observer) => Run(options, writer, observer, hub: hub, torchHub: torchHub));
+                    SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, new SpectreDownloadDisplay(), hub);
+                ProgressDisplay.Run((writer, observer) => Run(options, writer, observer, hub: hub));
             }
             else
-                Run(options, output, new PlainTextObserver(output), new PlainDownloadDisplay(output), hub, torchHub);
+                Run(options, output, new PlainTextObserver(output), new PlainDownloadDisplay(output), hub);
             return 0;
         }
         catch (HubException e)
@@ -93,12 +91,11 @@ public static class SegmentApp
     /// <param name="observer">Receives per-step and per-epoch progress.</param>
     /// <param name="display">Shows the <c>--pretrained</c> download when the weights are not cached yet; null for plain lines on <paramref name="output"/>.</param>
     /// <param name="hub">Endpoint, cache, token and offline mode for timm's weights; null for huggingface_hub's environment variables.</param>
-    /// <param name="torchHub">Base URL, checkpoint folder and offline mode for torchvision's; null for the process environment (TORCH_HOME).</param>
     /// <returns>Per-epoch metrics, the best checkpoint's evaluation and the output paths.</returns>
     /// <exception cref="ArgumentException">An option or the data folder is unusable.</exception>
     /// <exception cref="InvalidDataException">The data folder or a file in it is unusable.</exception>
     public static SegmentResult Run(SegmentOptions options, TextWriter output, ITrainingObserver observer, IDownloadDisplay? display = null,
-        HubOptions? hub = null, TorchHubOptions? torchHub = null)
+        HubOptions? hub = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
@@ -114,7 +111,7 @@ public static class SegmentApp
         set_num_threads(options.TorchThreads);
         try
         {
-            return Train(options, folder, output, observer, device, display ?? new PlainDownloadDisplay(output), hub, torchHub, clock);
+            return Train(options, folder, output, observer, device, display ?? new PlainDownloadDisplay(output), hub, clock);
         }
         finally
         {
@@ -143,7 +140,7 @@ public static class SegmentApp
     }
 
     private static SegmentResult Train(SegmentOptions options, SegmentationFolder folder, TextWriter output, ITrainingObserver observer, Device device,
-        IDownloadDisplay display, HubOptions? hub, TorchHubOptions? torchHub, Stopwatch clock)
+        IDownloadDisplay display, HubOptions? hub, Stopwatch clock)
     {
         var classes = folder.Classes;
         string split = folder.HasValFolder ? "val folder" : Invariant($"{options.ValFraction:0.##} held out");
@@ -156,12 +153,12 @@ public static class SegmentApp
         SegmentationModel CreateModel() => SegmentModelFactory.Create(options.Model, classes.Count, options.DropPathRate);
         // Fetched before the model is built, so a missing or unreachable file fails at once (the live display has fetched it already).
         string? pretrained = options.Pretrained
-            ? SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, display, hub, torchHub)
+            ? SegmentPretrained.Fetch(options.Model, options.PretrainedSourceInEffect, display, hub)
             : null;
         manual_seed(options.Seed);
         using var model = CreateModel();
         if (pretrained is not null)
-            output.WriteLine(SegmentPretrained.Load(model, options.Model, classes.Count, options.PretrainedSourceInEffect, pretrained, torchHub));
+            output.WriteLine(SegmentPretrained.Load(model, options.Model, classes.Count, options.PretrainedSourceInEffect, pretrained, hub));
         model.to(device);
         output.WriteLine(Invariant($"Model: {options.Model}, {model.parameters().Sum(p => p.numel()):N0} parameters, crops {cropSize}x{cropSize}, base size {baseSize}, {options.Optimizer} lr {options.PeakLearningRate:G3} {options.Schedule}, {(options.EmaDecay > 0 ? "EMA " + options.EmaDecay.ToString(CultureInfo.InvariantCulture) : "no EMA")}, {dtype} on {device.type}."));
         using var ema = options.EmaDecay > 0 ? new ModelEma<SegmentationModel>(model, CreateModel, new EmaOptions(Decay: options.EmaDecay, UseWarmup: true)) : null;
@@ -296,7 +293,7 @@ public static class SegmentApp
             OnnxExporter.Export(best, path, new OnnxExportOptions
             {
                 DynamicSpatialSize = true,
-                Pretrained = new PretrainedConfig("", options.BaseSizeInEffect, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean,
+                Pretrained = new PretrainedConfig(null, options.BaseSizeInEffect, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean,
                     ImagePreprocessor.ImageNetStd, classes.Count),
             });
         }

@@ -78,16 +78,15 @@ public static class SegmentPretrained
     /// <param name="model">A name of <see cref="SegmentationModels.Names"/>.</param>
     /// <param name="source">Where from.</param>
     /// <param name="display">Shows the download.</param>
-    /// <param name="hub">Options for timm's weights; null for huggingface_hub's environment variables.</param>
-    /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment (TORCH_HOME).</param>
+    /// <param name="hub">Options for timm's weights and torchvision's checkpoints; null for the process environment's (HF_HOME, TORCH_HOME, ...).</param>
     /// <returns>The file's path.</returns>
     /// <exception cref="ArgumentException">The model has no weights from that source.</exception>
     /// <exception cref="HubException">The file cannot be fetched.</exception>
-    public static string Fetch(string model, PretrainedSource source, IDownloadDisplay display, HubOptions? hub, TorchHubOptions? torchHub)
+    public static string Fetch(string model, PretrainedSource source, IDownloadDisplay display, HubOptions? hub)
     {
         Check(model, source);
         return source == PretrainedSource.Torchvision
-            ? WeightsDownload.FetchCheckpoint(SegmentationModels.TorchvisionCheckpoint(model)!, display, torchHub)
+            ? WeightsDownload.FetchCheckpoint(SegmentationModels.TorchvisionCheckpoint(model)!, display, hub)
             : WeightsDownload.Fetch(PretrainedBackbone(model), display, hub);
     }
 
@@ -97,10 +96,10 @@ public static class SegmentPretrained
     /// <param name="classes">The class count it was built for.</param>
     /// <param name="source">Where the weights come from.</param>
     /// <param name="path">The file <see cref="Fetch"/> returned for this model and source.</param>
-    /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment (TORCH_HOME).</param>
+    /// <param name="hub">Options for torchvision's checkpoints; null for the process environment's (TORCH_HOME).</param>
     /// <returns>The line that says what was loaded and what starts initialised.</returns>
     /// <exception cref="StateDictMismatchException">The weights do not fit; the model is unchanged.</exception>
-    public static string Load(SegmentationModel model, string name, int classes, PretrainedSource source, string path, TorchHubOptions? torchHub)
+    public static string Load(SegmentationModel model, string name, int classes, PretrainedSource source, string path, HubOptions? hub)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (source == PretrainedSource.ImageNet)
@@ -111,7 +110,7 @@ public static class SegmentPretrained
         }
         // The library's loader owns the rule for torchvision's class projections (left out when their shapes differ from
         // the checkpoint's 21 classes); it reads the same file, which Fetch put in torch.hub's folder, without a request.
-        var result = SegmentationModels.LoadPretrainedAsync(model, name, torchHub: torchHub).GetAwaiter().GetResult();
+        var result = SegmentationModels.LoadPretrainedAsync(model, name, hub).GetAwaiter().GetResult();
         var fresh = result.SkippedKeys.Select(key => key[..key.LastIndexOf('.')]).Distinct(StringComparer.Ordinal).ToList();
         string checkpoint = Invariant($"Weights: torchvision's {Path.GetFileName(path)} (COCO, VOC's {TorchvisionWeights.NumClasses} classes)");
         return fresh.Count == 0

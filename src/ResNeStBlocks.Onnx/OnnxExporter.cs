@@ -224,7 +224,8 @@ public static class OnnxExporter
             yield return (OnnxMetadataKeys.NumClasses, count.ToString(CultureInfo.InvariantCulture));
         if (options.Pretrained is not { } pretrained)
             yield break;
-        yield return (OnnxMetadataKeys.HubId, pretrained.HubId);
+        if (pretrained.Source is { } source)
+            yield return (OnnxMetadataKeys.HubId, source.Id);
         yield return (OnnxMetadataKeys.InputSize, $"{channels},{pretrained.InputSize},{pretrained.InputSize}");
         yield return (OnnxMetadataKeys.CropPct, pretrained.CropFraction.ToString("R", CultureInfo.InvariantCulture));
         yield return (OnnxMetadataKeys.Interpolation, pretrained.Interpolation.ToString().ToLowerInvariant());

@@ -34,7 +34,7 @@ public sealed class OnnxSegmentTests : IDisposable
 
     /// <summary>torchvision's segmentation preprocessing at a small size: shorter side to 32, ImageNet mean and std.</summary>
     private static readonly PretrainedConfig Preprocessing =
-        new("test/tiny-segmentation", Side, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd, 21);
+        new(ResNeStBlocks.Weights.WeightsSource.HuggingFace("test/tiny-segmentation"), Side, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd, 21);
 
     private static readonly byte[] Left = { 200, 100, 50 };
     private static readonly byte[] Right = { 10, 220, 130 };

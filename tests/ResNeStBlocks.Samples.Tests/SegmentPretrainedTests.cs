@@ -36,7 +36,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => scratch.Dispose();
 
-    private TorchHubOptions TorchHub(bool offline = false) => HubScratch.TorchHubOptions(hub, scratch.CheckpointFolder, offline);
+    private HubOptions TorchHub(bool offline = false) => HubScratch.TorchHubOptions(hub, scratch.CheckpointFolder, offline) with { CacheDirectory = scratch.Cache };
 
     private static SegmentOptions Parse(params string[] args) => SegmentOptions.Parse(new[] { "--data", "data" }.Concat(args).ToArray())!;
 
@@ -66,7 +66,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
     {
         var error = new StringWriter();
 
-        int exit = SegmentApp.Execute(new[] { "--data", scratch.Root }.Concat(extra).ToArray(), TextWriter.Null, error, hub: scratch.Options(hub), torchHub: TorchHub());
+        int exit = SegmentApp.Execute(new[] { "--data", scratch.Root }.Concat(extra).ToArray(), TextWriter.Null, error, hub: TorchHub());
 
         exit.Should().Be(SegmentApp.ErrorExitCode);
         error.ToString().Should().Be($"{message}{Environment.NewLine}Run with --help for usage.{Environment.NewLine}");
@@ -82,7 +82,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
         var headBefore = model.Classifier.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         var output = new StringWriter();
 
-        string path = SegmentPretrained.Fetch("deeplabv3_resnet50", PretrainedSource.ImageNet, new PlainDownloadDisplay(output), scratch.Options(hub), TorchHub());
+        string path = SegmentPretrained.Fetch("deeplabv3_resnet50", PretrainedSource.ImageNet, new PlainDownloadDisplay(output), TorchHub());
         string line = SegmentPretrained.Load(model, "deeplabv3_resnet50", 3, PretrainedSource.ImageNet, path, TorchHub());
 
         line.Should().Be("Weights: backbone from timm's timm/resnet50.tv_in1k; heads initialised for 3 classes.");
@@ -120,7 +120,7 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
         var output = new StringWriter();
 
         var source = SegmentPretrained.DefaultSource("deeplabv3_resnet50");
-        string path = SegmentPretrained.Fetch("deeplabv3_resnet50", source, new PlainDownloadDisplay(output), scratch.Options(hub), TorchHub());
+        string path = SegmentPretrained.Fetch("deeplabv3_resnet50", source, new PlainDownloadDisplay(output), TorchHub());
         string line = SegmentPretrained.Load(model, "deeplabv3_resnet50", 3, source, path, TorchHub());
 
         line.Should().Be("Weights: torchvision's deeplabv3_resnet50_coco-cd0a2569.pth (COCO, VOC's 21 classes); classifier.4 and aux_classifier.4 initialised for 3 classes.");
@@ -145,12 +145,13 @@ public sealed class SegmentPretrainedTests : IAsyncLifetime, IDisposable
         var error = new StringWriter();
 
         int exit = SegmentApp.Execute(new[] { "--data", data, "--model", "deeplabv3_resnet50", "--pretrained", "--batch-size", "2", "--out", Path.Combine(scratch.Root, "out") },
-            output, error, hub: scratch.Options(hub), torchHub: TorchHub(offline: true));
+            output, error, hub: TorchHub(offline: true));
 
         exit.Should().Be(SegmentApp.ErrorExitCode);
         error.ToString().Should().Be(
             $"error: deeplabv3_resnet50_coco-cd0a2569.pth is not in the checkpoint folder {scratch.CheckpointFolder}, and offline mode is on (HF_HUB_OFFLINE=1), so it cannot be downloaded. " +
-            $"Unset HF_HUB_OFFLINE to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints).{Environment.NewLine}");
+            "Unset HF_HUB_OFFLINE to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints). " +
+            $"Or download {hub.Endpoint}/models/deeplabv3_resnet50_coco-cd0a2569.pth on a machine that can reach it and load the file with module.LoadWeights(path).{Environment.NewLine}");
         output.ToString().Should().StartWith("Data: ").And.NotContain("Model:");
         hub.Log.Should().BeEmpty();
     }

@@ -35,14 +35,14 @@ public static class WeightsDownload
     /// </summary>
     /// <param name="fileName">The checkpoint, such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c> (see <see cref="TorchvisionWeights"/>).</param>
     /// <param name="display">Shows the download.</param>
-    /// <param name="torchHub">Base URL, checkpoint folder and offline mode; null for the environment's.</param>
+    /// <param name="hub">Base URL, checkpoint folder and offline mode; null for the environment's.</param>
     /// <returns>The file's path in the folder.</returns>
     /// <exception cref="HubException">The file cannot be downloaded.</exception>
-    public static string FetchCheckpoint(string fileName, IDownloadDisplay display, TorchHubOptions? torchHub = null)
+    public static string FetchCheckpoint(string fileName, IDownloadDisplay display, HubOptions? hub = null)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(display);
-        using var client = new TorchHubClient(torchHub);
+        using var client = new TorchHubClient(hub);
         bool quiet = client.Options.Offline || client.TryGetCached(fileName) is not null;
         return Show(quiet, fileName, TorchHubFolder, display, progress => client.Download(fileName, progress));
     }

@@ -211,7 +211,7 @@ public sealed class ResNet : FoldableModule
     /// class count), as timm loads pretrained weights; a classifier that fits loads.</param>
     /// <returns>The missing, unexpected and skipped keys.</returns>
     /// <exception cref="StateDictMismatchException">The file does not fit; the network is unchanged.</exception>
-    /// <exception cref="SafetensorsFormatException">The file is malformed; the network is unchanged.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is malformed; the network is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The network's BatchNorms have been folded for inference; the network is unchanged.</exception>
     public LoadResult LoadWeights(string path, bool strict = true, bool skipClassifier = false) =>
         skipClassifier ? ClassifierKeys.LoadSkippingUnfit(this, path, strict) : ModuleWeights.LoadWeights(this, path, strict);

@@ -15,21 +15,21 @@ namespace ResNeStBlocks.Dense;
 public static partial class SegmentationModels
 {
     /// <summary>The side torchvision's segmentation weights are evaluated at (its <c>SemanticSegmentation(resize_size=520)</c>).</summary>
-    public const int EvaluationSize = 520;
+    public const int EvaluationSize = TorchvisionWeights.SegmentationEvaluationSize;
 
     /// <summary>
     /// timm's ImageNet weights for each backbone: the zoo's default tag for the ResNeSts; for torchvision's ResNets the
     /// weights torchvision itself starts its segmentation models from (<c>IMAGENET1K_V1</c>), which timm republishes as
     /// <c>tv_in1k</c> with the same keys.
     /// </summary>
-    private static readonly Dictionary<string, string> BackboneRepositories = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, WeightsSource> BackboneSources = new(StringComparer.Ordinal)
     {
-        ["resnet50"] = "timm/resnet50.tv_in1k",
-        ["resnet101"] = "timm/resnet101.tv_in1k",
-        ["resnest50d"] = ModelZoo.Pretrained("resnest50d").HubId,
-        ["resnest101e"] = ModelZoo.Pretrained("resnest101e").HubId,
-        ["resnest200e"] = ModelZoo.Pretrained("resnest200e").HubId,
-        ["resnest269e"] = ModelZoo.Pretrained("resnest269e").HubId,
+        ["resnet50"] = WeightsSource.HuggingFace("timm/resnet50.tv_in1k"),
+        ["resnet101"] = WeightsSource.HuggingFace("timm/resnet101.tv_in1k"),
+        ["resnest50d"] = ModelZoo.Pretrained("resnest50d").Source!,
+        ["resnest101e"] = ModelZoo.Pretrained("resnest101e").Source!,
+        ["resnest200e"] = ModelZoo.Pretrained("resnest200e").Source!,
+        ["resnest269e"] = ModelZoo.Pretrained("resnest269e").Source!,
     };
 
     /// <summary>
@@ -40,7 +40,7 @@ public static partial class SegmentationModels
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <returns>The repository id.</returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static string BackboneWeights(string name) => BackboneRepositories[Find(name).Backbone];
+    public static string BackboneWeights(string name) => BackboneSources[Find(name).Backbone].Location;
 
     /// <summary>
     /// Where the pretrained weights of <paramref name="name"/> come from and the evaluation preprocessing they expect:
@@ -49,18 +49,16 @@ public static partial class SegmentationModels
     /// </summary>
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <returns>
-    /// The configuration; its <see cref="PretrainedConfig.HubId"/> is the checkpoint's URL for torchvision's four models
-    /// (<c>https://download.pytorch.org/models/deeplabv3_resnet50_coco-cd0a2569.pth</c>) and the backbone's timm
-    /// repository for the others (<c>timm/resnest50d.in1k</c>). Give it to the ONNX exporter to record the preprocessing.
+    /// The description; its <see cref="PretrainedConfig.Source"/> is torchvision's torch.hub checkpoint for its four models
+    /// (<see cref="TorchvisionWeights.Segmentation"/>, with the VOC class names) and the backbone's timm repository on the
+    /// Hugging Face Hub for the others (<c>timm/resnest50d.in1k</c>; their heads are not pretrained, so no class names).
+    /// Give it to the ONNX exporter to record the preprocessing.
     /// </returns>
     /// <exception cref="ArgumentException">The name is unknown.</exception>
-    public static PretrainedConfig Pretrained(string name)
-    {
-        string? checkpoint = TorchvisionCheckpoint(name);
-        string source = checkpoint is null ? BackboneRepositories[Find(name).Backbone] : $"{TorchHubEnvironment.DefaultModelsUrl}/{checkpoint}";
-        return new PretrainedConfig(source, EvaluationSize, 1.0, Interpolation.Bilinear, ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd,
-            TorchvisionWeights.NumClasses);
-    }
+    public static PretrainedConfig Pretrained(string name) =>
+        TorchvisionCheckpoint(name) is null
+            ? TorchvisionWeights.Segmentation("deeplabv3_resnet50") with { Source = BackboneSources[Find(name).Backbone], ClassNames = null }
+            : TorchvisionWeights.Segmentation(name);
 
     /// <summary>
     /// Creates a model and loads its pretrained weights: for <c>deeplabv3_resnet50</c>, <c>deeplabv3_resnet101</c>,
@@ -79,8 +77,7 @@ public static partial class SegmentationModels
     /// <param name="numClasses">Classes to predict.</param>
     /// <param name="auxLoss">Add the auxiliary head on stage 3.</param>
     /// <param name="configure">Optional changes to the backbone that keep the weights' keys and shapes (output stride, drop path, ...).</param>
-    /// <param name="hub">Endpoint, cache, token and offline mode for timm's weights; null for the process environment's.</param>
-    /// <param name="torchHub">Base URL, checkpoint folder and offline mode for torchvision's checkpoints; null for the process environment's.</param>
+    /// <param name="hub">Where and how timm's weights (the Hub) and torchvision's checkpoints (torch.hub) are fetched; null for the process environment's.</param>
     /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
     /// <param name="cancellationToken">Stops the download.</param>
     /// <returns>The model with weights, in training mode, on the CPU.</returns>
@@ -89,13 +86,13 @@ public static partial class SegmentationModels
     /// <exception cref="StateDictMismatchException"><paramref name="configure"/> changed keys or shapes the weights have.</exception>
     /// <exception cref="PyTorchCheckpointFormatException">torchvision's checkpoint is malformed.</exception>
     public static async Task<SegmentationModel> CreatePretrainedAsync(string name, int numClasses = 21, bool auxLoss = true,
-        Func<ResNetConfig, ResNetConfig>? configure = null, HubOptions? hub = null, TorchHubOptions? torchHub = null,
+        Func<ResNetConfig, ResNetConfig>? configure = null, HubOptions? hub = null,
         IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var model = Create(name, numClasses, auxLoss, configure);
         try
         {
-            await LoadPretrainedAsync(model, name, hub, torchHub, progress, cancellationToken).ConfigureAwait(false);
+            await LoadPretrainedAsync(model, name, hub, progress, cancellationToken).ConfigureAwait(false);
             return model;
         }
         catch
@@ -110,8 +107,7 @@ public static partial class SegmentationModels
     /// <param name="numClasses">Classes to predict.</param>
     /// <param name="auxLoss">Add the auxiliary head on stage 3.</param>
     /// <param name="configure">Optional changes to the backbone that keep the weights' keys and shapes.</param>
-    /// <param name="hub">Options for timm's weights; null for the process environment's.</param>
-    /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment's.</param>
+    /// <param name="hub">Where and how the weights are fetched; null for the process environment's.</param>
     /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
     /// <param name="cancellationToken">Stops the download.</param>
     /// <returns>The model with weights.</returns>
@@ -119,9 +115,9 @@ public static partial class SegmentationModels
     /// <exception cref="HubException">The weights cannot be fetched.</exception>
     /// <exception cref="StateDictMismatchException"><paramref name="configure"/> changed keys or shapes the weights have.</exception>
     public static SegmentationModel CreatePretrained(string name, int numClasses = 21, bool auxLoss = true,
-        Func<ResNetConfig, ResNetConfig>? configure = null, HubOptions? hub = null, TorchHubOptions? torchHub = null,
+        Func<ResNetConfig, ResNetConfig>? configure = null, HubOptions? hub = null,
         IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        CreatePretrainedAsync(name, numClasses, auxLoss, configure, hub, torchHub, progress, cancellationToken).GetAwaiter().GetResult();
+        CreatePretrainedAsync(name, numClasses, auxLoss, configure, hub, progress, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>
     /// Loads the pretrained weights of <paramref name="name"/> into a model built for it (see <see cref="CreatePretrainedAsync"/>
@@ -129,8 +125,7 @@ public static partial class SegmentationModels
     /// </summary>
     /// <param name="model">A model with the keys of <paramref name="name"/>, such as one from <see cref="Create(string, int, bool, Func{ResNetConfig, ResNetConfig}, bool)"/>.</param>
     /// <param name="name">A name from <see cref="Names"/>.</param>
-    /// <param name="hub">Options for timm's weights; null for the process environment's.</param>
-    /// <param name="torchHub">Options for torchvision's checkpoints; null for the process environment's.</param>
+    /// <param name="hub">Where and how the weights are fetched; null for the process environment's.</param>
     /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
     /// <param name="cancellationToken">Stops the download.</param>
     /// <returns>
@@ -143,23 +138,18 @@ public static partial class SegmentationModels
     /// <exception cref="HubException">The weights cannot be fetched.</exception>
     /// <exception cref="StateDictMismatchException">The weights do not fit the model; it is unchanged.</exception>
     /// <exception cref="PyTorchCheckpointFormatException">torchvision's checkpoint is malformed; the model is unchanged.</exception>
-    public static async Task<LoadResult> LoadPretrainedAsync(SegmentationModel model, string name, HubOptions? hub = null, TorchHubOptions? torchHub = null,
+    public static async Task<LoadResult> LoadPretrainedAsync(SegmentationModel model, string name, HubOptions? hub = null,
         IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        string? checkpoint = TorchvisionCheckpoint(name);
-        if (checkpoint is not null)
-            return await LoadTorchvisionCheckpointAsync(model, checkpoint, torchHub, progress, cancellationToken).ConfigureAwait(false);
-        return await model.Backbone.LoadPretrainedAsync(BackboneRepositories[Find(name).Backbone], hub, progress, cancellationToken).ConfigureAwait(false);
+        var source = Pretrained(name).Source!;
+        if (TorchvisionCheckpoint(name) is null)
+            return await model.Backbone.LoadPretrainedAsync(source, hub, progress, cancellationToken).ConfigureAwait(false);
+        string path = await source.FetchAsync(hub, progress, cancellationToken).ConfigureAwait(false);
+        return LoadTorchvisionCheckpoint(model, path);
     }
 
-    /// <summary>Fetches a checkpoint with torchvision's keys through torch.hub's folder and loads it, leaving new the keys that depend on the class count or on an auxiliary head.</summary>
-    internal static async Task<LoadResult> LoadTorchvisionCheckpointAsync(SegmentationModel model, string fileName, TorchHubOptions? torchHub,
-        IProgress<HubDownloadProgress>? progress, CancellationToken cancellationToken)
-    {
-        string path;
-        using (var client = new TorchHubClient(torchHub))
-            path = await client.DownloadAsync(fileName, progress, cancellationToken).ConfigureAwait(false);
-        return ClassifierKeys.LoadSkippingUnfit(model, path, model.DependsOnClassesOrAux);
-    }
+    /// <summary>Loads a checkpoint with torchvision's keys, leaving new the keys that depend on the class count or on an auxiliary head (stated by the heads).</summary>
+    internal static LoadResult LoadTorchvisionCheckpoint(SegmentationModel model, string path) =>
+        ClassifierKeys.LoadSkippingUnfit(model, path, model.DependsOnClassesOrAux);
 }

@@ -26,9 +26,9 @@ internal sealed class BlobDownloader
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly HubTransport transport;
-    private readonly DownloadOptions options;
+    private readonly HubOptions options;
 
-    public BlobDownloader(HubTransport transport, DownloadOptions options)
+    public BlobDownloader(HubTransport transport, HubOptions options)
     {
         this.transport = transport;
         this.options = options;

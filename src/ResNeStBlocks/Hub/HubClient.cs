@@ -28,16 +28,12 @@ public sealed class HubClient : IDisposable
     private readonly BlobDownloader downloader;
 
     /// <summary>Creates a client.</summary>
-    /// <param name="options">Endpoint, cache, token and offline mode; null for the process environment's (<see cref="HubOptions()"/>).</param>
+    /// <param name="options">Endpoint, cache, token, offline mode and transport; null for the process environment's (<see cref="HubOptions()"/>).</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public HubClient(HubOptions? options = null)
     {
         Options = options ?? new HubOptions();
-        if (!Uri.TryCreate(Options.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
-            throw new ArgumentException($"HubOptions.Endpoint must be an absolute http or https URL, such as https://huggingface.co; got '{Options.Endpoint}'.", nameof(options));
-        if (string.IsNullOrWhiteSpace(Options.CacheDirectory))
-            throw new ArgumentException("HubOptions.CacheDirectory must name a directory; got an empty string.", nameof(options));
-        Options.ValidateTransfer(nameof(options));
+        Options.Validate(nameof(options));
         site = new HuggingFaceSite(Options);
         transport = new HubTransport(Options, site);
         downloader = new BlobDownloader(transport, Options);
@@ -92,12 +88,11 @@ public sealed class HubClient : IDisposable
         string? cached = cache.TryResolve(revision, fileName);
         if (cached is not null && (Options.Offline || !Options.CheckForUpdates || HubNames.IsCommitHash(revision)))
             return cached;
+        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
         if (Options.Offline)
             throw new HubException(HubErrorKind.Offline, repoId, fileName,
                 $"{fileName} from {repoId} (revision '{revision}') is not in the cache {Options.CacheDirectory}, and offline mode is on ({HubEnvironment.Offline}=1), so it cannot be downloaded. " +
-                $"Unset {HubEnvironment.Offline} to download it once, or copy a huggingface_hub cache that has it into {Options.CacheDirectory}.");
-
-        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
+                $"Unset {HubEnvironment.Offline} to download it once, or copy a huggingface_hub cache that has it into {Options.CacheDirectory}. {site.ManualRoute(about)}");
         HubFileMetadata metadata;
         try
         {
@@ -124,25 +119,9 @@ public sealed class HubClient : IDisposable
         return pointer;
     }
 
-    /// <summary>The file's commit, ETag, size and download location, from one HEAD request (plus relative redirects of a renamed repository).</summary>
-    /// <param name="repoId">The repository.</param>
-    /// <param name="fileName">The file in the repository.</param>
-    /// <param name="revision">A branch, tag or commit hash.</param>
-    /// <param name="cancellationToken">Stops the request.</param>
-    /// <returns>The metadata.</returns>
-    /// <exception cref="HubException">Offline mode is on (<see cref="HubErrorKind.Offline"/>), or the Hub refused or could not be reached.</exception>
-    /// <exception cref="HubException">The request failed; see <see cref="DownloadAsync"/> for the subclasses.</exception>
-    public Task<HubFileMetadata> GetMetadataAsync(string repoId, string fileName, string revision = DefaultRevision, CancellationToken cancellationToken = default)
-    {
-        HubNames.Validate(repoId, fileName, revision);
-        if (Options.Offline)
-            throw new HubException(HubErrorKind.Offline, repoId, fileName, $"Offline mode is on ({HubEnvironment.Offline}=1): no request for {fileName} in {repoId} may be made.");
-        var about = new HubRequest(Options.Endpoint, repoId, fileName, revision, site.SendsTokenTo(new Uri(Options.Endpoint)));
-        return GetMetadataAsync(about, cancellationToken);
-    }
-
     private const int MaxRelativeRedirects = 5;
 
+    /// <summary>The file's commit, ETag, size and download location, from one HEAD request (plus relative redirects of a renamed repository).</summary>
     private async Task<HubFileMetadata> GetMetadataAsync(HubRequest about, CancellationToken cancellationToken)
     {
         Uri url = HubNames.ResolveUrl(Options.Endpoint, about.RepoId, about.FileName, about.Revision);
@@ -189,6 +168,8 @@ public sealed class HubClient : IDisposable
         return value.Length == 0 || value.Any(c => c is '/' or '\\') ? null : value;
     }
 
-    /// <summary>Releases the HTTP connections.</summary>
-    public void Dispose() => transport.Dispose();
+    /// <summary>Releases nothing: the connections belong to the process-wide pool (or to <see cref="HubOptions.MessageHandler"/>), which outlives any client.</summary>
+    public void Dispose()
+    {
+    }
 }

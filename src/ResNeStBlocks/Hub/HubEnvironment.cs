@@ -4,8 +4,9 @@ using System.IO;
 namespace ResNeStBlocks.Hub;
 
 /// <summary>
-/// Reads huggingface_hub's environment variables with its precedence rules, so that a process configured for
-/// Python's <c>huggingface_hub</c> (endpoint, cache, token, offline mode) behaves the same here.
+/// Reads huggingface_hub's and torch.hub's environment variables with their precedence rules, so that a process
+/// configured for Python's <c>huggingface_hub</c> (endpoint, cache, token, offline mode) or <c>torch.hub</c> (its
+/// checkpoint folder) behaves the same here.
 /// </summary>
 public static class HubEnvironment
 {
@@ -29,6 +30,18 @@ public static class HubEnvironment
 
     /// <summary>Offline mode (variable <c>HF_HUB_OFFLINE</c>): <c>1</c>, <c>true</c>, <c>yes</c> or <c>on</c> forbid every request.</summary>
     public const string Offline = "HF_HUB_OFFLINE";
+
+    /// <summary>torch's home directory (variable <c>TORCH_HOME</c>); checkpoints live in <c>TORCH_HOME/hub/checkpoints</c>.</summary>
+    public const string TorchHome = "TORCH_HOME";
+
+    /// <summary>
+    /// The base URL torch.hub checkpoints are downloaded from (variable <c>RESNESTBLOCKS_TORCH_MODELS_URL</c>, this
+    /// library's own: torch has none), for a mirror or a test server.
+    /// </summary>
+    public const string TorchModelsUrl = "RESNESTBLOCKS_TORCH_MODELS_URL";
+
+    /// <summary>Where torchvision publishes its weights, when <see cref="TorchModelsUrl"/> is unset.</summary>
+    public const string DefaultTorchModelsUrl = "https://download.pytorch.org/models";
 
     /// <summary>The endpoint named by <c>HF_ENDPOINT</c>, else <see cref="DefaultEndpoint"/>, without a trailing slash.</summary>
     /// <param name="variable">Reads one environment variable (null when unset).</param>
@@ -79,6 +92,28 @@ public static class HubEnvironment
         ArgumentNullException.ThrowIfNull(variable);
         string? value = variable(Offline)?.Trim().ToUpperInvariant();
         return value is "1" or "TRUE" or "YES" or "ON";
+    }
+
+    /// <summary>
+    /// The checkpoint folder as torch.hub computes it: <c>TORCH_HOME/hub/checkpoints</c>, <c>TORCH_HOME</c> defaulting to
+    /// <c>$XDG_CACHE_HOME/torch</c>, else <c>~/.cache/torch</c>.
+    /// </summary>
+    /// <param name="variable">Reads one environment variable (null when unset).</param>
+    /// <returns>The absolute directory.</returns>
+    internal static string ResolveTorchCheckpointDirectory(Func<string, string?> variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        string home = NonEmpty(variable(TorchHome)) ?? Path.Combine(NonEmpty(variable("XDG_CACHE_HOME")) ?? "~/.cache", "torch");
+        return Path.GetFullPath(Path.Combine(ExpandHome(home), "hub", "checkpoints"));
+    }
+
+    /// <summary>The base URL named by <see cref="TorchModelsUrl"/>, else <see cref="DefaultTorchModelsUrl"/>, without a trailing slash.</summary>
+    /// <param name="variable">Reads one environment variable (null when unset).</param>
+    /// <returns>The base URL.</returns>
+    internal static string ResolveTorchModelsUrl(Func<string, string?> variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        return (NonEmpty(variable(TorchModelsUrl)) ?? DefaultTorchModelsUrl).TrimEnd('/');
     }
 
     private static string ResolveHome(Func<string, string?> variable)

@@ -25,7 +25,7 @@ public sealed class HubException : Exception
     /// <summary>Which failure this was.</summary>
     public HubErrorKind Kind { get; }
 
-    /// <summary>The repository, or for a torch.hub checkpoint the base URL it comes from (<see cref="TorchHubOptions.ModelsUrl"/>).</summary>
+    /// <summary>The repository, or for a torch.hub checkpoint the base URL it comes from (<see cref="HubOptions.TorchModelsUrl"/>).</summary>
     public string RepoId { get; }
 
     /// <summary>The file in the repository.</summary>

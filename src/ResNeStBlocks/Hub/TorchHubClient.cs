@@ -16,7 +16,7 @@ namespace ResNeStBlocks.Hub;
 /// <para>A file in the folder is used with no request at all, whoever put it there (Python's
 /// <c>torch.hub.load_state_dict_from_url</c> included). Otherwise, under a per-file lock
 /// (<c>checkpoints/.locks/&lt;file&gt;.lock</c>, so that two processes transfer it once), one HEAD on
-/// <c>{ModelsUrl}/{file}</c> gives its size and location; the body streams into <c>&lt;file&gt;.incomplete</c>,
+/// <c>{TorchModelsUrl}/{file}</c> gives its size and location; the body streams into <c>&lt;file&gt;.incomplete</c>,
 /// resumes with <c>Range</c> after a dropped connection, retries 5xx, 429, timeouts and resets with bounded doubling
 /// waits, and becomes the file only after its size and its SHA-256 match: the file name carries the first hex digits
 /// of its SHA-256 (<c>deeplabv3_resnet50_coco-cd0a2569.pth</c>), which are checked as torch.hub's
@@ -27,38 +27,36 @@ namespace ResNeStBlocks.Hub;
 public sealed class TorchHubClient : IDisposable
 {
     /// <summary>The fewest hex digits of SHA-256 a file name must carry (torchvision's carry 8).</summary>
-    public const int MinHashPrefixLength = 8;
+    internal const int MinHashPrefixLength = 8;
 
     // torch.hub's HASH_REGEX: the first "-<hex>." in the file name.
     private static readonly Regex HashPattern = new(@"-([a-f0-9]*)\.", RegexOptions.CultureInvariant);
     private const int MaxRedirects = 5;
 
+    private readonly TorchHubSite site = new();
     private readonly HubTransport transport;
     private readonly BlobDownloader downloader;
 
     /// <summary>Creates a client.</summary>
-    /// <param name="options">Base URL, checkpoint folder and offline mode; null for the process environment's (<see cref="TorchHubOptions()"/>).</param>
+    /// <param name="options">Base URL (<see cref="HubOptions.TorchModelsUrl"/>), checkpoint folder (<see cref="HubOptions.TorchCheckpointDirectory"/>),
+    /// offline mode and transport; null for the process environment's (<see cref="HubOptions()"/>).</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public TorchHubClient(TorchHubOptions? options = null)
+    public TorchHubClient(HubOptions? options = null)
     {
-        Options = options ?? new TorchHubOptions();
-        if (!Uri.TryCreate(Options.ModelsUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
-            throw new ArgumentException($"TorchHubOptions.ModelsUrl must be an absolute http or https URL, such as {TorchHubEnvironment.DefaultModelsUrl}; got '{Options.ModelsUrl}'.", nameof(options));
-        if (string.IsNullOrWhiteSpace(Options.CheckpointDirectory))
-            throw new ArgumentException("TorchHubOptions.CheckpointDirectory must name a directory; got an empty string.", nameof(options));
-        Options.ValidateTransfer(nameof(options));
-        transport = new HubTransport(Options, new TorchHubSite());
+        Options = options ?? new HubOptions();
+        Options.Validate(nameof(options));
+        transport = new HubTransport(Options, site);
         downloader = new BlobDownloader(transport, Options);
     }
 
     /// <summary>The options in force.</summary>
-    public TorchHubOptions Options { get; }
+    public HubOptions Options { get; }
 
     /// <summary>The SHA-256 prefix a checkpoint's name carries, found as torch.hub finds it (the first <c>-&lt;hex&gt;.</c>).</summary>
     /// <param name="fileName">A file name such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c>.</param>
     /// <returns>The hex digits, such as <c>cd0a2569</c>.</returns>
     /// <exception cref="ArgumentException">The name is not a plain file name, or carries fewer than <see cref="MinHashPrefixLength"/> hex digits.</exception>
-    public static string HashPrefix(string fileName)
+    internal static string HashPrefix(string fileName)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         if (fileName.Length == 0 || fileName is "." or ".." || fileName.IndexOfAny(['/', '\\']) >= 0 || fileName.Any(char.IsControl))
@@ -86,7 +84,7 @@ public sealed class TorchHubClient : IDisposable
     /// <param name="fileName">The checkpoint's file name, such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c>.</param>
     /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
     /// <param name="cancellationToken">Stops the download; the partial file stays for a later resume.</param>
-    /// <returns>The path, <c>{CheckpointDirectory}/{fileName}</c>.</returns>
+    /// <returns>The path, <c>{TorchCheckpointDirectory}/{fileName}</c>.</returns>
     /// <exception cref="HubException">The file cannot be had; the subclass and message say why and what to do.</exception>
     public string Download(string fileName, IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
         DownloadAsync(fileName, progress, cancellationToken).GetAwaiter().GetResult();
@@ -95,7 +93,7 @@ public sealed class TorchHubClient : IDisposable
     /// <param name="fileName">The checkpoint's file name, such as <c>deeplabv3_resnet50_coco-cd0a2569.pth</c>.</param>
     /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
     /// <param name="cancellationToken">Stops the download; the partial file stays for a later resume.</param>
-    /// <returns>The path, <c>{CheckpointDirectory}/{fileName}</c>.</returns>
+    /// <returns>The path, <c>{TorchCheckpointDirectory}/{fileName}</c>.</returns>
     /// <exception cref="ArgumentException">The name is malformed (see <see cref="HashPrefix"/>).</exception>
     /// <exception cref="HubException">The file cannot be fetched; <see cref="HubException.Kind"/> says why: <see cref="HubErrorKind.Offline"/>
     /// (offline mode, not in the folder), <see cref="HubErrorKind.EntryNotFound"/> (403 or 404), <see cref="HubErrorKind.Integrity"/> (the
@@ -107,13 +105,12 @@ public sealed class TorchHubClient : IDisposable
         string path = PathOf(fileName);
         if (File.Exists(path))
             return path;
+        var about = new HubRequest(Options.TorchModelsUrl, Options.TorchModelsUrl, fileName, "", TokenSent: false);
         if (Options.Offline)
-            throw new HubException(HubErrorKind.Offline, Options.ModelsUrl, fileName,
-                $"{fileName} is not in the checkpoint folder {Options.CheckpointDirectory}, and offline mode is on ({HubEnvironment.Offline}=1), so it cannot be downloaded. " +
-                $"Unset {HubEnvironment.Offline} to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints).");
-
-        var about = new HubRequest(Options.ModelsUrl, Options.ModelsUrl, fileName, "", TokenSent: false);
-        using (await CacheLock.AcquireAsync(Path.Combine(Options.CheckpointDirectory, ".locks", fileName + ".lock"), cancellationToken).ConfigureAwait(false))
+            throw new HubException(HubErrorKind.Offline, Options.TorchModelsUrl, fileName,
+                $"{fileName} is not in the checkpoint folder {Options.TorchCheckpointDirectory}, and offline mode is on ({HubEnvironment.Offline}=1), so it cannot be downloaded. " +
+                $"Unset {HubEnvironment.Offline} to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints). {site.ManualRoute(about)}");
+        using (await CacheLock.AcquireAsync(Path.Combine(Options.TorchCheckpointDirectory, ".locks", fileName + ".lock"), cancellationToken).ConfigureAwait(false))
         {
             // Another process may have finished the same file while this one waited for the lock.
             if (File.Exists(path))
@@ -124,12 +121,12 @@ public sealed class TorchHubClient : IDisposable
         return path;
     }
 
-    private string PathOf(string fileName) => Path.Combine(Options.CheckpointDirectory, fileName);
+    private string PathOf(string fileName) => Path.Combine(Options.TorchCheckpointDirectory, fileName);
 
     /// <summary>The file's size and final location, from a HEAD on its URL (following up to <see cref="MaxRedirects"/> redirects).</summary>
     private async Task<BlobSource> LocateAsync(HubRequest about, CancellationToken cancellationToken)
     {
-        var url = new Uri(Options.ModelsUrl + "/" + Uri.EscapeDataString(about.FileName));
+        var url = new Uri(Options.TorchModelsUrl + "/" + Uri.EscapeDataString(about.FileName));
         for (int hop = 0; ; hop++)
         {
             using var response = await transport.SendAsync(HttpMethod.Head, url, 0, about, cancellationToken).ConfigureAwait(false);
@@ -142,11 +139,13 @@ public sealed class TorchHubClient : IDisposable
                 continue;
             }
             if (response.Content.Headers.ContentLength is not long size)
-                throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName, $"{url.GetLeftPart(UriPartial.Path)} answered without Content-Length, so the download could not be checked; check {TorchHubEnvironment.ModelsUrl} (now {Options.ModelsUrl}).");
+                throw new HubException(HubErrorKind.Other, about.RepoId, about.FileName, $"{url.GetLeftPart(UriPartial.Path)} answered without Content-Length, so the download could not be checked; check {HubEnvironment.TorchModelsUrl} (now {Options.TorchModelsUrl}).");
             return new BlobSource(url, size, null);
         }
     }
 
-    /// <summary>Releases the HTTP connections.</summary>
-    public void Dispose() => transport.Dispose();
+    /// <summary>Releases nothing: the connections belong to the process-wide pool (or to <see cref="HubOptions.MessageHandler"/>), which outlives any client.</summary>
+    public void Dispose()
+    {
+    }
 }

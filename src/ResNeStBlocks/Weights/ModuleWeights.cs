@@ -20,7 +20,7 @@ public static class ModuleWeights
     /// <param name="strict">Fail on any missing or unexpected key.</param>
     /// <param name="skip">Keys to leave as they are (for example a classifier of another class count).</param>
     /// <returns>The keys that were missing, unexpected or skipped.</returns>
-    /// <exception cref="WeightsFormatException">The file is malformed (<see cref="SafetensorsFormatException"/> or <see cref="PyTorchCheckpointFormatException"/>); the module is unchanged.</exception>
+    /// <exception cref="WeightsFormatException">The file is malformed (<see cref="SafeTensorsFormatException"/> or <see cref="PyTorchCheckpointFormatException"/>); the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The module's BatchNorms have been folded for inference; the module is unchanged.</exception>
     /// <exception cref="ArgumentException">The module has no registered parameters or buffers (a custom module that did not call <c>RegisterComponents()</c>).</exception>

@@ -8,9 +8,9 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Weights;
 
 /// <summary>
-/// Loads timm's published weights from the Hugging Face Hub into any module whose state-dict keys are timm's:
-/// a zoo model, or a backbone built by hand. The file is <c>model.safetensors</c> of the repository, fetched
-/// through the shared cache (<see cref="HubClient"/>).
+/// Loads published weights into any module whose state-dict keys are the file's: timm's <c>model.safetensors</c> from a
+/// Hugging Face repository into a zoo model or a backbone built by hand, or any <see cref="WeightsSource"/>, fetched
+/// through its cache.
 /// </summary>
 public static class PretrainedWeights
 {
@@ -33,15 +33,33 @@ public static class PretrainedWeights
     public static async Task<LoadResult> LoadPretrainedAsync(this nn.Module module, string repoId, HubOptions? hub = null,
         IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(repoId);
-        string path;
-        using (var client = new HubClient(hub))
-            path = await client.DownloadAsync(repoId, FileName, HubClient.DefaultRevision, progress, cancellationToken).ConfigureAwait(false);
+        return await module.LoadPretrainedAsync(WeightsSource.HuggingFace(repoId), hub, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fetches (or finds in its cache) the file of <paramref name="source"/> and loads it. As in timm, a classifier
+    /// (<c>fc.*</c>) whose shape differs from the module's, or that the module lacks (a headless backbone), is left out;
+    /// every other key must fit exactly.
+    /// </summary>
+    /// <param name="module">The module to load into.</param>
+    /// <param name="source">Where the weights are, such as <c>ModelZoo.Pretrained("resnest50d").Source</c>.</param>
+    /// <param name="hub">Endpoints, caches, token and offline mode; null for the process environment's.</param>
+    /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <returns>The missing, unexpected and skipped (classifier) keys.</returns>
+    /// <exception cref="HubException">The weights cannot be fetched; the subclass and message say why.</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the module; it is unchanged.</exception>
+    public static async Task<LoadResult> LoadPretrainedAsync(this nn.Module module, WeightsSource source, HubOptions? hub = null,
+        IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(source);
+        string path = await source.FetchAsync(hub, progress, cancellationToken).ConfigureAwait(false);
         return ClassifierKeys.LoadSkippingUnfit(module, path);
     }
 
-    /// <summary>Blocking form of <see cref="LoadPretrainedAsync"/>.</summary>
+    /// <summary>Blocking form of <see cref="LoadPretrainedAsync(nn.Module, string, HubOptions?, IProgress{HubDownloadProgress}?, CancellationToken)"/>.</summary>
     /// <param name="module">The module to load into.</param>
     /// <param name="repoId">The repository, such as <c>timm/resnest50d.in1k</c>.</param>
     /// <param name="hub">Endpoint, cache, token and offline mode; null for the process environment's.</param>

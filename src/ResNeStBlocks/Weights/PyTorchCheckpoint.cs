@@ -36,13 +36,13 @@ namespace ResNeStBlocks.Weights;
 public static class PyTorchCheckpoint
 {
     /// <summary>The largest pickle accepted (100 MB; a state dict's pickle is some kilobytes per hundred tensors).</summary>
-    public const long MaxPickleBytes = 100_000_000;
+    internal const long MaxPickleBytes = 100_000_000;
 
     /// <summary>The deepest nesting of containers accepted; a state dict needs 3 (the attributes that carry <c>_metadata</c>, its OrderedDict, one module's version dict).</summary>
-    public const int MaxNesting = 32;
+    internal const int MaxNesting = 32;
 
     /// <summary>The most dimensions a tensor may have.</summary>
-    public const int MaxDimensions = 16;
+    internal const int MaxDimensions = 16;
 
     /// <summary>Reads the state dict of a checkpoint file onto the CPU.</summary>
     /// <param name="path">The <c>.pth</c> file.</param>
@@ -78,7 +78,7 @@ public static class PyTorchCheckpoint
     /// <summary>Whether a file's first bytes are those of a checkpoint this class reads: a zip archive or a legacy pickle stream.</summary>
     /// <param name="start">The file's first bytes (at least 4 are needed to say yes).</param>
     /// <returns>True for the zip signature or a pickle's protocol opcode followed by a LONG1 (the legacy magic number).</returns>
-    public static bool HasSignature(ReadOnlySpan<byte> start) => IsZip(start) || IsLegacy(start);
+    internal static bool HasSignature(ReadOnlySpan<byte> start) => IsZip(start) || IsLegacy(start);
 
     private static bool IsZip(ReadOnlySpan<byte> start) =>
         start.Length >= 4 && start[0] == (byte)'P' && start[1] == (byte)'K' && ((start[2] == 3 && start[3] == 4) || (start[2] == 5 && start[3] == 6));

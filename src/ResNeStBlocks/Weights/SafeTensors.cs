@@ -14,10 +14,10 @@ namespace ResNeStBlocks.Weights;
 /// little-endian header length, a JSON header, then the raw little-endian tensor bytes.
 /// </summary>
 /// <remarks>
-/// <para>Reading validates the whole header first (see <see cref="SafetensorsHeader"/> for every rule), so nothing
+/// <para>Reading validates the whole header first (see <see cref="SafeTensorsHeader"/> for every rule), so nothing
 /// is allocated for a malformed file, and the tensors allocated never total more than the file's size. Tensor
 /// bytes are streamed from the file straight into each tensor's memory in pieces of at most 64 MiB; nothing is
-/// read twice. Every malformed file raises <see cref="SafetensorsFormatException"/> (an <see cref="IOException"/>)
+/// read twice. Every malformed file raises <see cref="SafeTensorsFormatException"/> (an <see cref="IOException"/>)
 /// whose message names the file, the tensor key where there is one, and the problem; BOOL tensors must hold only
 /// bytes 0 and 1. Non-finite values (NaN, infinities, NaN payloads) are loaded bit for bit as stored, never
 /// rejected or normalised.</para>
@@ -30,7 +30,7 @@ public static class SafeTensors
     /// <summary>Reads every tensor of a safetensors file onto the CPU.</summary>
     /// <param name="path">The file to read.</param>
     /// <returns>Tensor name to tensor, in the file's data order. The caller owns (and disposes) the tensors.</returns>
-    /// <exception cref="SafetensorsFormatException">The file is malformed.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
@@ -43,11 +43,11 @@ public static class SafeTensors
     /// <param name="stream">A readable, seekable stream; the file runs from its current position to its end. It is not disposed.</param>
     /// <param name="source">A name for error messages.</param>
     /// <returns>Tensor name to tensor, in the file's data order. The caller owns (and disposes) the tensors.</returns>
-    /// <exception cref="SafetensorsFormatException">The content is malformed; no tensor is left allocated.</exception>
+    /// <exception cref="SafeTensorsFormatException">The content is malformed; no tensor is left allocated.</exception>
     /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
     public static Dictionary<string, Tensor> Load(Stream stream, string source = "stream")
     {
-        var header = SafetensorsHeader.Read(stream, source);
+        var header = SafeTensorsHeader.Read(stream, source);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -70,24 +70,24 @@ public static class SafeTensors
         }
     }
 
-    private static void ReadInto(Stream stream, Tensor tensor, SafetensorsEntry entry, string source) =>
+    private static void ReadInto(Stream stream, Tensor tensor, SafeTensorsEntry entry, string source) =>
         TensorBytes.ReadInto(stream, tensor,
-            e => SafetensorsHeader.Fail(source, "the file ended before its declared length (was it changed while being read?).", e),
+            e => SafeTensorsHeader.Fail(source, "the file ended before its declared length (was it changed while being read?).", e),
             entry.Type != ScalarType.Bool ? null : piece =>
             {
                 if (!TensorBytes.IsBoolean(piece))
-                    throw SafetensorsHeader.Fail(source, $"tensor '{entry.Key}': a BOOL byte is neither 0 nor 1.");
+                    throw SafeTensorsHeader.Fail(source, $"tensor '{entry.Key}': a BOOL byte is neither 0 nor 1.");
             });
 
     /// <summary>Reads only the header of a safetensors file: keys, dtypes, shapes and metadata.</summary>
     /// <param name="path">The file to inspect.</param>
     /// <returns>The validated header.</returns>
-    /// <exception cref="SafetensorsFormatException">The file is malformed.</exception>
-    public static SafetensorsHeader ReadHeader(string path)
+    /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
+    internal static SafeTensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
-        return SafetensorsHeader.Read(stream, path);
+        return SafeTensorsHeader.Read(stream, path);
     }
 
     /// <summary>Writes tensors to a safetensors file (keys sorted, data in key order, as the reference writer does).</summary>
@@ -114,7 +114,7 @@ public static class SafeTensors
         foreach (var key in keys)
         {
             var tensor = tensors[key];
-            string dtype = SafetensorsDType.NameOf(tensor.dtype);
+            string dtype = SafeTensorsDType.NameOf(tensor.dtype);
             long length = tensor.numel() * tensor.ElementSize;
             header[key] = new Dictionary<string, object>
             {

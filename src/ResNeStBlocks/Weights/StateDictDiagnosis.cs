@@ -42,7 +42,7 @@ internal static class StateDictDiagnosis
                     ? "Its keys match no ModelZoo model."
                     : $"Its keys and shapes are those of the zoo model '{zooModel}': create that model with ModelZoo.Create(\"{zooModel}\").");
         }
-        return new StateDictMismatchException(module.GetName(), missing, unexpected, mismatches, diagnosis, zooModel);
+        return new StateDictMismatchException(ModuleNames.Of(module), missing, unexpected, mismatches, diagnosis, zooModel);
     }
 
     /// <summary>

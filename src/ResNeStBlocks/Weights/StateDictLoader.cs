@@ -53,7 +53,7 @@ public static class StateDictLoader
         ArgumentNullException.ThrowIfNull(source);
         if (InferencePreparation.IsBatchNormFolded(module))
             throw new InvalidOperationException(
-                $"{module.GetName()} has had its BatchNorm layers folded into its convolutions, so its keys are no longer timm's. " +
+                $"{ModuleNames.Of(module)} has had its BatchNorm layers folded into its convolutions, so its keys are no longer timm's. " +
                 "Load weights into an unfolded model, then fold it.");
         var target = module.state_dict();
         var skipped = new List<string>();
@@ -107,7 +107,7 @@ public static class StateDictLoader
     /// <param name="strict">When true, any missing or unexpected key fails the load.</param>
     /// <param name="skip">Keys to leave alone.</param>
     /// <returns>The keys that were missing, unexpected or skipped.</returns>
-    /// <exception cref="WeightsFormatException">The file is malformed (<see cref="SafetensorsFormatException"/> or <see cref="PyTorchCheckpointFormatException"/>); the module is unchanged.</exception>
+    /// <exception cref="WeightsFormatException">The file is malformed (<see cref="SafeTensorsFormatException"/> or <see cref="PyTorchCheckpointFormatException"/>); the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">Keys, shapes or dtypes do not fit; the module is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The module's BatchNorms have been folded for inference; the module is unchanged.</exception>
     public static LoadResult LoadFile(nn.Module module, string path, bool strict = true, Func<string, bool>? skip = null)

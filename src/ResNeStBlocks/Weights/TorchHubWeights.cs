@@ -25,7 +25,7 @@ public static class TorchHubWeights
     /// <exception cref="HubException">The checkpoint cannot be fetched; the subclass and message say why.</exception>
     /// <exception cref="PyTorchCheckpointFormatException">The checkpoint is malformed or not a plain state dict; the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">The weights do not fit the module; it is unchanged.</exception>
-    public static async Task<LoadResult> LoadTorchHubCheckpointAsync(this nn.Module module, string fileName, TorchHubOptions? options = null,
+    public static async Task<LoadResult> LoadTorchHubCheckpointAsync(this nn.Module module, string fileName, HubOptions? options = null,
         bool strict = true, Func<string, bool>? skip = null, IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -47,7 +47,7 @@ public static class TorchHubWeights
     /// <exception cref="HubException">The checkpoint cannot be fetched.</exception>
     /// <exception cref="PyTorchCheckpointFormatException">The checkpoint is malformed; the module is unchanged.</exception>
     /// <exception cref="StateDictMismatchException">The weights do not fit the module; it is unchanged.</exception>
-    public static LoadResult LoadTorchHubCheckpoint(this nn.Module module, string fileName, TorchHubOptions? options = null,
+    public static LoadResult LoadTorchHubCheckpoint(this nn.Module module, string fileName, HubOptions? options = null,
         bool strict = true, Func<string, bool>? skip = null, IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
         LoadTorchHubCheckpointAsync(module, fileName, options, strict, skip, progress, cancellationToken).GetAwaiter().GetResult();
 }

@@ -11,7 +11,7 @@ internal static class WeightsFile
     /// <summary>Reads every tensor of a safetensors file or a PyTorch checkpoint onto the CPU.</summary>
     /// <param name="path">The file.</param>
     /// <returns>Key to tensor; the caller disposes them.</returns>
-    /// <exception cref="SafetensorsFormatException">The file is not a PyTorch checkpoint and is malformed as safetensors.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is not a PyTorch checkpoint and is malformed as safetensors.</exception>
     /// <exception cref="PyTorchCheckpointFormatException">The file is a malformed or unsafe PyTorch checkpoint.</exception>
     public static Dictionary<string, Tensor> Load(string path)
     {

@@ -5,7 +5,7 @@ namespace ResNeStBlocks.Weights;
 
 /// <summary>
 /// A weights file is malformed or holds something a weights file must not. Each format has its own subclass
-/// (<see cref="SafetensorsFormatException"/>, <see cref="PyTorchCheckpointFormatException"/>), so a caller that
+/// (<see cref="SafeTensorsFormatException"/>, <see cref="PyTorchCheckpointFormatException"/>), so a caller that
 /// accepts either format, as <see cref="ModuleWeights.LoadWeights"/> does, catches this one type.
 /// </summary>
 public abstract class WeightsFormatException : IOException

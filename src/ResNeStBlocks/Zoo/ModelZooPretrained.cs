@@ -42,11 +42,11 @@ public static partial class ModelZoo
     public static async Task<ResNet> CreatePretrainedAsync(string name, int numClasses = 1000, Func<ResNetConfig, ResNetConfig>? configure = null,
         HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        string repoId = Pretrained(name).HubId;
+        var source = Pretrained(name).Source!;
         var model = Create(name, numClasses, configure);
         try
         {
-            await model.LoadPretrainedAsync(repoId, hub, progress, cancellationToken).ConfigureAwait(false);
+            await model.LoadPretrainedAsync(source, hub, progress, cancellationToken).ConfigureAwait(false);
             return model;
         }
         catch

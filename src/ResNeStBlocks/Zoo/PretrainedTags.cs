@@ -35,7 +35,7 @@ internal static class PretrainedTags
         Additional.TryGetValue(architecture, out var more) ? more.Prepend(defaultTag).ToArray() : new[] { defaultTag };
 
     /// <summary><c>resnet50.a1_in1k</c> from <c>timm/resnet50.a1_in1k</c>.</summary>
-    public static string FullName(PretrainedConfig config) => config.HubId[(config.HubId.IndexOf('/', StringComparison.Ordinal) + 1)..];
+    public static string FullName(PretrainedConfig config) => config.Source!.Location[(config.Source.Location.IndexOf('/', StringComparison.Ordinal) + 1)..];
 
     // timm's _cfg: bilinear, crop 0.875 (torchvision and Facebook weights).
     private static PretrainedConfig Plain(string name, int size = 224) => PretrainedConfig.Timm(name, size, 0.875, Interpolation.Bilinear);

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -79,18 +81,26 @@ public sealed class FakeHub : IAsyncDisposable
     /// <summary>GETs of torch.hub checkpoints (each one a transfer).</summary>
     public int CheckpointTransfers => log.Count(r => r.Method == "GET" && r.Path.StartsWith("/models/", StringComparison.Ordinal));
 
-    public static async Task<FakeHub> StartAsync()
+    /// <summary>Starts the stand-in; with <paramref name="certificate"/> it speaks HTTPS only, presenting that certificate.</summary>
+    public static async Task<FakeHub> StartAsync(X509Certificate2? certificate = null)
     {
         var hub = new FakeHub();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+                listen.UseHttps(certificate);
+        }));
         hub.app = builder.Build();
         hub.app.Run(hub.HandleAsync);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await hub.app.StartAsync(timeout.Token);
         var addresses = hub.app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         hub.Endpoint = addresses.Addresses.Single().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+        if (certificate is not null && hub.Endpoint.StartsWith("http:", StringComparison.Ordinal))
+            hub.Endpoint = "https:" + hub.Endpoint["http:".Length..];
         return hub;
     }
 
@@ -267,5 +277,24 @@ public sealed class FakeHub : IAsyncDisposable
         if (code is not null)
             response.Headers["X-Error-Code"] = code;
         response.Headers["X-Error-Message"] = message;
+    }
+}
+
+/// <summary>A certificate no machine trusts, for a loopback HTTPS server (a proxy or a mirror with a private CA, as the client meets it).</summary>
+public static class SelfSignedCertificate
+{
+    /// <summary>A fresh RSA certificate for <c>CN=localhost</c> and IP 127.0.0.1, valid from yesterday for a week, with its private key.</summary>
+    public static X509Certificate2 Create()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, critical: false));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        // Kestrel on Linux needs the key in an exportable form, which a round trip through PKCS#12 gives.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
     }
 }

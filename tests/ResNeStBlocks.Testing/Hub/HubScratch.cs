@@ -39,14 +39,17 @@ public sealed class HubScratch : IDisposable
     public string CheckpointFolder => Path.Combine(Root, "torch", "hub", "checkpoints");
 
     /// <summary>
-    /// torch.hub options independent of the process environment, fetching from <paramref name="hub"/>'s <c>/models</c> into
-    /// <paramref name="folder"/>, with retries fast enough for tests.
+    /// Options independent of the process environment that fetch torch.hub checkpoints from <paramref name="hub"/>'s
+    /// <c>/models</c> into <paramref name="folder"/> (and Hub files from <paramref name="hub"/> into a scratch cache),
+    /// with retries fast enough for tests.
     /// </summary>
-    public static TorchHubOptions TorchHubOptions(FakeHub hub, string folder, bool offline = false) =>
+    public static HubOptions TorchHubOptions(FakeHub hub, string folder, bool offline = false) =>
         new(_ => null)
         {
-            ModelsUrl = hub.Endpoint + "/models",
-            CheckpointDirectory = folder,
+            Endpoint = hub.Endpoint,
+            CacheDirectory = Path.Combine(folder, "hf-cache"),
+            TorchModelsUrl = hub.Endpoint + "/models",
+            TorchCheckpointDirectory = folder,
             Offline = offline,
             RetryDelay = TimeSpan.FromMilliseconds(1),
             MaxRetryDelay = TimeSpan.FromMilliseconds(5),

@@ -102,7 +102,8 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
         var missing = await offline.Invoking(c => c.DownloadAsync(HubScratch.RepoId, "pytorch_model.bin")).Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.Offline);
         missing.Which.Message.Should().Be(
             $"pytorch_model.bin from {HubScratch.RepoId} (revision 'main') is not in the cache {scratch.Cache}, and offline mode is on (HF_HUB_OFFLINE=1), so it cannot be downloaded. " +
-            $"Unset HF_HUB_OFFLINE to download it once, or copy a huggingface_hub cache that has it into {scratch.Cache}.");
+            $"Unset HF_HUB_OFFLINE to download it once, or copy a huggingface_hub cache that has it into {scratch.Cache}. " +
+            $"Or download {hub.Endpoint}/{HubScratch.RepoId}/resolve/main/pytorch_model.bin on a machine that can reach it and load the file with module.LoadWeights(path).");
     }
 
     [Fact]
@@ -133,7 +134,9 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
         scratch.TinyRepo(hub, weights);
         long cut = weights.Length / 2;
         hub.CutNextLfsBodyAfter(cut, TimeSpan.FromSeconds(20));
-        using var client = new HubClient(scratch.Options(hub) with { Timeout = TimeSpan.FromMilliseconds(500) });
+        // Long enough that a machine busy with other work never leaves a healthy response silent that long (at 500 ms a
+        // loaded 2-core runner resumed twice), far shorter than the 20 s stall.
+        using var client = new HubClient(scratch.Options(hub) with { Timeout = TimeSpan.FromSeconds(2) });
 
         string path = await client.DownloadAsync(HubScratch.RepoId, File_);
 
@@ -170,7 +173,8 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
 
         thrown.Which.Message.Should().Be(
             $"Could not download model.safetensors from {HubScratch.RepoId}: {hub.Endpoint}/{HubScratch.RepoId}/resolve/main/model.safetensors failed 2 time(s), last with: 503 Service Unavailable. " +
-            "Check the network, or set HF_ENDPOINT to a reachable mirror; files already cached are used with HF_HUB_OFFLINE=1.");
+            "Check the network, or set HF_ENDPOINT to a reachable mirror; files already cached are used with HF_HUB_OFFLINE=1. " +
+            $"Or download {hub.Endpoint}/{HubScratch.RepoId}/resolve/main/model.safetensors on a machine that can reach it and load the file with module.LoadWeights(path).");
         hub.Log.Should().HaveCount(2);
     }
 
@@ -198,7 +202,7 @@ public sealed class HubDownloadTests : IAsyncLifetime, IDisposable
     [InlineData("no repo", HubErrorKind.RepositoryNotFound,
         "Repository timm/tiny_resnest.test was not found on {endpoint} (404): check its name (timm's weights are named like timm/resnest50d.in1k); no token was sent: set HF_TOKEN (or log in with `hf auth login`, which writes HF_HOME/token) if it is private.")]
     [InlineData("no file", HubErrorKind.EntryNotFound,
-        "model.safetensors was not found in timm/tiny_resnest.test at revision 'main' (404): check the file name and the revision.")]
+        "model.safetensors was not found in timm/tiny_resnest.test at revision 'main' on {endpoint} (404): check the file name and the revision.")]
     public async Task Refusals_become_distinct_kinds_that_say_what_to_do(string situation, HubErrorKind expected, string message)
     {
         if (situation != "no repo")

@@ -51,7 +51,7 @@ public sealed class PretrainedFromHubTests : IClassFixture<Resnest14dHub>, IDisp
     public void A_tag_selects_its_own_evaluation_settings_and_the_same_architecture()
     {
         var tv2 = ModelZoo.Pretrained("resnet50.tv2_in1k");
-        tv2.HubId.Should().Be("timm/resnet50.tv2_in1k");
+        tv2.Source!.Id.Should().Be("timm/resnet50.tv2_in1k");
         (tv2.InputSize, tv2.CropFraction, tv2.Interpolation).Should().Be((176, 0.875, Interpolation.Bilinear));
         var a3 = ModelZoo.Pretrained("seresnet50.a3_in1k");
         (a3.InputSize, a3.CropFraction, a3.Interpolation).Should().Be((160, 0.95, Interpolation.Bicubic));

@@ -41,7 +41,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => scratch.Dispose();
 
-    private TorchHubOptions TorchHub(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
+    private HubOptions TorchHub(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
 
     /// <summary>The reduced checkpoint in torch.hub's folder under torchvision's own file name, as if torch.hub had fetched it.</summary>
     private void PlaceAsTorchvisionsFcn()
@@ -70,7 +70,8 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
         hub.Checkpoints[name] = checkpoint;
         using var model = SegmentationModels.Create("fcn_resnet50", numClasses: 3, configure: Reduced);
 
-        var result = await SegmentationModels.LoadTorchvisionCheckpointAsync(model, name, TorchHub(), null, default);
+        string path = await WeightsSource.TorchHub($"{hub.Endpoint}/models/{name}").FetchAsync(TorchHub() with { TorchModelsUrl = "http://127.0.0.1:9/unused" });
+        var result = SegmentationModels.LoadTorchvisionCheckpoint(model, path);
 
         result.Should().BeEquivalentTo(new LoadResult(Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>()));
         hub.Log.Select(r => $"{r.Method} {r.Path}").Should().Equal($"HEAD /models/{name}", $"GET /models/{name}");
@@ -83,14 +84,14 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
     {
         PlaceAsTorchvisionsFcn();
 
-        using (var model = await SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3, configure: Reduced, torchHub: TorchHub()))
+        using (var model = await SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3, configure: Reduced, hub: TorchHub()))
             AssertFixtureOutputs(model, "cached checkpoint");
         hub.Log.Should().BeEmpty("a checkpoint in torch.hub's folder costs no request");
 
         await hub.StopAsync();
-        using (var offline = SegmentationModels.CreatePretrained("fcn_resnet50", numClasses: 3, configure: Reduced, torchHub: TorchHub(offline: true)))
+        using (var offline = SegmentationModels.CreatePretrained("fcn_resnet50", numClasses: 3, configure: Reduced, hub: TorchHub(offline: true)))
             AssertFixtureOutputs(offline, "offline");
-        var missing = await FluentActions.Awaiting(() => SegmentationModels.CreatePretrainedAsync("deeplabv3_resnet50", torchHub: TorchHub(offline: true)))
+        var missing = await FluentActions.Awaiting(() => SegmentationModels.CreatePretrainedAsync("deeplabv3_resnet50", hub: TorchHub(offline: true)))
             .Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.Offline);
         missing.Which.FileName.Should().Be(TorchvisionWeights.DeepLabV3ResNet50);
     }
@@ -102,7 +103,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
         using var model = SegmentationModels.Create("fcn_resnet50", numClasses: 7, configure: Reduced);
         var initial = Snapshot(model, "classifier.4.", "aux_classifier.4.");
 
-        var result = await SegmentationModels.LoadPretrainedAsync(model, "fcn_resnet50", torchHub: TorchHub());
+        var result = await SegmentationModels.LoadPretrainedAsync(model, "fcn_resnet50", hub: TorchHub());
 
         result.MissingKeys.Should().BeEmpty();
         result.UnexpectedKeys.Should().BeEmpty();
@@ -117,10 +118,10 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
     public async Task Without_the_auxiliary_head_the_checkpoints_head_is_left_out_and_the_output_is_torchvisions()
     {
         PlaceAsTorchvisionsFcn();
-        using var model = await SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3, auxLoss: false, configure: Reduced, torchHub: TorchHub());
+        using var model = await SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3, auxLoss: false, configure: Reduced, hub: TorchHub());
         using var fresh = SegmentationModels.Create("fcn_resnet50", numClasses: 3, auxLoss: false, configure: Reduced);
 
-        var result = await SegmentationModels.LoadPretrainedAsync(fresh, "fcn_resnet50", torchHub: TorchHub());
+        var result = await SegmentationModels.LoadPretrainedAsync(fresh, "fcn_resnet50", hub: TorchHub());
 
         result.SkippedKeys.Should().BeEquivalentTo(PthKeys().Where(k => k.StartsWith("aux_classifier.", StringComparison.Ordinal)));
         result.SkippedKeys.Should().HaveCount(8, "the auxiliary FCNHead: conv (1 tensor), BatchNorm (5), final conv (2)");
@@ -137,7 +138,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
     {
         hub.Checkpoints[TorchvisionWeights.FcnResNet50] = Checkpoint;   // right name, other bytes: SHA-256 does not start with 1167a1af
 
-        await FluentActions.Awaiting(() => SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3, configure: Reduced, torchHub: TorchHub()))
+        await FluentActions.Awaiting(() => SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3, configure: Reduced, hub: TorchHub()))
             .Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.Integrity);
         File.Exists(Path.Combine(Folder, TorchvisionWeights.FcnResNet50)).Should().BeFalse("a wrong file never lands in the folder");
     }
@@ -147,7 +148,7 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
     {
         PlaceAsTorchvisionsFcn();
         var act = () => SegmentationModels.CreatePretrainedAsync("fcn_resnet50", numClasses: 3,
-            configure: c => Reduced(c) with { Channels = new[] { 8, 16, 16, 32 } }, torchHub: TorchHub());
+            configure: c => Reduced(c) with { Channels = new[] { 8, 16, 16, 32 } }, hub: TorchHub());
         var thrown = await act.Should().ThrowAsync<StateDictMismatchException>();
         thrown.Which.Message.Should().Contain("backbone.layer4.0.conv1.weight: expected shape [32, 64, 1, 1], got [24, 64, 1, 1]");
     }
@@ -185,14 +186,20 @@ public sealed class SegmentationPretrainedTests : IAsyncLifetime, IDisposable
     [Fact]
     public void Pretrained_names_the_weights_source_and_torchvisions_evaluation_transform()
     {
-        SegmentationModels.Pretrained("deeplabv3_resnet50").Should().Be(new PretrainedConfig(
-            "https://download.pytorch.org/models/deeplabv3_resnet50_coco-cd0a2569.pth", 520, 1.0, Interpolation.Bilinear,
-            ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd, 21));
-        SegmentationModels.Pretrained("fcn_resnet101").HubId.Should().Be("https://download.pytorch.org/models/fcn_resnet101_coco-7ecb50ca.pth");
-        SegmentationModels.Pretrained("deeplabv3_resnest50d").HubId.Should().Be("timm/resnest50d.in1k");
-        SegmentationModels.Pretrained("fcn_resnest269e").HubId.Should().Be("timm/resnest269e.in1k");
-        SegmentationModels.Pretrained("deeplabv3plus_resnet50").HubId.Should().Be("timm/resnet50.tv_in1k");
-        SegmentationModels.Pretrained("deeplabv3plus_resnet101").HubId.Should().Be("timm/resnet101.tv_in1k");
+        var deeplab = SegmentationModels.Pretrained("deeplabv3_resnet50");
+        deeplab.Should().Be(new PretrainedConfig(
+            WeightsSource.TorchHub("https://download.pytorch.org/models/deeplabv3_resnet50_coco-cd0a2569.pth"), 520, 1.0, Interpolation.Bilinear,
+            ImagePreprocessor.ImageNetMean, ImagePreprocessor.ImageNetStd, 21) { ClassNames = TorchvisionWeights.VocCategories });
+        (deeplab.Source!.Kind, deeplab.Source.Location, deeplab.Source.FileName, deeplab.Source.Sha256).Should().Be(
+            (WeightsSourceKind.TorchHubUrl, "https://download.pytorch.org/models", "deeplabv3_resnet50_coco-cd0a2569.pth", "cd0a2569"));
+        deeplab.ClassNames.Should().HaveCount(21).And.StartWith(new[] { "__background__", "aeroplane" }).And.EndWith("tvmonitor");
+        SegmentationModels.Pretrained("fcn_resnet101").Source!.Id.Should().Be("https://download.pytorch.org/models/fcn_resnet101_coco-7ecb50ca.pth");
+        var backboneOnly = SegmentationModels.Pretrained("deeplabv3_resnest50d");
+        (backboneOnly.Source!.Kind, backboneOnly.Source.Location, backboneOnly.Source.FileName, backboneOnly.Source.Sha256, backboneOnly.ClassNames).Should().Be(
+            (WeightsSourceKind.HuggingFaceRepo, "timm/resnest50d.in1k", "model.safetensors", (string?)null, (IReadOnlyList<string>?)null));
+        SegmentationModels.Pretrained("fcn_resnest269e").Source!.Id.Should().Be("timm/resnest269e.in1k");
+        SegmentationModels.Pretrained("deeplabv3plus_resnet50").Source!.Id.Should().Be("timm/resnet50.tv_in1k");
+        SegmentationModels.Pretrained("deeplabv3plus_resnet101").Source!.Id.Should().Be("timm/resnet101.tv_in1k");
         FluentActions.Invoking(() => SegmentationModels.Pretrained("deeplabv3_resnet152")).Should().Throw<ArgumentException>().WithParameterName("name");
     }
 

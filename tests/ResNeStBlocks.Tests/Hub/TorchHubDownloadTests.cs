@@ -43,7 +43,7 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Options independent of the process environment, with retries fast enough for tests.</summary>
-    private TorchHubOptions Options(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
+    private HubOptions Options(bool offline = false) => HubScratch.TorchHubOptions(hub, Folder, offline);
 
     private IEnumerable<string> Requests => hub.Log.Select(r => $"{r.Method} {r.Path} {r.Range}".TrimEnd());
 
@@ -89,8 +89,9 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
         var missing = await offline.Invoking(c => c.DownloadAsync(TorchvisionWeights.FcnResNet50)).Should().ThrowAsync<HubException>().Where(e => e.Kind == HubErrorKind.Offline);
         missing.Which.Message.Should().Be(
             $"fcn_resnet50_coco-1167a1af.pth is not in the checkpoint folder {Folder}, and offline mode is on (HF_HUB_OFFLINE=1), so it cannot be downloaded. " +
-            "Unset HF_HUB_OFFLINE to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints).");
-        new TorchHubOptions(v => v == "HF_HUB_OFFLINE" ? "1" : null).Offline.Should().BeTrue("the library has one offline switch");
+            "Unset HF_HUB_OFFLINE to download it once, or copy it from a torch.hub checkpoint folder that has it ($TORCH_HOME/hub/checkpoints). " +
+            $"Or download {hub.Endpoint}/models/fcn_resnet50_coco-1167a1af.pth on a machine that can reach it and load the file with module.LoadWeights(path).");
+        new HubOptions(v => v == "HF_HUB_OFFLINE" ? "1" : null).Offline.Should().BeTrue("the library has one offline switch");
     }
 
     [Fact]
@@ -163,12 +164,12 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
         string torchHome = Path.Combine(root, "python-torch-home");
         Directory.CreateDirectory(Path.Combine(torchHome, "hub", "checkpoints"));
         File.WriteAllBytes(Path.Combine(torchHome, "hub", "checkpoints", name), checkpoint);
-        var fromEnvironment = new TorchHubOptions(v => v switch { "TORCH_HOME" => torchHome, "RESNESTBLOCKS_TORCH_MODELS_URL" => hub.Endpoint + "/models/", _ => null });
+        var fromEnvironment = new HubOptions(v => v switch { "TORCH_HOME" => torchHome, "RESNESTBLOCKS_TORCH_MODELS_URL" => hub.Endpoint + "/models/", _ => null });
         using var client = new TorchHubClient(fromEnvironment);
 
         string path = await client.DownloadAsync(name);
 
-        fromEnvironment.ModelsUrl.Should().Be(hub.Endpoint + "/models");
+        fromEnvironment.TorchModelsUrl.Should().Be(hub.Endpoint + "/models");
         path.Should().Be(Path.Combine(torchHome, "hub", "checkpoints", name));
         client.TryGetCached(name).Should().Be(path);
         hub.Log.Should().BeEmpty();
@@ -222,7 +223,7 @@ public sealed class TorchHubDownloadTests : IAsyncLifetime, IDisposable
         var variables = new Dictionary<string, string?> { ["TORCH_HOME"] = torchHome, ["XDG_CACHE_HOME"] = xdgCache };
         string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 
-        TorchHubEnvironment.ResolveCheckpointDirectory(v => variables.GetValueOrDefault(v)).Should().Be(expected.Replace("~", home, StringComparison.Ordinal));
-        new TorchHubOptions(_ => null).ModelsUrl.Should().Be("https://download.pytorch.org/models");
+        HubEnvironment.ResolveTorchCheckpointDirectory(v => variables.GetValueOrDefault(v)).Should().Be(expected.Replace("~", home, StringComparison.Ordinal));
+        new HubOptions(_ => null).TorchModelsUrl.Should().Be("https://download.pytorch.org/models");
     }
 }

@@ -30,8 +30,9 @@ public sealed class UnreachableHubTests : IDisposable
 
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
         thrown.Which.Message.Should().Be(
-            $"Could not download model.safetensors from {HubScratch.RepoId}: no Hub answers at http://127.0.0.1:{port}: it refused the connection " +
-            $"(nothing listens at 127.0.0.1:{port}). Set HF_ENDPOINT to a reachable Hub or mirror, or HF_HUB_OFFLINE=1 to use only files already cached.");
+            $"Could not download model.safetensors from {HubScratch.RepoId}: nothing answers at http://127.0.0.1:{port}: it refused the connection " +
+            $"(nothing listens at 127.0.0.1:{port}). Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use only files already cached. " +
+            $"Or download http://127.0.0.1:{port}/{HubScratch.RepoId}/resolve/main/model.safetensors on a machine that can reach it and load the file with module.LoadWeights(path).");
     }
 
     /// <summary>A loopback port that was free a moment ago and now has no listener.</summary>

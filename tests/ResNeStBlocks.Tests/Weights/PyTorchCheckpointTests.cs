@@ -164,7 +164,7 @@ public class PyTorchCheckpointTests
     public void The_exception_is_a_weights_format_exception_like_the_safetensors_one()
     {
         typeof(PyTorchCheckpointFormatException).BaseType.Should().Be(typeof(WeightsFormatException));
-        typeof(SafetensorsFormatException).BaseType.Should().Be(typeof(WeightsFormatException));
+        typeof(SafeTensorsFormatException).BaseType.Should().Be(typeof(WeightsFormatException));
         typeof(WeightsFormatException).BaseType.Should().Be(typeof(IOException));
     }
 

@@ -102,7 +102,7 @@ public sealed class StateDictLoaderTests : IDisposable
         string path = Path.Combine(temp.Path, "truncated.safetensors");
         var bytes = File.ReadAllBytes(Fixtures.File("timm", "blocks", "se_c64.safetensors"));
         File.WriteAllBytes(path, bytes[..^4]);
-        FluentActions.Invoking(() => StateDictLoader.LoadFile(se, path)).Should().Throw<SafetensorsFormatException>()
+        FluentActions.Invoking(() => StateDictLoader.LoadFile(se, path)).Should().Throw<SafeTensorsFormatException>()
             .WithMessage("*'fc2.weight'*run past the*");
         ShouldEqualBitwise(StateSnapshot.Bytes(se), before);
     }

@@ -106,4 +106,30 @@ public sealed class StateDictMismatchMessageTests
             + "The full lists are the exception's MissingKeys, UnexpectedKeys and Mismatches.");
         thrown.MissingKeys.Should().Equal(missing);
     }
+
+    [Fact]
+    public void A_users_Sequential_is_named_by_its_dotnet_type_not_libtorchs_class()
+    {
+        using var scope = NewDisposeScope();
+        using var mine = nn.Sequential(nn.Conv2d(3, 8, 3, bias: false), nn.BatchNorm2d(8));
+        using var other = nn.Sequential(nn.Conv2d(3, 16, 3, bias: false), nn.BatchNorm2d(16));
+
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"sequential-{System.Guid.NewGuid():N}.safetensors");
+        other.SaveWeights(path);
+        try
+        {
+            var thrown = FluentActions.Invoking(() => mine.LoadWeights(path)).Should().Throw<StateDictMismatchException>().Which;
+
+            mine.GetName().Should().Be("torch::nn::SequentialImpl", "libtorch's name, which the message must not show");
+            thrown.Message.Should().Be(
+                "The state dict does not fit Sequential; nothing was loaded. This file looks like weights for a different architecture: "
+                + "only 1 tensors fit, of the module's 6 and the file's 6. Its keys match no ModelZoo model. "
+                + "5 mismatched tensor(s): 0.weight: expected shape [8, 3, 3, 3], got [16, 3, 3, 3]; 1.weight: expected shape [8], got [16]; "
+                + "1.bias: expected shape [8], got [16]; 1.running_mean: expected shape [8], got [16]; 1.running_var: expected shape [8], got [16].");
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
 }

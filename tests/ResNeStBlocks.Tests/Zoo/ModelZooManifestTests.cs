@@ -38,7 +38,7 @@ public class ModelZooManifestTests
     {
         var cfg = Manifest.Load(name).PretrainedConfig;
         var pretrained = ModelZoo.Pretrained(name);
-        pretrained.HubId.Should().Be(cfg.GetProperty("hf_hub_id").GetString());
+        pretrained.Source!.Id.Should().Be(cfg.GetProperty("hf_hub_id").GetString());
         pretrained.InputSize.Should().Be(cfg.GetProperty("input_size")[2].GetInt32());
         pretrained.CropFraction.Should().Be(cfg.GetProperty("crop_pct").GetDouble());
         pretrained.Interpolation.ToString().ToLowerInvariant().Should().Be(cfg.GetProperty("interpolation").GetString());

@@ -11,7 +11,7 @@ using ResNeStBlocks.Testing;
 namespace ResNeStBlocks.Tests.Weights;
 
 /// <summary>Save then Load returns every tensor bit for bit: dtype, shape and raw bytes, non-finite values included.</summary>
-public sealed class SafetensorsRoundTripTests : IDisposable
+public sealed class SafeTensorsRoundTripTests : IDisposable
 {
     private readonly TempFolder temp = new("st-roundtrip");
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Weights;
 
 /// <summary>The safetensors dtype names this library reads and writes, and their torch equivalents.</summary>
-internal static class SafetensorsDType
+internal static class SafeTensorsDType
 {
     private static readonly ScalarTypeNames Table = new(new Dictionary<string, (ScalarType, int)>
     {

@@ -11,7 +11,7 @@ namespace ResNeStBlocks.Tests.Weights;
 /// An independent, deliberately plain reading of the safetensors rules, used by the fuzz test as an oracle:
 /// it says whether bytes form a valid file and, if so, which tensor each key must become.
 /// </summary>
-internal static class ReferenceSafetensors
+internal static class ReferenceSafeTensors
 {
     public sealed record Tensor(string Key, ScalarType Type, long[] Shape, long Begin, long End);
 

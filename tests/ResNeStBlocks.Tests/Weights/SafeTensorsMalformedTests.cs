@@ -9,13 +9,13 @@ using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Weights;
 
-/// <summary>One small crafted file per rule of the format; each must raise <see cref="SafetensorsFormatException"/> naming the key and the problem.</summary>
-public class SafetensorsMalformedTests
+/// <summary>One small crafted file per rule of the format; each must raise <see cref="SafeTensorsFormatException"/> naming the key and the problem.</summary>
+public class SafeTensorsMalformedTests
 {
     private const string Valid = """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""";
 
     private static void Rejects(byte[] bytes, string message) =>
-        Crafted.Loading(bytes).Should().Throw<SafetensorsFormatException>().WithMessage($"Invalid safetensors file '{Crafted.Source}': {message}");
+        Crafted.Loading(bytes).Should().Throw<SafeTensorsFormatException>().WithMessage($"Invalid safetensors file '{Crafted.Source}': {message}");
 
     private static void Rejects(string json, int dataBytes, string message) => Rejects(Crafted.File(json, Crafted.Bytes(dataBytes)), message);
 
@@ -34,7 +34,7 @@ public class SafetensorsMalformedTests
     [Fact]
     public void The_exception_is_an_IOException()
     {
-        Crafted.Loading(new byte[3]).Should().Throw<IOException>().Which.Should().BeOfType<SafetensorsFormatException>();
+        Crafted.Loading(new byte[3]).Should().Throw<IOException>().Which.Should().BeOfType<SafeTensorsFormatException>();
     }
 
     [Theory]
@@ -307,7 +307,7 @@ public class SafetensorsMalformedTests
         // The header and the reported length agree on 24 data bytes, but only 16 arrive, as when a file shrinks while read.
         string json = "{" + Entry("a", "F32", "[2]", 0, 8) + "," + Entry("b", "F32", "[4]", 8, 24) + "}";
         using var stream = new Lying(Crafted.File(json, Crafted.Bytes(16)), extra: 8);
-        FluentActions.Invoking(() => SafeTensors.Load(stream, Crafted.Source)).Should().Throw<SafetensorsFormatException>()
+        FluentActions.Invoking(() => SafeTensors.Load(stream, Crafted.Source)).Should().Throw<SafeTensorsFormatException>()
             .WithMessage("*the file ended before its declared length*");
     }
 

@@ -16,10 +16,10 @@ namespace ResNeStBlocks.Tests.Weights;
 
 /// <summary>
 /// Thousands of files derived (with a fixed seed) from valid fixtures by bit flips, truncations, header edits,
-/// surrogate escapes, deep nesting and random bytes. Each must load exactly as <see cref="ReferenceSafetensors"/> interprets the bytes, or, where the
-/// oracle finds the file invalid, raise <see cref="SafetensorsFormatException"/>; nothing else may escape.
+/// surrogate escapes, deep nesting and random bytes. Each must load exactly as <see cref="ReferenceSafeTensors"/> interprets the bytes, or, where the
+/// oracle finds the file invalid, raise <see cref="SafeTensorsFormatException"/>; nothing else may escape.
 /// </summary>
-public class SafetensorsFuzzTests(ITestOutputHelper output)
+public class SafeTensorsFuzzTests(ITestOutputHelper output)
 {
     private enum Expect { Either, Load, Reject }
 
@@ -75,7 +75,7 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
     /// <summary>Loads one mutant and records any disagreement with the oracle; returns whether it loaded.</summary>
     private static bool Check(Mutant mutant, List<string> failures, int index)
     {
-        var (expected, dataStart, why) = ReferenceSafetensors.Interpret(mutant.Bytes);
+        var (expected, dataStart, why) = ReferenceSafeTensors.Interpret(mutant.Bytes);
         string label = $"#{index} {mutant.Kind} ({mutant.What})";
         if (mutant.Expect == Expect.Load && expected is null)
             failures.Add($"{label}: the oracle rejects a mutant that must be valid ({why})");
@@ -88,7 +88,7 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
         {
             tensors = Crafted.Load(mutant.Bytes);
         }
-        catch (SafetensorsFormatException e)
+        catch (SafeTensorsFormatException e)
         {
             if (expected is not null)
                 failures.Add($"{label}: rejected a file the oracle accepts: {e.Message}");

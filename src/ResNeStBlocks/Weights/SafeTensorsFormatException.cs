@@ -4,14 +4,14 @@ namespace ResNeStBlocks.Weights;
 /// A safetensors file is malformed: its header, a tensor entry or its data region breaks the format.
 /// The message names the file, the tensor key where there is one, and the problem.
 /// </summary>
-public sealed class SafetensorsFormatException : WeightsFormatException
+public sealed class SafeTensorsFormatException : WeightsFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong, naming the key where there is one.</param>
-    public SafetensorsFormatException(string message) : base(message) { }
+    public SafeTensorsFormatException(string message) : base(message) { }
 
     /// <summary>Creates the exception with its cause.</summary>
     /// <param name="message">What is wrong.</param>
     /// <param name="inner">The underlying error.</param>
-    public SafetensorsFormatException(string message, System.Exception inner) : base(message, inner) { }
+    public SafeTensorsFormatException(string message, System.Exception inner) : base(message, inner) { }
 }

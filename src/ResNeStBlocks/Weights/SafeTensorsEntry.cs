@@ -10,7 +10,7 @@ namespace ResNeStBlocks.Weights;
 /// <param name="Shape">The tensor's shape (empty for a scalar).</param>
 /// <param name="Begin">Offset of the first byte, relative to the data region.</param>
 /// <param name="End">Offset one past the last byte, relative to the data region.</param>
-public sealed record SafetensorsEntry(string Key, string DType, ScalarType Type, IReadOnlyList<long> Shape, long Begin, long End)
+internal sealed record SafeTensorsEntry(string Key, string DType, ScalarType Type, IReadOnlyList<long> Shape, long Begin, long End)
 {
     /// <summary>Byte length of the tensor's data.</summary>
     public long Length => End - Begin;

@@ -9,7 +9,7 @@ namespace ResNeStBlocks.Weights;
 /// <summary>
 /// A validated safetensors header: the tensor entries in data order, the metadata, and where the data
 /// region starts. Parsing trusts nothing in the file; every violation raises
-/// <see cref="SafetensorsFormatException"/> before any tensor memory is allocated.
+/// <see cref="SafeTensorsFormatException"/> before any tensor memory is allocated.
 /// </summary>
 /// <remarks>
 /// <para>The rules checked, each reported with the offending key where there is one:</para>
@@ -20,7 +20,7 @@ namespace ResNeStBlocks.Weights;
 /// <item>no string's <c>\u</c> escapes leave a UTF-16 surrogate unpaired (such as <c>"\ud800"</c>), as the reference reader requires;</item>
 /// <item>no key appears twice, neither at the top level nor inside an entry or <c>__metadata__</c>;</item>
 /// <item><c>__metadata__</c>, when present, is an object of string values;</item>
-/// <item>every other entry is an object with exactly <c>dtype</c> (a name in <see cref="SafetensorsDType.Names"/>),
+/// <item>every other entry is an object with exactly <c>dtype</c> (a name in <see cref="SafeTensorsDType.Names"/>),
 /// <c>shape</c> (at most <see cref="MaxDimensions"/> non-negative 64-bit integers whose product does not overflow) and
 /// <c>data_offsets</c> (two integers, <c>0 &lt;= begin &lt;= end &lt;=</c> data length);</item>
 /// <item>each span holds exactly shape x dtype-size bytes;</item>
@@ -29,7 +29,7 @@ namespace ResNeStBlocks.Weights;
 /// <para>The header bytes are read once (at most <see cref="MaxHeaderBytes"/> and never more than the stream holds)
 /// and parsed in place, without a second copy as a string.</para>
 /// </remarks>
-public sealed class SafetensorsHeader
+internal sealed class SafeTensorsHeader
 {
     /// <summary>The largest header accepted (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -40,7 +40,7 @@ public sealed class SafetensorsHeader
     /// <summary>The deepest JSON nesting accepted; a valid header needs 3 (root, entry, shape).</summary>
     public const int MaxNesting = 8;
 
-    private SafetensorsHeader(IReadOnlyList<SafetensorsEntry> entries, IReadOnlyDictionary<string, string> metadata, long dataStart)
+    private SafeTensorsHeader(IReadOnlyList<SafeTensorsEntry> entries, IReadOnlyDictionary<string, string> metadata, long dataStart)
     {
         Entries = entries;
         Metadata = metadata;
@@ -48,7 +48,7 @@ public sealed class SafetensorsHeader
     }
 
     /// <summary>The tensor entries, ordered by their position in the data region (ties, which only empty tensors can have, by key).</summary>
-    public IReadOnlyList<SafetensorsEntry> Entries { get; }
+    public IReadOnlyList<SafeTensorsEntry> Entries { get; }
 
     /// <summary>The <c>__metadata__</c> string map (empty when absent).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
@@ -60,9 +60,9 @@ public sealed class SafetensorsHeader
     /// <param name="stream">A readable, seekable stream; the file runs from its current position to its end.</param>
     /// <param name="source">A name for messages, usually the file path.</param>
     /// <returns>The validated header; the stream is left at the start of the data region.</returns>
-    /// <exception cref="SafetensorsFormatException">The header is malformed or disagrees with the file's size.</exception>
+    /// <exception cref="SafeTensorsFormatException">The header is malformed or disagrees with the file's size.</exception>
     /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
-    public static SafetensorsHeader Read(Stream stream, string source)
+    public static SafeTensorsHeader Read(Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(source);
@@ -88,10 +88,10 @@ public sealed class SafetensorsHeader
     }
 
     /// <summary>Builds the exception for a malformed file: the file's name, then the problem.</summary>
-    internal static SafetensorsFormatException Fail(string source, string problem, Exception? inner = null)
+    internal static SafeTensorsFormatException Fail(string source, string problem, Exception? inner = null)
     {
         string message = $"Invalid safetensors file '{source}': {problem}";
-        return inner is null ? new SafetensorsFormatException(message) : new SafetensorsFormatException(message, inner);
+        return inner is null ? new SafeTensorsFormatException(message) : new SafeTensorsFormatException(message, inner);
     }
 
     /// <summary>Fills <paramref name="buffer"/>, reporting a stream that ends early (a file shrinking under us) as malformed.</summary>
@@ -107,7 +107,7 @@ public sealed class SafetensorsHeader
         }
     }
 
-    private static SafetensorsHeader Parse(byte[] headerBytes, long dataLength, string source, long dataStart)
+    private static SafeTensorsHeader Parse(byte[] headerBytes, long dataLength, string source, long dataStart)
     {
         if (!Utf8.IsValid(headerBytes))
             throw Fail(source, "the header is not valid UTF-8.");
@@ -126,7 +126,7 @@ public sealed class SafetensorsHeader
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw Fail(source, $"the header must be a JSON object, got {root.ValueKind}.");
-            var entries = new List<SafetensorsEntry>();
+            var entries = new List<SafeTensorsEntry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             // JsonDocument keeps duplicate property names; the format forbids them.
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -142,11 +142,11 @@ public sealed class SafetensorsHeader
             }
             entries.Sort(CompareByOffset);
             CheckLayout(entries, dataLength, source);
-            return new SafetensorsHeader(entries, metadata, dataStart);
+            return new SafeTensorsHeader(entries, metadata, dataStart);
         }
     }
 
-    private static int CompareByOffset(SafetensorsEntry a, SafetensorsEntry b)
+    private static int CompareByOffset(SafeTensorsEntry a, SafeTensorsEntry b)
     {
         int order = a.Begin.CompareTo(b.Begin);
         if (order == 0) order = a.End.CompareTo(b.End);
@@ -167,7 +167,7 @@ public sealed class SafetensorsHeader
         }
     }
 
-    private static SafetensorsEntry ReadEntry(string key, JsonElement value, long dataLength, string source)
+    private static SafeTensorsEntry ReadEntry(string key, JsonElement value, long dataLength, string source)
     {
         if (value.ValueKind != JsonValueKind.Object)
             throw Fail(source, $"tensor '{key}': its entry must be an object, got {value.ValueKind}.");
@@ -187,8 +187,8 @@ public sealed class SafetensorsHeader
         if (dtypeElement is not { ValueKind: JsonValueKind.String } dtypeValue)
             throw Fail(source, $"tensor '{key}': 'dtype' is missing or not a string.");
         string dtype = Text(dtypeValue, $"tensor '{key}': 'dtype'", source);
-        if (!SafetensorsDType.TryParse(dtype, out var type, out int elementSize))
-            throw Fail(source, $"tensor '{key}': dtype '{dtype}' is not supported (supported: {string.Join(", ", SafetensorsDType.Names)}).");
+        if (!SafeTensorsDType.TryParse(dtype, out var type, out int elementSize))
+            throw Fail(source, $"tensor '{key}': dtype '{dtype}' is not supported (supported: {string.Join(", ", SafeTensorsDType.Names)}).");
 
         if (shapeElement is not { ValueKind: JsonValueKind.Array } shapeValue)
             throw Fail(source, $"tensor '{key}': 'shape' is missing or not an array.");
@@ -225,7 +225,7 @@ public sealed class SafetensorsHeader
             string needed = elements > long.MaxValue / elementSize ? "more than 2^63" : (elements * elementSize).ToString();
             throw Fail(source, $"tensor '{key}': shape {shapeText} of {dtype} needs {needed} bytes but data_offsets span {end - begin}.");
         }
-        return new SafetensorsEntry(key, dtype, type, Array.AsReadOnly(shape.ToArray()), begin, end);
+        return new SafeTensorsEntry(key, dtype, type, Array.AsReadOnly(shape.ToArray()), begin, end);
     }
 
     private static JsonElement Once(JsonElement? previous, JsonProperty field, string name, string key, string source) =>
@@ -257,10 +257,10 @@ public sealed class SafetensorsHeader
         }
     }
 
-    private static SafetensorsFormatException UnpairedSurrogate(string source, string what, Exception inner) =>
+    private static SafeTensorsFormatException UnpairedSurrogate(string source, string what, Exception inner) =>
         Fail(source, $"{what} holds a \\u escape that leaves a UTF-16 surrogate unpaired (such as \"\\ud800\"), which is not valid Unicode.", inner);
 
-    private static void CheckLayout(List<SafetensorsEntry> entries, long dataLength, string source)
+    private static void CheckLayout(List<SafeTensorsEntry> entries, long dataLength, string source)
     {
         long cursor = 0;
         string? previous = null;
