@@ -9,15 +9,16 @@ namespace ResNeStBlocks.Detection;
 /// <summary>
 /// RoIAlign over a feature pyramid (torchvision's <c>MultiScaleRoIAlign</c>, the box and mask pooler of Faster and Mask
 /// R-CNN): each box is pooled from the level that <see cref="LevelMapper"/> picks for its size, with that level's scale,
-/// <c>aligned=False</c>. The result lists the boxes in input order (image 0's first). It has no parameters.
+/// <c>aligned=False</c>. The result lists the boxes in input order (image 0's first).
 /// </summary>
 /// <remarks>
 /// A level's scale is inferred from its height and the largest image height as <c>2^round(log2(feature / image))</c>
 /// (torchvision's <c>_infer_scale</c>, in float32) and the level range from the first and last scales. torchvision keeps
 /// the scales of its first call for every later call; this module infers them on every call, which gives the same values
 /// whenever the backbone's strides are fixed. All levels are pooled by one kernel call, with no loop over levels.
+/// It has no parameters or buffers (torchvision's module adds no state-dict key), so it is a plain object, not a module.
 /// </remarks>
-public sealed class MultiScaleRoIAlign : nn.Module<FeatureMaps, IReadOnlyList<Tensor>, IReadOnlyList<(long Height, long Width)>, Tensor>
+public sealed class MultiScaleRoIAlign
 {
     private readonly string[] featureNames;
 
@@ -30,7 +31,7 @@ public sealed class MultiScaleRoIAlign : nn.Module<FeatureMaps, IReadOnlyList<Te
     /// <param name="canonicalScale">The level mapper's canonical box side (224).</param>
     /// <param name="canonicalLevel">The level mapper's canonical level (4).</param>
     public MultiScaleRoIAlign(IReadOnlyList<string> featureNames, int outputHeight, int outputWidth, int samplingRatio,
-        int canonicalScale = 224, int canonicalLevel = 4) : base(nameof(MultiScaleRoIAlign))
+        int canonicalScale = 224, int canonicalLevel = 4)
     {
         ArgumentNullException.ThrowIfNull(featureNames);
         if (featureNames.Count == 0)
@@ -42,7 +43,6 @@ public sealed class MultiScaleRoIAlign : nn.Module<FeatureMaps, IReadOnlyList<Te
         SamplingRatio = samplingRatio;
         CanonicalScale = canonicalScale;
         CanonicalLevel = canonicalLevel;
-        RegisterComponents();
     }
 
     /// <summary>The names of the levels pooled from.</summary>
@@ -68,7 +68,7 @@ public sealed class MultiScaleRoIAlign : nn.Module<FeatureMaps, IReadOnlyList<Te
     /// <param name="boxes">One [N_i, 4] tensor of boxes (x1, y1, x2, y2, image pixels) per image.</param>
     /// <param name="imageSizes">Each image's (height, width) before padding; the largest sets the scales.</param>
     /// <returns>[sum N_i, C, OutputHeight, OutputWidth].</returns>
-    public override Tensor forward(FeatureMaps features, IReadOnlyList<Tensor> boxes, IReadOnlyList<(long Height, long Width)> imageSizes)
+    public Tensor Pool(FeatureMaps features, IReadOnlyList<Tensor> boxes, IReadOnlyList<(long Height, long Width)> imageSizes)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(boxes);

@@ -106,10 +106,10 @@ public class RoiAlignParityTests
         var names = new[] { "0", "1", "2", "3", "pool" };
         using var pyramid = new FeatureMaps(names, names.Select(n => t["feature." + n]).ToList());
         var size = c.Ints("output_size");
-        using var pooler = new MultiScaleRoIAlign(c.Strings("featmap_names"), size[0], size[1], c.Int("sampling_ratio"));
+        var pooler = new MultiScaleRoIAlign(c.Strings("featmap_names"), size[0], size[1], c.Int("sampling_ratio"));
         var boxes = new[] { t["boxes.0"], t["boxes.1"] };
         var sizes = c.Args.GetProperty("image_sizes").EnumerateArray().Select(e => (e[0].GetInt64(), e[1].GetInt64())).ToList();
-        using var output = pooler.call(pyramid, boxes, sizes);
+        using var output = pooler.Pool(pyramid, boxes, sizes);
         TensorAssert.Close(output, t["output"], 1e-12, 0, name);
 
         var scales = c.Doubles("scales");
@@ -129,8 +129,8 @@ public class RoiAlignParityTests
     public void A_missing_level_is_named()
     {
         using var pyramid = FeatureMaps.Numbered(new[] { zeros(1, 2, 8, 8) });
-        using var pooler = new MultiScaleRoIAlign(new[] { "0", "1" }, 7, 7, 2);
-        FluentActions.Invoking(() => pooler.call(pyramid, new[] { zeros(1, 4) }, new[] { (32L, 32L) })).Should().Throw<ArgumentException>()
+        var pooler = new MultiScaleRoIAlign(new[] { "0", "1" }, 7, 7, 2);
+        FluentActions.Invoking(() => pooler.Pool(pyramid, new[] { zeros(1, 4) }, new[] { (32L, 32L) })).Should().Throw<ArgumentException>()
             .WithParameterName("features").WithMessage("The pyramid has no level named '1'; it has '0'.*");
     }
 }
