@@ -10,4 +10,5 @@ internal static class DetectionScalars
     public static readonly Scalar Half = 0.5;
     public static readonly Scalar MinusOne = -1.0;
     public static readonly Scalar OneLong = 1L;
+    public static readonly Scalar ZeroLong = 0L;
 }
