@@ -12,10 +12,11 @@ public static partial class BoxOps
     /// removes every later box whose IoU with it is greater than <paramref name="iouThreshold"/>.
     /// </summary>
     /// <remarks>
-    /// The IoU of every pair is compared on the boxes' device and packed into 64-bit words, which come to the host in one
-    /// transfer (N * N / 8 bytes), as torchvision's CUDA kernel does; the greedy pass then runs over those words.
-    /// The IoU is computed in the boxes' dtype with torchvision's formula, so float64 boxes decide exactly as torchvision's
-    /// float64 kernel.
+    /// On a GPU (and for half-precision boxes) the IoU of every pair is compared on the device and packed into 64-bit
+    /// words, which come to the host in one transfer (N * N / 8 bytes), as torchvision's CUDA kernel does; the greedy pass
+    /// then runs over those words. CPU tensors are already in host memory, so there the greedy pass reads the sorted
+    /// boxes once and computes only the IoUs it needs, as torchvision's CPU kernel does. Both compute the IoU in the
+    /// boxes' dtype with torchvision's formula, so float64 boxes decide exactly as torchvision's float64 kernel.
     /// </remarks>
     /// <param name="boxes">[N, 4] boxes (x1, y1, x2, y2), floating point.</param>
     /// <param name="scores">[N] scores, the boxes' dtype and device.</param>
@@ -26,7 +27,7 @@ public static partial class BoxOps
         BoxChecks.Boxes(boxes, nameof(boxes), floating: true);
         BoxChecks.PerBox(scores, nameof(scores), boxes, nameof(boxes), floating: true);
         CheckThreshold(iouThreshold);
-        return SuppressionMask.Nms(boxes, scores, iouThreshold);
+        return Suppress(boxes, scores, iouThreshold);
     }
 
     /// <summary>
@@ -45,7 +46,10 @@ public static partial class BoxOps
     /// <param name="categories">[N] integer category of each box, on the boxes' device.</param>
     /// <param name="iouThreshold">Boxes overlapping a kept box of their category by more than this are removed.</param>
     /// <returns>int64 indices of the kept boxes, by descending score, on the boxes' device.</returns>
-    public static Tensor BatchedNms(Tensor boxes, Tensor scores, Tensor categories, double iouThreshold)
+    public static Tensor BatchedNms(Tensor boxes, Tensor scores, Tensor categories, double iouThreshold) =>
+        BatchedNms(boxes, scores, categories, iouThreshold, deviceMatrix: false);
+
+    internal static Tensor BatchedNms(Tensor boxes, Tensor scores, Tensor categories, double iouThreshold, bool deviceMatrix)
     {
         BoxChecks.Boxes(boxes, nameof(boxes), floating: true);
         BoxChecks.PerBox(scores, nameof(scores), boxes, nameof(boxes), floating: true);
@@ -57,8 +61,14 @@ public static partial class BoxOps
         var step = boxes.max().add(DetectionScalars.One, DetectionScalars.One);
         var offsets = categories.to(boxes.dtype).mul(step);
         var shifted = boxes.add(offsets[.., TensorIndex.None], DetectionScalars.One);
-        return SuppressionMask.Nms(shifted, scores, iouThreshold).MoveToOuterDisposeScope();
+        return Suppress(shifted, scores, iouThreshold, deviceMatrix).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The greedy pass: sequential on CPU tensors, through the packed device matrix elsewhere (or when forced, for tests).</summary>
+    internal static Tensor Suppress(Tensor boxes, Tensor scores, double iouThreshold, bool deviceMatrix = false) =>
+        !deviceMatrix && SequentialSuppression.Handles(boxes)
+            ? SequentialSuppression.Nms(boxes, scores, iouThreshold)
+            : SuppressionMask.Nms(boxes, scores, iouThreshold);
 
     private static void CheckThreshold(double iouThreshold)
     {

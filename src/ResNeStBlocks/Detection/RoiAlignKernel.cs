@@ -17,8 +17,8 @@ namespace ResNeStBlocks.Detection;
 /// columns of every sample are computed once per axis; the four neighbours of all samples of a chunk of rois are then
 /// gathered from channels-last features in one <c>index_select</c> and reduced by one batched matrix product. Autograd
 /// flows to the features through both. Adaptive sampling (ratio &lt;= 0: <c>ceil(roi size / output size)</c> points per
-/// bin for each roi) pads every roi's grid to the largest one with zero weights: the largest grid is the one number read
-/// back from the device.
+/// bin for each roi) reads the grid sizes back once, sorts the rois by grid area and pads each chunk's grids to the
+/// chunk's largest with zero weights.
 /// </remarks>
 internal static class RoiAlignKernel
 {
@@ -71,62 +71,122 @@ internal static class RoiAlignKernel
             roiWidth = roiWidth.clamp_min(DetectionScalars.One);
             roiHeight = roiHeight.clamp_min(DetectionScalars.One);
         }
-        var rows = Axis(y1, roiHeight, outputHeight, samplingRatio, height);
-        var columns = Axis(x1, roiWidth, outputWidth, samplingRatio, width);
-        var samples = rows.Grid.mul(columns.Grid).clamp_min(DetectionScalars.OneLong).to(dtype);
-
-        long gatherPerRoi = outputHeight * outputWidth * rows.Points * columns.Points * 4 * channels;
-        long chunk = Math.Max(1, GatherBudget / Math.Max(1, gatherPerRoi));
-        long neighbours = rows.Points * 2 * columns.Points * 2;
-        var pooled = new List<Tensor>();
-        for (long begin = 0; begin < count; begin += chunk)
+        using var heightBins = ((double)outputHeight).ToScalar();
+        using var widthBins = ((double)outputWidth).ToScalar();
+        Tensor rowGrid, columnGrid;
+        if (samplingRatio > 0)
         {
-            var part = TensorIndex.Slice(begin, Math.Min(count, begin + chunk));
-            long n = Math.Min(count, begin + chunk) - begin;
+            using var ratio = ((long)samplingRatio).ToScalar();
+            rowGrid = full(count, ratio, ScalarType.Int64, device);
+            columnGrid = rowGrid;
+        }
+        else
+        {
+            rowGrid = roiHeight.div(heightBins).ceil().to(ScalarType.Int64);
+            columnGrid = roiWidth.div(widthBins).ceil().to(ScalarType.Int64);
+        }
+        var samples = rowGrid.mul(columnGrid).clamp_min(DetectionScalars.OneLong).to(dtype);
+        var plan = Plan(rowGrid, columnGrid, samplingRatio, outputHeight * outputWidth * 4 * channels, device);
+
+        var pooled = new List<Tensor>();
+        foreach (var (members, rowPoints, columnPoints) in plan.Chunks)
+        {
+            long n = members.size(0);
+            var rows = Axis(y1.index_select(0, members), roiHeight.index_select(0, members), outputHeight,
+                rowGrid.index_select(0, members), rowPoints, height.index_select(0, members));
+            var columns = Axis(x1.index_select(0, members), roiWidth.index_select(0, members), outputWidth,
+                columnGrid.index_select(0, members), columnPoints, width.index_select(0, members));
+            long neighbours = rowPoints * 2 * columnPoints * 2;
             // [n, Ph, 1, Gh, 2, 1, 1] and [n, 1, Pw, 1, 1, Gw, 2]: outer products give every neighbour of every sample.
-            var rowIndex = rows.Index[part].view(n, outputHeight, 1, rows.Points, 2, 1, 1);
-            var rowWeight = rows.Weight[part].view(n, outputHeight, 1, rows.Points, 2, 1, 1);
-            var columnIndex = columns.Index[part].view(n, 1, outputWidth, 1, 1, columns.Points, 2);
-            var columnWeight = columns.Weight[part].view(n, 1, outputWidth, 1, 1, columns.Points, 2);
-            var index = rowIndex.mul(width[part].view(n, 1, 1, 1, 1, 1, 1)).add(columnIndex, DetectionScalars.OneLong)
-                .add(imageStart[part].view(n, 1, 1, 1, 1, 1, 1), DetectionScalars.OneLong);
+            var rowIndex = rows.Index.view(n, outputHeight, 1, rowPoints, 2, 1, 1);
+            var rowWeight = rows.Weight.view(n, outputHeight, 1, rowPoints, 2, 1, 1);
+            var columnIndex = columns.Index.view(n, 1, outputWidth, 1, 1, columnPoints, 2);
+            var columnWeight = columns.Weight.view(n, 1, outputWidth, 1, 1, columnPoints, 2);
+            var index = rowIndex.mul(width.index_select(0, members).view(n, 1, 1, 1, 1, 1, 1)).add(columnIndex, DetectionScalars.OneLong)
+                .add(imageStart.index_select(0, members).view(n, 1, 1, 1, 1, 1, 1), DetectionScalars.OneLong);
             var weight = rowWeight.mul(columnWeight).reshape(n * outputHeight * outputWidth, 1, neighbours);
             var values = flat.index_select(0, index.reshape(-1)).view(n * outputHeight * outputWidth, neighbours, channels);
             var sums = weight.bmm(values).view(n, outputHeight, outputWidth, channels).permute(0, 3, 1, 2);
-            pooled.Add(sums.div(samples[part].view(n, 1, 1, 1)));
+            pooled.Add(sums.div(samples.index_select(0, members).view(n, 1, 1, 1)));
         }
-        return cat(pooled, 0).contiguous().MoveToOuterDisposeScope();
+        var result = cat(pooled, 0);
+        if (plan.InverseOrder is { } inverse)
+            result = result.index_select(0, inverse);
+        return result.contiguous().MoveToOuterDisposeScope();
+    }
+
+    private sealed record ChunkPlan(List<(Tensor Members, long RowPoints, long ColumnPoints)> Chunks, Tensor? InverseOrder);
+
+    /// <summary>
+    /// Splits the rois into chunks whose gathered values stay within <see cref="GatherBudget"/>. With a fixed sampling
+    /// ratio they are consecutive; with adaptive sampling the grid sizes are read back once and the rois sorted by grid
+    /// area, so that each chunk pads to its own largest grid rather than the largest of all.
+    /// </summary>
+    private static ChunkPlan Plan(Tensor rowGrid, Tensor columnGrid, int samplingRatio, long perPoint, Device device)
+    {
+        long count = rowGrid.size(0);
+        var chunks = new List<(Tensor, long, long)>();
+        if (samplingRatio > 0)
+        {
+            long chunk = Math.Max(1, GatherBudget / Math.Max(1, perPoint * samplingRatio * samplingRatio));
+            for (long begin = 0; begin < count; begin += chunk)
+            {
+                using var from = begin.ToScalar();
+                using var to = Math.Min(count, begin + chunk).ToScalar();
+                chunks.Add((arange(from, to, DetectionScalars.OneLong, ScalarType.Int64, device), samplingRatio, samplingRatio));
+            }
+            return new ChunkPlan(chunks, null);
+        }
+        var grids = stack(new[] { rowGrid, columnGrid }, 1).clamp_min(DetectionScalars.OneLong).cpu();
+        var sizes = grids.data<long>().ToArray();
+        var order = Enumerable.Range(0, (int)count).OrderBy(i => sizes[2 * i] * sizes[2 * i + 1]).ToArray();
+        var sortedMembers = new List<long>();
+        long rowMax = 1, columnMax = 1;
+        void Flush()
+        {
+            if (sortedMembers.Count == 0)
+                return;
+            chunks.Add((tensor(sortedMembers.ToArray(), ScalarType.Int64).to(device), rowMax, columnMax));
+            sortedMembers.Clear();
+            rowMax = columnMax = 1;
+        }
+        foreach (int i in order)
+        {
+            long nextRows = Math.Max(rowMax, sizes[2 * i]);
+            long nextColumns = Math.Max(columnMax, sizes[2 * i + 1]);
+            if (sortedMembers.Count > 0 && (sortedMembers.Count + 1) * perPoint * nextRows * nextColumns > GatherBudget)
+            {
+                Flush();
+                nextRows = sizes[2 * i];
+                nextColumns = sizes[2 * i + 1];
+            }
+            sortedMembers.Add(i);
+            rowMax = nextRows;
+            columnMax = nextColumns;
+        }
+        Flush();
+        var inverse = new long[count];
+        for (int position = 0; position < order.Length; position++)
+            inverse[order[position]] = position;
+        return new ChunkPlan(chunks, tensor(inverse, ScalarType.Int64).to(device));
     }
 
     /// <summary>One axis of every roi's sampling grid: the two neighbouring rows (or columns) of each point and their weights.</summary>
-    private sealed record AxisSamples(Tensor Index, Tensor Weight, Tensor Grid, long Points);
+    private sealed record AxisSamples(Tensor Index, Tensor Weight);
 
     /// <summary>
     /// Points <c>start + p * bin + (i + 0.5) * bin / grid</c> for output cell p and grid point i (torchvision's order of
     /// operations), their neighbours <c>[low, high]</c> and weights <c>[1 - frac, frac]</c>, zero for points outside
     /// the grid of their roi or beyond the border.
     /// </summary>
-    /// <returns>Index [K, P, G, 2] int64, Weight [K, P, G, 2], Grid [K] int64 (points per bin), G.</returns>
-    private static AxisSamples Axis(Tensor start, Tensor length, int bins, int samplingRatio, Tensor size)
+    /// <returns>Index [K, P, G, 2] int64 and Weight [K, P, G, 2], for G = <paramref name="points"/> grid points.</returns>
+    private static AxisSamples Axis(Tensor start, Tensor length, int bins, Tensor grid, long points, Tensor size)
     {
         var dtype = start.dtype;
         var device = start.device;
         long count = start.size(0);
         using var binCount = ((double)bins).ToScalar();
         var bin = length.div(binCount);
-        Tensor grid;
-        long points;
-        if (samplingRatio > 0)
-        {
-            using var ratio = ((long)samplingRatio).ToScalar();
-            grid = full(count, ratio, ScalarType.Int64, device);
-            points = samplingRatio;
-        }
-        else
-        {
-            grid = length.div(binCount).ceil().to(ScalarType.Int64);
-            points = Math.Max(1, grid.max().item<long>());
-        }
         using var end = ((double)points).ToScalar();
         using var binEnd = ((double)bins).ToScalar();
         var cell = arange(DetectionScalars.Zero, binEnd, DetectionScalars.One, dtype, device).view(1, bins, 1);
@@ -150,6 +210,6 @@ internal static class RoiAlignKernel
         var fraction = low.to(dtype).where(atEnd, clamped).sub(low.to(dtype));
         var weightHigh = fraction.where(valid, zero);
         var weightLow = ones_like(fraction).sub(fraction).where(valid, zero);
-        return new AxisSamples(stack(new[] { low, high }, -1), stack(new[] { weightLow, weightHigh }, -1), grid, points);
+        return new AxisSamples(stack(new[] { low, high }, -1), stack(new[] { weightLow, weightHigh }, -1));
     }
 }

@@ -41,6 +41,27 @@ public class NmsParityTests
         keep.data<long>().ToArray().Should().Equal(t["keep"].data<long>().ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(NmsCases))]
+    public void The_device_matrix_path_keeps_torchvisions_indices(string name)
+    {
+        // The path GPUs take (packed suppression matrix, one transfer), run here on the CPU.
+        var c = DetectionFixtures.Case(name);
+        var t = c.Load();
+        using var keep = BoxOps.Suppress(t["boxes"], t["scores"], c.Double("iou_threshold"), deviceMatrix: true);
+        keep.data<long>().ToArray().Should().Equal(t["keep"].data<long>().ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchedCases))]
+    public void The_device_matrix_path_of_batched_nms_keeps_torchvisions_indices(string name)
+    {
+        var c = DetectionFixtures.Case(name);
+        var t = c.Load();
+        using var keep = BoxOps.BatchedNms(t["boxes"], t["scores"], t["idxs"], c.Double("iou_threshold"), deviceMatrix: true);
+        keep.data<long>().ToArray().Should().Equal(t["keep"].data<long>().ToArray());
+    }
+
     [Fact]
     public void The_fixtures_hold_the_edge_cases()
     {
@@ -59,8 +80,10 @@ public class NmsParityTests
         // 130 identical boxes with descending scores: the first suppresses all the others, across three words.
         using var boxes = tensor(Enumerable.Repeat(new double[] { 0, 0, 10, 10 }, 130).SelectMany(b => b).ToArray(), new long[] { 130, 4 });
         using var scores = linspace(1.0, 0.0, 130, ScalarType.Float64);
-        using var keep = BoxOps.Nms(boxes, scores, 0.5);
+        using var keep = BoxOps.Suppress(boxes, scores, 0.5, deviceMatrix: true);
         keep.data<long>().ToArray().Should().Equal(0L);
+        using var sequential = BoxOps.Nms(boxes, scores, 0.5);
+        sequential.data<long>().ToArray().Should().Equal(0L);
     }
 
     [Fact]
