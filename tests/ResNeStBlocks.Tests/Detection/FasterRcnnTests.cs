@@ -17,6 +17,10 @@ namespace ResNeStBlocks.Tests.Detection;
 /// </summary>
 public class FasterRcnnTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper output;
+
+    public FasterRcnnTests(Xunit.Abstractions.ITestOutputHelper output) => this.output = output;
+
     private static JsonElement Json(string file)
     {
         using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(Fixtures.File("detection-models", file)));
@@ -64,6 +68,9 @@ public class FasterRcnnTests
             found[i].Labels.data<long>().ToArray().Should().Equal(labels, $"image {i}'s labels");
             using var expectedScores = tensor(scores, ScalarType.Float64);
             using var expectedBoxes = tensor(boxes, new long[] { labels.Length, 4 }, ScalarType.Float64);
+            using var scoreError = found[i].Scores.sub(expectedScores).abs().max();
+            using var boxError = found[i].Boxes.sub(expectedBoxes).abs().max();
+            output.WriteLine($"image {i}: {labels.Length} detections, max |score difference| {scoreError.item<double>():E2}, max |box difference| {boxError.item<double>():E2}");
             TensorAssert.Close(found[i].Scores, expectedScores, 1e-6, 0, $"image {i}'s scores");
             TensorAssert.Close(found[i].Boxes, expectedBoxes, 1e-6, 0, $"image {i}'s boxes");
         }
