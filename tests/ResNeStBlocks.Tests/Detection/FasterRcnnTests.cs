@@ -90,6 +90,18 @@ public class FasterRcnnTests
     }
 
     [Fact]
+    public void An_image_of_another_dtype_than_the_model_is_refused_before_any_computation()
+    {
+        using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn", options: new DetectionOptions { MinSize = 32, MaxSize = 32 });
+        using var image = zeros(new long[] { 3, 32, 32 }, ScalarType.Float64);
+        var act = () => model.Detect(new[] { image });
+        act.Should().Throw<ArgumentException>().WithMessage("Image 0 is Float64 on cpu, the model Float32 on cpu; convert it with image.to(...) first.*");
+        using var gray = zeros(1, 32, 32);
+        act = () => model.Detect(new[] { gray });
+        act.Should().Throw<ArgumentException>().WithMessage("Image 0 must have shape [3, H, W], got [1, 32, 32].*");
+    }
+
+    [Fact]
     public void An_unknown_name_is_refused_with_the_known_names()
     {
         var act = () => DetectionModels.Create("fasterrcnn_resnet18_fpn");
