@@ -86,7 +86,9 @@ public class FasterRcnnTests
         using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn", options: new DetectionOptions { MinSize = 320, MaxSize = 448 });
         using var image = zeros(3, 64, 96);
         var act = () => model.Detect(new[] { image });
-        act.Should().Throw<NotSupportedException>().WithMessage("Image 0 is 64 x 96;*set MinSize = 64 and MaxSize = 96 in DetectionOptions.");
+        act.Should().Throw<NotSupportedException>().WithMessage(
+            "Image 0 is 64 x 96; with MinSize 320 and MaxSize 448 torchvision would resize it to 298 x 448, which this version does not do yet. " +
+            "Resize it first so that its shorter side is MinSize (and its longer side at most MaxSize), or set MinSize = 64 and MaxSize = 96 in DetectionOptions.");
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class FasterRcnn : nn.Module
     private readonly DetectionBackbone backbone;
     private readonly RegionProposalNetwork rpn;
     private readonly RoiHeads roiHeads;
-    private readonly DetectionTransform transform;
+    private readonly EvalImageBatch transform;
 
     internal FasterRcnn(DetectionBackbone backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options) : base(nameof(FasterRcnn))
     {
@@ -27,7 +27,7 @@ public sealed class FasterRcnn : nn.Module
         this.rpn = rpn;
         this.roiHeads = roiHeads;
         Options = options;
-        transform = new DetectionTransform(options);
+        transform = new EvalImageBatch(options);
         register_module("backbone", backbone);
         register_module("rpn", rpn);
         register_module("roi_heads", roiHeads);
