@@ -113,7 +113,11 @@ public class DescriptionDriftTests
     [Fact]
     public void Every_module_type_of_the_catalogue_has_cases()
     {
-        var catalogue = typeof(ResNet).Assembly.GetTypes().Where(t => typeof(nn.Module).IsAssignableFrom(t) && !t.IsAbstract).ToList();
+        // The detectors' modules have no descriptions yet (ModuleCatalogueTests says why), so export and folding refuse them
+        // by name; they join this catalogue with their descriptions.
+        var detectors = typeof(ResNeStBlocks.Detection.Models.FasterRcnn).Namespace;
+        var catalogue = typeof(ResNet).Assembly.GetTypes()
+            .Where(t => typeof(nn.Module).IsAssignableFrom(t) && !t.IsAbstract && t.Namespace != detectors).ToList();
         // The two modules with several inputs are checked inside the modules that feed them (named in their cases).
         var inside = new[] { typeof(DeepLabV3PlusHead), typeof(FeaturePyramidNetwork) };
         catalogue.Except(inside).Should().BeEquivalentTo(Cases.Values.Select(c => c.Type).Distinct());
