@@ -20,7 +20,7 @@ public static class ResultTable
             $"{Path.GetFileName(result.ImagePath)}: {result.Model} ({p.InputSize}x{p.InputSize}, {p.Interpolation.ToString().ToLowerInvariant()}, crop {p.CropFraction})"));
         output.WriteLine();
 
-        var names = result.Predictions.Select(r => Shorten(r.Name)).ToArray();
+        var names = result.Predictions.Select(r => DisplayName(r.Name)).ToArray();
         int nameWidth = Math.Max("class".Length, names.Max(n => n.Length));
         output.WriteLine($"{"rank",4}  {"index",5}  {"class".PadRight(nameWidth)}  {"probability",11}");
         output.WriteLine($"{new string('-', 4)}  {new string('-', 5)}  {new string('-', nameWidth)}  {new string('-', 11)}");
@@ -32,5 +32,8 @@ public static class ResultTable
         }
     }
 
-    private static string Shorten(string name) => name.Length <= MaxNameWidth ? name : name[..(MaxNameWidth - 3)] + "...";
+    /// <summary>A class name as the table prints it: names longer than 60 characters are cut to 57 and end in "...".</summary>
+    /// <param name="name">The class name.</param>
+    /// <returns>The printed name.</returns>
+    public static string DisplayName(string name) => name.Length <= MaxNameWidth ? name : name[..(MaxNameWidth - 3)] + "...";
 }
