@@ -8,7 +8,7 @@ namespace ResNeStBlocks.Detection;
 
 /// <summary>
 /// The arithmetic of torchvision's <c>GeneralizedRCNNTransform</c> (torchvision 0.14): the size an image is resized to,
-/// the mapping of boxes between sizes, and the zero-padded batch whose sides are multiples of 32.
+/// the image resize itself, the mapping of boxes between sizes, and the zero-padded batch whose sides are multiples of 32.
 /// </summary>
 public static class DetectionTransform
 {
@@ -39,6 +39,28 @@ public static class DetectionTransform
                 $"A {height} x {width} image resized for ({minSize}, {maxSize}) would be {newHeight} x {newWidth}; torchvision refuses it too. Pad or crop the image first.",
                 nameof(height));
         return (newHeight, newWidth);
+    }
+
+    /// <summary>
+    /// Resizes one image as torchvision's evaluation transform does: to <see cref="ResizedSize"/>, bilinearly with
+    /// <c>align_corners=false</c>, the sampling ratio taken from the two sizes (torchvision's
+    /// <c>recompute_scale_factor=True</c>).
+    /// </summary>
+    /// <param name="image">[C, H, W] floating-point image.</param>
+    /// <param name="minSize">The wanted shorter side (800).</param>
+    /// <param name="maxSize">The largest longer side (1333).</param>
+    /// <returns>[C, H', W'] resized image, same dtype and device.</returns>
+    public static Tensor ResizeImage(Tensor image, double minSize, double maxSize)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 3 || !image.is_floating_point())
+            throw new ArgumentException(
+                $"image must be a floating-point [C, H, W] tensor, got {image.dtype} {BoxChecks.Shape(image)}; convert a byte image with ImagePreprocessor or image.to(ScalarType.Float32).div(255) first.",
+                nameof(image));
+        var (height, width) = ResizedSize(image.size(1), image.size(2), minSize, maxSize);
+        using var batch = image.unsqueeze(0);
+        using var resized = nn.functional.interpolate(batch, new[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false);
+        return resized.squeeze(0);
     }
 
     /// <summary>

@@ -16,6 +16,27 @@ public class DetectionTransformTests
 
     public static IEnumerable<object[]> BoxCases() => DetectionFixtures.Of("resize_boxes");
 
+    public static IEnumerable<object[]> ImageCases() => DetectionFixtures.Of("resize_image");
+
+    [Theory]
+    [MemberData(nameof(ImageCases))]
+    public void Images_resize_as_torchvision(string name)
+    {
+        var c = DetectionFixtures.Case(name);
+        var t = c.Load();
+        using var resized = DetectionTransform.ResizeImage(t["image"], c.Double("min_size"), c.Double("max_size"));
+        resized.shape.Should().Equal(t["resized"].shape);
+        TensorAssert.Close(resized, t["resized"], 1e-12, 1e-12, name);
+    }
+
+    [Fact]
+    public void A_byte_image_is_refused_with_the_conversion()
+    {
+        using var image = zeros(new long[] { 3, 8, 8 }, ScalarType.Byte);
+        FluentActions.Invoking(() => DetectionTransform.ResizeImage(image, 16, 32)).Should().Throw<ArgumentException>()
+            .WithMessage("image must be a floating-point [C, H, W] tensor, got Byte [3, 8, 8]; convert a byte image with ImagePreprocessor or image.to(ScalarType.Float32).div(255) first.*");
+    }
+
     [Theory]
     [MemberData(nameof(SizeCases))]
     public void Resized_sizes_equal_torchvision(string name)
