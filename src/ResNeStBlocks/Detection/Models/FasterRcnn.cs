@@ -69,11 +69,14 @@ public sealed class FasterRcnn : nn.Module
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var (batch, sizes) = transform.Batch(images);
+        var (batch, sizes, originals) = transform.Batch(images);
         var features = backbone.call(batch);
         var proposals = rpn.Propose(batch.size(2), batch.size(3), sizes, features);
         var detections = roiHeads.Detect(features, proposals, sizes);
-        return detections.Select(d => new Detections(d.Boxes.MoveToOuterDisposeScope(), d.Scores.MoveToOuterDisposeScope(), d.Labels.MoveToOuterDisposeScope())).ToArray();
+        // Boxes go back to each image's own pixels, as torchvision's postprocess maps them.
+        return detections.Select((d, i) => new Detections(
+            DetectionTransform.ResizeBoxes(d.Boxes, sizes[i], originals[i]).MoveToOuterDisposeScope(),
+            d.Scores.MoveToOuterDisposeScope(), d.Labels.MoveToOuterDisposeScope())).ToArray();
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
