@@ -189,22 +189,26 @@ public class DescriptionExportTests : IDisposable
 
     private delegate GraphValue Describer(ForwardGraph graph, OpModule module, GraphValue x);
 
+    // The forwards hold every scalar they pass to TorchSharp (and add with a held alpha): a temporary Scalar can be freed
+    // by the finalizer thread during the call.
+    private static readonly Scalar One = 1, MinusOne = -1, Two = 2, Three = 3, Half = 0.5, Quarter = 0.25, Tenth = 0.1;
+
     private static readonly Dictionary<string, (Func<Tensor, OpModule, Tensor> Forward, Describer Describe)> OperationCases = new()
     {
-        ["Parameter and Buffer"] = ((x, m) => x * m.Alpha + m.Beta!, (g, m, x) => g.Add(g.Mul(x, g.Parameter("alpha")), g.Buffer("beta"))),
-        ["Constant scalar"] = ((x, m) => (x + 2) * 0.5 * m.Alpha, (g, m, x) => g.Mul(g.Mul(g.Add(x, g.Constant(2)), g.Constant(0.5)), g.Parameter("alpha"))),
+        ["Parameter and Buffer"] = ((x, m) => (x * m.Alpha).add(m.Beta!, One), (g, m, x) => g.Add(g.Mul(x, g.Parameter("alpha")), g.Buffer("beta"))),
+        ["Constant scalar"] = ((x, m) => x.add(Two, One).mul(Half).mul(m.Alpha), (g, m, x) => g.Mul(g.Mul(g.Add(x, g.Constant(2)), g.Constant(0.5)), g.Parameter("alpha"))),
         ["Constant tensor"] = ((x, m) => x * m.Alpha * arange(8, float32).reshape(1, 8, 1, 1),
             (g, m, x) => g.Mul(g.Mul(x, g.Parameter("alpha")), g.Constant(arange(8, float32).reshape(1, 8, 1, 1)))),
-        ["Sub and Div"] = ((x, m) => (x - m.Alpha) / (x.abs() + 1), (g, m, x) => g.Div(g.Sub(x, g.Parameter("alpha")), g.Add(g.Abs(x), g.Constant(1)))),
+        ["Sub and Div"] = ((x, m) => x.add(m.Alpha, MinusOne).div(x.abs().add(One, One)), (g, m, x) => g.Div(g.Sub(x, g.Parameter("alpha")), g.Add(g.Abs(x), g.Constant(1)))),
         ["Exp, Neg, Abs"] = ((x, m) => (-(x * m.Alpha).abs()).exp(), (g, m, x) => g.Exp(g.Neg(g.Abs(g.Mul(x, g.Parameter("alpha")))))),
-        ["Log"] = ((x, m) => (x.abs() + m.Alpha.abs() + 0.1).log(), (g, m, x) => g.Log(g.Add(g.Add(g.Abs(x), g.Abs(g.Parameter("alpha"))), g.Constant(0.1)))),
+        ["Log"] = ((x, m) => x.abs().add(m.Alpha.abs(), One).add(Tenth, One).log(), (g, m, x) => g.Log(g.Add(g.Add(g.Abs(x), g.Abs(g.Parameter("alpha"))), g.Constant(0.1)))),
         ["Tanh"] = ((x, m) => (x * m.Alpha).tanh(), (g, m, x) => g.Tanh(g.Mul(x, g.Parameter("alpha")))),
-        ["Sqrt"] = ((x, m) => (x * x + m.Alpha * m.Alpha).sqrt(), (g, m, x) => g.Sqrt(g.Add(g.Mul(x, x), g.Mul(g.Parameter("alpha"), g.Parameter("alpha"))))),
-        ["Pow 3 and 0.5"] = ((x, m) => (x * m.Alpha).pow(3) + x.abs().pow(0.5), (g, m, x) => g.Add(g.Pow(g.Mul(x, g.Parameter("alpha")), 3), g.Pow(g.Abs(x), 0.5))),
-        ["Mean over the map, kept"] = ((x, m) => x * m.Alpha - (x * m.Alpha).mean(new long[] { 2, 3 }, keepdim: true),
+        ["Sqrt"] = ((x, m) => (x * x).add(m.Alpha * m.Alpha, One).sqrt(), (g, m, x) => g.Sqrt(g.Add(g.Mul(x, x), g.Mul(g.Parameter("alpha"), g.Parameter("alpha"))))),
+        ["Pow 3 and 0.5"] = ((x, m) => (x * m.Alpha).pow(Three).add(x.abs().pow(Half), One), (g, m, x) => g.Add(g.Pow(g.Mul(x, g.Parameter("alpha")), 3), g.Pow(g.Abs(x), 0.5))),
+        ["Mean over the map, kept"] = ((x, m) => (x * m.Alpha).add((x * m.Alpha).mean(new long[] { 2, 3 }, keepdim: true), MinusOne),
             (g, m, x) => { var y = g.Mul(x, g.Parameter("alpha")); return g.Sub(y, g.Mean(y, new[] { 2, 3 }, keepDim: true)); }),
         ["Mean over channels, removed"] = ((x, m) => (x * m.Alpha).mean(new long[] { 1 }), (g, m, x) => g.Mean(g.Mul(x, g.Parameter("alpha")), new[] { 1 }, keepDim: false)),
-        ["ReduceMax, Maximum, Minimum"] = ((x, m) => (x * m.Alpha).amax(new long[] { 1 }, keepdim: true) + maximum(x, x * 0.25) + minimum(x, m.Alpha),
+        ["ReduceMax, Maximum, Minimum"] = ((x, m) => (x * m.Alpha).amax(new long[] { 1 }, keepdim: true).add(maximum(x, x.mul(Quarter)), One).add(minimum(x, m.Alpha), One),
             (g, m, x) => g.Add(g.Add(g.ReduceMax(g.Mul(x, g.Parameter("alpha")), new[] { 1 }, keepDim: true), g.Maximum(x, g.Mul(x, g.Constant(0.25)))),
                 g.Minimum(x, g.Parameter("alpha")))),
         ["Unflatten channels"] = ((x, m) => (x * m.Alpha).reshape(x.shape[0], 2, 4, x.shape[2], x.shape[3]).softmax(1),

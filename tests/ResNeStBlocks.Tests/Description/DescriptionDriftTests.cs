@@ -216,9 +216,12 @@ public class DescriptionDriftTests
     /// <summary>A user's module <c>y = x * alpha</c>; the tests register descriptions that drift from it.</summary>
     private sealed class DriftedScale : nn.Module<Tensor, Tensor>
     {
+        // Held: a temporary Scalar can be freed by the finalizer thread while full() reads it.
+        private static readonly Scalar Start = 1.5;
+
         public DriftedScale(int channels) : base(nameof(DriftedScale))
         {
-            alpha = nn.Parameter(full(1, channels, 1, 1, 1.5));
+            alpha = nn.Parameter(full(1, channels, 1, 1, Start));
             RegisterComponents();
         }
 

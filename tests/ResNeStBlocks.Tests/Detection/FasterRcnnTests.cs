@@ -122,31 +122,45 @@ public class FasterRcnnTests
             using var scope = NewDisposeScope();
             var u = Uniform(t.numel(), k).reshape(t.shape);
             Tensor v;
-            if (key.EndsWith("running_var", StringComparison.Ordinal)) v = u.mul(0.5).add(1.0);
-            else if (key.EndsWith("running_mean", StringComparison.Ordinal)) v = u.mul(0.2);
-            else if (t.dim() == 1 && key.StartsWith("backbone.body.", StringComparison.Ordinal) && key.EndsWith("weight", StringComparison.Ordinal)) v = u.mul(0.2).add(normGain);
-            else if (key == "roi_heads.box_predictor.cls_score.bias") v = u.mul(clsBias);
-            else if (t.dim() == 1) v = u.mul(0.2);
+            if (key.EndsWith("running_var", StringComparison.Ordinal)) v = Affine(u, 0.5, 1.0);
+            else if (key.EndsWith("running_mean", StringComparison.Ordinal)) v = Affine(u, 0.2, 0);
+            else if (t.dim() == 1 && key.StartsWith("backbone.body.", StringComparison.Ordinal) && key.EndsWith("weight", StringComparison.Ordinal)) v = Affine(u, 0.2, normGain);
+            else if (key == "roi_heads.box_predictor.cls_score.bias") v = Affine(u, clsBias, 0);
+            else if (t.dim() == 1) v = Affine(u, 0.2, 0);
             else
             {
                 long fanIn = t.numel() / t.size(0);
                 double gain = key.StartsWith("rpn.head.", StringComparison.Ordinal) ? rpnGain : key == "roi_heads.box_predictor.cls_score.weight" ? clsGain : 1.0;
                 // Python evaluates u * sqrt(24 / fan_in) * gain left to right.
-                v = u.mul(Math.Sqrt(24.0 / fanIn)).mul(gain);
+                v = Affine(Affine(u, Math.Sqrt(24.0 / fanIn), 0), gain, 0);
             }
             t.copy_(v);
         }
     }
 
-    private static Tensor Uniform(long n, int k)
+    private static Tensor Uniform(long n, int k) => Affine(Hashed(n, (k + 1) * 40503L), 1, -0.5);
+
+    private static Tensor Image(int i, long h, long w) => Hashed(3 * h * w, (i + 1) * 7919L).reshape(3, h, w);
+
+    /// <summary>The generator's integer pattern: ((index * 2654435761 + offset) mod 2^20) / 2^20, in float64.</summary>
+    private static Tensor Hashed(long n, long offset)
     {
-        var j = arange(n, ScalarType.Int64);
-        return j.mul(2654435761L).add((k + 1) * 40503L).remainder(Mod).to(ScalarType.Float64).div((double)Mod).sub(0.5);
+        // Every scalar held across its call: a temporary one can be freed by the finalizer thread mid-call.
+        using Scalar multiplier = 2654435761L, shift = offset, modulus = Mod, divisor = (double)Mod;
+        using var j = arange(n, ScalarType.Int64);
+        using var mixed = j.mul(multiplier).add(shift, HeldScalars.One).remainder(modulus);
+        using var wide = mixed.to(ScalarType.Float64);
+        return wide.div(divisor);
     }
 
-    private static Tensor Image(int i, long h, long w)
+    /// <summary><c>u * scale + offset</c> (offset 0: the product alone, as Python's <c>u * scale</c>), with held scalars.</summary>
+    private static Tensor Affine(Tensor u, double scale, double offset)
     {
-        var n = arange(3 * h * w, ScalarType.Int64);
-        return n.mul(2654435761L).add((i + 1) * 7919L).remainder(Mod).to(ScalarType.Float64).div((double)Mod).reshape(3, h, w);
+        using Scalar heldScale = scale, heldOffset = offset;
+        var scaled = u.mul(heldScale);
+        if (offset == 0)
+            return scaled;
+        using (scaled)
+            return scaled.add(heldOffset, HeldScalars.One);
     }
 }

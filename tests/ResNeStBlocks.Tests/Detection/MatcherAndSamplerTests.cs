@@ -79,8 +79,8 @@ public class MatcherAndSamplerTests
             // The counts are the deterministic sampler's (torchvision's rule); only which indices differs.
             first.Positive[i].sum().item<long>().Should().Be(t["positive"][i].sum().item<long>());
             first.Negative[i].sum().item<long>().Should().Be(t["negative"][i].sum().item<long>());
-            first.Positive[i].to(ScalarType.Bool).logical_and(matched[i].lt(1)).any().item<bool>().Should().BeFalse();
-            first.Negative[i].to(ScalarType.Bool).logical_and(matched[i].ne(0)).any().item<bool>().Should().BeFalse();
+            first.Positive[i].to(ScalarType.Bool).logical_and(matched[i].lt(HeldScalars.One)).any().item<bool>().Should().BeFalse();
+            first.Negative[i].to(ScalarType.Bool).logical_and(matched[i].ne(DetectionScalars.Zero)).any().item<bool>().Should().BeFalse();
             first.Positive[i].data<byte>().ToArray().Should().Equal(again.Positive[i].data<byte>().ToArray());
             first.Negative[i].data<byte>().ToArray().Should().Equal(again.Negative[i].data<byte>().ToArray());
         }
