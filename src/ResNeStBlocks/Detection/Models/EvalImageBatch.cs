@@ -8,9 +8,9 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// The eval path of torchvision's <c>GeneralizedRCNNTransform</c>: normalise each image with the mean and standard
-/// deviation, resize it to torchvision's size (<see cref="DetectionTransform.ResizeImage"/>; an image already of that
-/// size is kept as it is, as torchvision's resize is then the identity), then batch the images zero-padded to multiples
-/// of 32 (<see cref="DetectionTransform.BatchImages"/>).
+/// deviation, resize it to torchvision's size (<see cref="DetectionTransform.ResizeImage"/>, the identity for an image
+/// already of that size, as in torchvision), then batch the images zero-padded to multiples of 32
+/// (<see cref="DetectionTransform.BatchImages"/>).
 /// </summary>
 internal sealed class EvalImageBatch
 {
@@ -31,12 +31,7 @@ internal sealed class EvalImageBatch
         var mean = tensor(options.ImageMean.ToArray(), ScalarType.Float64).to(first.dtype, first.device).view(-1, 1, 1);
         var std = tensor(options.ImageStd.ToArray(), ScalarType.Float64).to(first.dtype, first.device).view(-1, 1, 1);
         var originals = images.Select(image => (image.size(1), image.size(2))).ToArray();
-        var prepared = images.Select(image =>
-        {
-            var normalised = image.sub(mean).div(std);
-            var size = DetectionTransform.ResizedSize(image.size(1), image.size(2), options.MinSize, options.MaxSize);
-            return size == (image.size(1), image.size(2)) ? normalised : DetectionTransform.ResizeImage(normalised, options.MinSize, options.MaxSize);
-        }).ToArray();
+        var prepared = images.Select(image => DetectionTransform.ResizeImage(image.sub(mean).div(std), options.MinSize, options.MaxSize)).ToArray();
         var sizes = prepared.Select(image => (image.size(1), image.size(2))).ToArray();
         return (DetectionTransform.BatchImages(prepared).MoveToOuterDisposeScope(), sizes, originals);
     }
