@@ -106,7 +106,7 @@ public class FasterRcnnTests
     private const long Mod = 1 << 20;
 
     /// <summary>The generator's det-fill (see its docstring): exact integer arithmetic, then one rounding per step.</summary>
-    private static void DetFill(FasterRcnn model, JsonElement fixture)
+    private static void DetFill(Detector model, JsonElement fixture)
     {
         double normGain = fixture.GetProperty("norm_gain").GetDouble();
         double clsBias = fixture.GetProperty("cls_bias").GetDouble();

@@ -14,7 +14,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// var found = model.Detect(new[] { image });   // image: [3, H, W] in [0, 1]</code></example>
 public static class DetectionModels
 {
-    private static readonly Dictionary<string, Func<int, DetectionOptions, FasterRcnn>> Builders = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<int, DetectionOptions, Detector>> Builders = new(StringComparer.Ordinal)
     {
         ["fasterrcnn_resnet50_fpn"] = (classes, options) => FasterRcnnFpn(new[] { 3, 4, 6, 3 }, classes, options),
     };
@@ -28,7 +28,7 @@ public static class DetectionModels
     /// <param name="options">torchvision's keyword arguments; null for its defaults.</param>
     /// <returns>The model.</returns>
     /// <exception cref="ArgumentException">The name is unknown, or a setting is invalid.</exception>
-    public static FasterRcnn Create(string name, int numClasses = 91, DetectionOptions? options = null)
+    public static Detector Create(string name, int numClasses = 91, DetectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!Builders.TryGetValue(name, out var build))
