@@ -21,28 +21,13 @@ public class FasterRcnnTests
 
     public FasterRcnnTests(Xunit.Abstractions.ITestOutputHelper output) => this.output = output;
 
-    private static JsonElement Json(string file)
-    {
-        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(Fixtures.File("detection-models", file)));
-        return doc.RootElement.Clone();
-    }
+    private static JsonElement Json(string file) => DetectorFixtures.Json(file);
 
     [Fact]
     public void Keys_shapes_trainable_parameters_and_count_are_torchvisions()
     {
-        var manifest = Json("fasterrcnn_resnet50_fpn.manifest.json");
         using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
-        var expected = manifest.GetProperty("keys").EnumerateArray()
-            .ToDictionary(e => e.GetProperty("key").GetString()!, e => e);
-        var state = model.state_dict();
-        state.Keys.OrderBy(k => k, StringComparer.Ordinal).Should().Equal(expected.Keys.OrderBy(k => k, StringComparer.Ordinal));
-        foreach (var (key, tensor) in state)
-            tensor.shape.Should().Equal(expected[key].GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()), key);
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).OrderBy(k => k, StringComparer.Ordinal);
-        trainable.Should().Equal(expected.Where(e => e.Value.GetProperty("trainable").GetBoolean()).Select(e => e.Key).OrderBy(k => k, StringComparer.Ordinal));
-        long count = model.parameters().Sum(p => p.numel());
-        count.Should().Be(manifest.GetProperty("parameters").GetInt64());
-        count.Should().Be(41_755_286);
+        DetectorFixtures.ShouldMatchManifest(model, "fasterrcnn_resnet50_fpn.manifest.json", 41_755_286);
     }
 
     [Theory]
@@ -58,26 +43,10 @@ public class FasterRcnnTests
         model.to(ScalarType.Float64);
         model.eval();
         DetFill(model, fixture);
-        var sizes = fixture.GetProperty("images").EnumerateArray().Select(e => (e[0].GetInt64(), e[1].GetInt64())).ToArray();
-        var images = sizes.Select((s, i) => Image(i, s.Item1, s.Item2)).ToArray();
+        var images = DetectorFixtures.Images(fixture);
         var found = model.Detect(images);
-        var expected = fixture.GetProperty("detections").EnumerateArray().ToArray();
-        found.Should().HaveCount(expected.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            var labels = expected[i].GetProperty("labels").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            var scores = expected[i].GetProperty("scores").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            var boxes = expected[i].GetProperty("boxes").EnumerateArray().SelectMany(b => b.EnumerateArray().Select(e => e.GetDouble())).ToArray();
-            found[i].Labels.dtype.Should().Be(ScalarType.Int64);
-            found[i].Labels.data<long>().ToArray().Should().Equal(labels, $"image {i}'s labels");
-            using var expectedScores = tensor(scores, ScalarType.Float64);
-            using var expectedBoxes = tensor(boxes, new long[] { labels.Length, 4 }, ScalarType.Float64);
-            using var scoreError = found[i].Scores.sub(expectedScores).abs().max();
-            using var boxError = found[i].Boxes.sub(expectedBoxes).abs().max();
-            output.WriteLine($"image {i}: {labels.Length} detections, max |score difference| {scoreError.item<double>():E2}, max |box difference| {boxError.item<double>():E2}");
-            TensorAssert.Close(found[i].Scores, expectedScores, 1e-6, 0, $"image {i}'s scores");
-            TensorAssert.Close(found[i].Boxes, expectedBoxes, 1e-6, 0, $"image {i}'s boxes");
-        }
+        var (scores, boxes) = DetectorFixtures.ShouldEqual(found, fixture, 1e-6);
+        output.WriteLine($"max |score difference| {scores:E2}, max |box difference| {boxes:E2}");
         foreach (var d in found)
             d.Dispose();
         foreach (var image in images)
@@ -103,64 +72,13 @@ public class FasterRcnnTests
         act.Should().Throw<ArgumentException>().WithMessage("Unknown detection model 'fasterrcnn_resnet18_fpn'; known: fasterrcnn_resnet50_fpn.*");
     }
 
-    private const long Mod = 1 << 20;
-
-    /// <summary>The generator's det-fill (see its docstring): exact integer arithmetic, then one rounding per step.</summary>
     private static void DetFill(Detector model, JsonElement fixture)
     {
-        double normGain = fixture.GetProperty("norm_gain").GetDouble();
-        double clsBias = fixture.GetProperty("cls_bias").GetDouble();
         double rpnGain = fixture.GetProperty("rpn_gain").GetDouble();
         double clsGain = fixture.GetProperty("cls_gain").GetDouble();
-        var state = model.state_dict();
-        var keys = state.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
-        using var noGrad = no_grad();
-        for (int k = 0; k < keys.Length; k++)
-        {
-            string key = keys[k];
-            var t = state[key];
-            using var scope = NewDisposeScope();
-            var u = Uniform(t.numel(), k).reshape(t.shape);
-            Tensor v;
-            if (key.EndsWith("running_var", StringComparison.Ordinal)) v = Affine(u, 0.5, 1.0);
-            else if (key.EndsWith("running_mean", StringComparison.Ordinal)) v = Affine(u, 0.2, 0);
-            else if (t.dim() == 1 && key.StartsWith("backbone.body.", StringComparison.Ordinal) && key.EndsWith("weight", StringComparison.Ordinal)) v = Affine(u, 0.2, normGain);
-            else if (key == "roi_heads.box_predictor.cls_score.bias") v = Affine(u, clsBias, 0);
-            else if (t.dim() == 1) v = Affine(u, 0.2, 0);
-            else
-            {
-                long fanIn = t.numel() / t.size(0);
-                double gain = key.StartsWith("rpn.head.", StringComparison.Ordinal) ? rpnGain : key == "roi_heads.box_predictor.cls_score.weight" ? clsGain : 1.0;
-                // Python evaluates u * sqrt(24 / fan_in) * gain left to right.
-                v = Affine(Affine(u, Math.Sqrt(24.0 / fanIn), 0), gain, 0);
-            }
-            t.copy_(v);
-        }
-    }
-
-    private static Tensor Uniform(long n, int k) => Affine(Hashed(n, (k + 1) * 40503L), 1, -0.5);
-
-    private static Tensor Image(int i, long h, long w) => Hashed(3 * h * w, (i + 1) * 7919L).reshape(3, h, w);
-
-    /// <summary>The generator's integer pattern: ((index * 2654435761 + offset) mod 2^20) / 2^20, in float64.</summary>
-    private static Tensor Hashed(long n, long offset)
-    {
-        // Every scalar held across its call: a temporary one can be freed by the finalizer thread mid-call.
-        using Scalar multiplier = 2654435761L, shift = offset, modulus = Mod, divisor = (double)Mod;
-        using var j = arange(n, ScalarType.Int64);
-        using var mixed = j.mul(multiplier).add(shift, HeldScalars.One).remainder(modulus);
-        using var wide = mixed.to(ScalarType.Float64);
-        return wide.div(divisor);
-    }
-
-    /// <summary><c>u * scale + offset</c> (offset 0: the product alone, as Python's <c>u * scale</c>), with held scalars.</summary>
-    private static Tensor Affine(Tensor u, double scale, double offset)
-    {
-        using Scalar heldScale = scale, heldOffset = offset;
-        var scaled = u.mul(heldScale);
-        if (offset == 0)
-            return scaled;
-        using (scaled)
-            return scaled.add(heldOffset, HeldScalars.One);
+        double clsBias = fixture.GetProperty("cls_bias").GetDouble();
+        DetectorFixtures.DetFill(model, fixture.GetProperty("norm_gain").GetDouble(),
+            key => key.StartsWith("rpn.head.", StringComparison.Ordinal) ? rpnGain : key == "roi_heads.box_predictor.cls_score.weight" ? clsGain : 1.0,
+            (key, u) => key == "roi_heads.box_predictor.cls_score.bias" ? DetectorFixtures.Affine(u, clsBias, 0) : null);
     }
 }

@@ -73,4 +73,28 @@ public sealed record DetectionOptions
 
     /// <summary>Weights of the box coder of the second stage (<c>bbox_reg_weights</c>); null: 10, 10, 5, 5.</summary>
     public IReadOnlyList<double>? BboxRegWeights { get; init; }
+
+    /// <summary>
+    /// Score a one-stage detection must exceed (<c>score_thresh</c>); null: the family's torchvision default (RetinaNet
+    /// 0.05, FCOS 0.2).
+    /// </summary>
+    public double? ScoreThresh { get; init; }
+
+    /// <summary>IoU above which a one-stage detector's per-class NMS suppresses (<c>nms_thresh</c>); null: RetinaNet 0.5, FCOS 0.6.</summary>
+    public double? NmsThresh { get; init; }
+
+    /// <summary>Detections a one-stage detector keeps per image (<c>detections_per_img</c>); null: RetinaNet 300, FCOS 100.</summary>
+    public int? DetectionsPerImg { get; init; }
+
+    /// <summary>Candidates a one-stage detector keeps per level before NMS (<c>topk_candidates</c>).</summary>
+    public int TopkCandidates { get; init; } = 1000;
+
+    /// <summary>IoU from which an anchor is foreground in RetinaNet's training (<c>fg_iou_thresh</c>).</summary>
+    public double FgIouThresh { get; init; } = 0.5;
+
+    /// <summary>IoU below which an anchor is background in RetinaNet's training (<c>bg_iou_thresh</c>).</summary>
+    public double BgIouThresh { get; init; } = 0.4;
+
+    /// <summary>Radius, in strides, around a box's centre where FCOS's locations are positive (<c>center_sampling_radius</c>).</summary>
+    public double CenterSamplingRadius { get; init; } = 1.5;
 }
