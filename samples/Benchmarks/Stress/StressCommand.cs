@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Threading;
 using ResNeStBlocks.Backbones;
+using ResNet = ResNeStBlocks.Backbones.ResNet;
 using ResNeStBlocks.Blocks;
 using ResNeStBlocks.Training;
 using TorchSharp;
