@@ -131,13 +131,14 @@ internal sealed class CocoJson
                 throw Error(path, "must hold at least one polygon, got an empty array");
             return CocoSegmentation.FromPolygons(polygons);
         }
-        return CocoSegmentation.FromMask(Rle(value, path));
+        return CocoSegmentation.FromMask(Rle(value, path, "polygons or an RLE object"));
     }
 
-    public RunLengthMask Rle(JsonElement value, string path)
+    /// <summary>An RLE object; <paramref name="expected"/> says what the field may be when it is not an object.</summary>
+    public RunLengthMask Rle(JsonElement value, string path, string expected = "an RLE object")
     {
         if (value.ValueKind != JsonValueKind.Object)
-            throw Error(path, $"must be polygons or an RLE object {{\"size\": [h, w], \"counts\": ...}}, got {Describe(value)}");
+            throw Error(path, $"must be {expected} {{\"size\": [h, w], \"counts\": ...}}, got {Describe(value)}");
         var size = Required(value, "size", path, "[height, width]");
         if (size.ValueKind != JsonValueKind.Array || size.GetArrayLength() != 2
             || size[0].ValueKind != JsonValueKind.Number || !size[0].TryGetInt32(out int h) || h < 0
