@@ -20,9 +20,9 @@ public sealed class CocoDataset
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(annotations);
         ArgumentNullException.ThrowIfNull(categories);
-        Images = images.ToArray();
-        Annotations = annotations.ToArray();
-        Categories = categories.ToArray();
+        Images = Array.AsReadOnly(images.ToArray());
+        Annotations = Array.AsReadOnly(annotations.ToArray());
+        Categories = Array.AsReadOnly(categories.ToArray());
         _images = new Dictionary<long, CocoImage>();
         foreach (var image in Images)
             if (!_images.TryAdd(image.Id, image))

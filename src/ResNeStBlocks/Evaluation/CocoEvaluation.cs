@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace ResNeStBlocks.Evaluation;
@@ -11,15 +12,15 @@ public sealed class CocoEvaluation
     internal CocoEvaluation(CocoIouType iouType, long[] imageIds, long[] categoryIds, double[,,,,] precision, double[,,,] recall)
     {
         IouType = iouType;
-        ImageIds = imageIds;
-        CategoryIds = categoryIds;
+        ImageIds = Array.AsReadOnly(imageIds);
+        CategoryIds = Array.AsReadOnly(categoryIds);
         Precision = precision;
         Recall = recall;
         Summary = CocoSummary.From(precision, recall);
         var perCategory = new Dictionary<long, double>();
         for (int k = 0; k < categoryIds.Length; k++)
             perCategory[categoryIds[k]] = CocoSummary.Precision(precision, -1, 0, CocoParameters.MaxDetections.Count - 1, k);
-        CategoryAveragePrecision = perCategory;
+        CategoryAveragePrecision = new System.Collections.ObjectModel.ReadOnlyDictionary<long, double>(perCategory);
     }
 
     /// <summary>What was overlapped: boxes or masks.</summary>

@@ -42,6 +42,6 @@ public static class CocoResults
             detections.Add(new CocoDetection(imageId, categoryId, score, box, mask));
             i++;
         }
-        return detections;
+        return detections.AsReadOnly();
     }
 }

@@ -26,10 +26,10 @@ public sealed class CocoSegmentation
     public static CocoSegmentation FromPolygons(IEnumerable<IReadOnlyList<double>> polygons)
     {
         ArgumentNullException.ThrowIfNull(polygons);
-        var list = polygons.Select(p => (IReadOnlyList<double>)p.ToArray()).ToArray();
+        var list = polygons.Select(p => (IReadOnlyList<double>)Array.AsReadOnly(p.ToArray())).ToArray();
         if (list.Length == 0)
             throw new ArgumentException("A polygon segmentation needs at least one polygon, got none.", nameof(polygons));
-        return new CocoSegmentation(list, null);
+        return new CocoSegmentation(Array.AsReadOnly(list), null);
     }
 
     /// <summary>A segmentation given as a run-length mask.</summary>

@@ -11,7 +11,7 @@ namespace ResNeStBlocks.Evaluation;
 public sealed class CocoSummary
 {
     /// <summary>The names of <see cref="Stats"/>, in order.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl" };
+    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl" });
 
     private readonly double[] _stats;
 
@@ -21,7 +21,7 @@ public sealed class CocoSummary
     }
 
     /// <summary>The 12 numbers, in pycocotools' order (<see cref="Names"/>).</summary>
-    public IReadOnlyList<double> Stats => _stats;
+    public IReadOnlyList<double> Stats => Array.AsReadOnly(_stats);
 
     /// <summary>AP at IoU 0.50:0.95, all areas, 100 detections: COCO's headline number.</summary>
     public double AP => _stats[0];

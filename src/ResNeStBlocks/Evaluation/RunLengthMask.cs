@@ -43,7 +43,9 @@ public sealed class RunLengthMask
     public int Width { get; }
 
     /// <summary>The run lengths, 0s first.</summary>
-    public IReadOnlyList<uint> Counts => _counts;
+    public IReadOnlyList<uint> Counts => _readOnlyCounts ??= Array.AsReadOnly(_counts);
+
+    private IReadOnlyList<uint>? _readOnlyCounts;
 
     internal uint[] RawCounts => _counts;
 

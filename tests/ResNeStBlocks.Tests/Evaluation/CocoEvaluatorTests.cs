@@ -75,6 +75,10 @@ public sealed class CocoEvaluatorTests
             actual.Should().BeApproximately(p.Value.GetDouble(), Tolerance, $"the AP of category {p.Name}");
             worst = Math.Max(worst, Math.Abs(actual - p.Value.GetDouble()));
         }
+        var lines = evaluation.Summary.ToString().Split(Environment.NewLine);
+        lines.Should().HaveCount(12);
+        lines[0].Should().Be(FormattableString.Invariant($" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = {stats[0]:0.000}"));
+        lines[10].Should().Be(FormattableString.Invariant($" Average Recall     (AR) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = {stats[10]:0.000}"));
         _output.WriteLine($"{name} {kind}: max difference {worst:E2}");
     }
 
