@@ -27,7 +27,7 @@ public sealed partial class RegionProposalNetwork
     }
 
     /// <summary>Assigns anchors to ground truth: <c>RpnFgIouThresh</c>, <c>RpnBgIouThresh</c>, low-quality matches allowed.</summary>
-    public Matcher Matcher => matcher ??= new Matcher(options.RpnFgIouThresh, options.RpnBgIouThresh, allowLowQualityMatches: true);
+    public Matcher ProposalMatcher => matcher ??= new Matcher(options.RpnFgIouThresh, options.RpnBgIouThresh, allowLowQualityMatches: true);
 
     /// <summary>
     /// torchvision's train-mode forward: proposals with the training top-n (<c>RpnPreNmsTopNTrain</c>,
@@ -87,7 +87,7 @@ public sealed partial class RegionProposalNetwork
     {
         if (boxes.size(0) == 0)
             return (zeros(anchors.size(0), ScalarType.Int64, anchors.device), zeros_like(anchors));
-        var matches = Matcher.Match(BoxOps.BoxIou(boxes, anchors));
+        var matches = ProposalMatcher.Match(BoxOps.BoxIou(boxes, anchors));
         var matchedBoxes = boxes.index_select(0, matches.clamp_min(DetectionScalars.ZeroLong));
         var labels = matches.ge(DetectionScalars.ZeroLong).to(ScalarType.Int64).masked_fill(matches.eq(Between), Discarded);
         return (labels, matchedBoxes);
