@@ -70,6 +70,8 @@ public class FasterRcnnTrainingTests
         (rpnDefault.BatchSizePerImage, rpnDefault.PositiveFraction, rpnDefault.Shuffle).Should().Be((256, 0.5, true));
         var boxDefault = model.RoiHeads.Sampler.Should().BeOfType<BalancedPositiveNegativeSampler>().Subject;
         (boxDefault.BatchSizePerImage, boxDefault.PositiveFraction, boxDefault.Shuffle).Should().Be((512, 0.25, true));
+        var act = () => model.RoiHeads.Sampler = null!;
+        act.Should().Throw<ArgumentNullException>().WithParameterName("value");
 
         using var scope = NewDisposeScope();
         var (images, targets) = TinyBatch(ScalarType.Float32);
@@ -104,6 +106,14 @@ public class FasterRcnnTrainingTests
             before = total.ToDouble();
             total.backward();
         }
+        // trainable_backbone_layers = 3: the stem and layer1 are frozen (no gradient), layer2 on and the heads train;
+        // the FrozenBatchNorm2d statistics are buffers, which no step changes.
+        var gradients = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad is not null);
+        gradients["backbone.body.conv1.weight"].Should().BeFalse();
+        gradients["backbone.body.layer1.0.conv1.weight"].Should().BeFalse();
+        gradients["backbone.body.layer2.0.conv1.weight"].Should().BeTrue();
+        gradients["rpn.head.conv.0.0.weight"].Should().BeTrue();
+        gradients["roi_heads.box_predictor.bbox_pred.weight"].Should().BeTrue();
         using Scalar step = -1e-3;
         using (no_grad())
         {
