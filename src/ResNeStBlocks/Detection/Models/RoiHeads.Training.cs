@@ -53,7 +53,7 @@ public sealed partial class RoiHeads
         if (targets.Count != proposals.Count)
             throw new ArgumentException($"targets must hold one target per image: {proposals.Count} proposal tensors, {targets.Count} targets.", nameof(targets));
         using var scope = NewDisposeScope();
-        var (sampledProposals, labels, regressionTargets) = SelectTrainingSamples(proposals, targets);
+        var (sampledProposals, _, labels, regressionTargets) = SelectTrainingSamples(proposals, targets);
         var pooled = BoxRoiPool.Pool(features, sampledProposals, imageSizes);
         var (logits, deltas) = boxPredictor.call(boxHead.call(pooled));
         var (classifierLoss, boxLoss) = FastRcnnLoss(logits, deltas, cat(labels, 0), cat(regressionTargets, 0));
@@ -62,9 +62,10 @@ public sealed partial class RoiHeads
 
     /// <summary>
     /// torchvision's <c>select_training_samples</c>: per image, the proposals with the ground truth appended, sampled,
-    /// with their class labels (0 background) and the regression targets of their matched boxes.
+    /// with their matched box indices (what a mask branch reads), class labels (0 background) and the regression targets
+    /// of their matched boxes.
     /// </summary>
-    private (Tensor[] Proposals, Tensor[] Labels, Tensor[] RegressionTargets) SelectTrainingSamples(
+    private (Tensor[] Proposals, Tensor[] MatchedIndices, Tensor[] Labels, Tensor[] RegressionTargets) SelectTrainingSamples(
         IReadOnlyList<Tensor> proposals, IReadOnlyList<DetectionTarget> targets)
     {
         int images = proposals.Count;
@@ -89,9 +90,10 @@ public sealed partial class RoiHeads
             // A background image's proposals all match a zero box, whose targets no loss reads (they are negatives).
             if (boxes.size(0) == 0)
                 boxes = zeros(new long[] { 1, 4 }, dtype, boxes.device);
-            matchedBoxes[i] = boxes.index_select(0, matched[i].index_select(0, sampled));
+            matched[i] = matched[i].index_select(0, sampled);
+            matchedBoxes[i] = boxes.index_select(0, matched[i]);
         }
-        return (withTruth, labels, BoxCoder.Encode(matchedBoxes, withTruth));
+        return (withTruth, matched, labels, BoxCoder.Encode(matchedBoxes, withTruth));
     }
 
     /// <summary>
