@@ -72,7 +72,8 @@ public class FasterRcnnTests
         act.Should().Throw<ArgumentException>().WithMessage("Unknown detection model 'fasterrcnn_resnet18_fpn'; known: fasterrcnn_resnet50_fpn.*");
     }
 
-    private static void DetFill(Detector model, JsonElement fixture)
+    /// <summary>The generator's det-fill with Faster R-CNN's gains (a fixture's <c>norm_gain</c>, <c>rpn_gain</c>, <c>cls_gain</c>, <c>cls_bias</c>).</summary>
+    internal static void DetFill(Detector model, JsonElement fixture)
     {
         double rpnGain = fixture.GetProperty("rpn_gain").GetDouble();
         double clsGain = fixture.GetProperty("cls_gain").GetDouble();

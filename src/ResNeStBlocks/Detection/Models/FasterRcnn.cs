@@ -49,8 +49,20 @@ public sealed class FasterRcnn : Detector
     }
 
     private protected override IReadOnlyDictionary<string, Tensor> ComputeLosses(Tensor batch,
-        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets) =>
-        throw new NotSupportedException("Faster R-CNN's training forward is being written (issue 24).");
+        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets)
+    {
+        var features = backbone.call(batch);
+        var (proposals, objectnessLoss, rpnBoxLoss) = rpn.ProposeWithLosses(batch.size(2), batch.size(3), sizes, features,
+            targets.Select(t => t.Boxes).ToArray());
+        var (classifierLoss, boxLoss) = roiHeads.Losses(features, proposals, sizes, targets);
+        return new Dictionary<string, Tensor>
+        {
+            ["loss_classifier"] = classifierLoss,
+            ["loss_box_reg"] = boxLoss,
+            ["loss_objectness"] = objectnessLoss,
+            ["loss_rpn_box_reg"] = rpnBoxLoss,
+        };
+    }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
     protected override void RegisterComponents()

@@ -14,7 +14,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// <c>post_nms_top_n</c> kept per image.
 /// </summary>
 /// <remarks>Keys: <c>head.*</c> (<see cref="RpnHead"/>). The anchor generator and box coder (weights 1, 1, 1, 1) hold no state.</remarks>
-public sealed class RegionProposalNetwork : nn.Module
+public sealed partial class RegionProposalNetwork : nn.Module
 {
     private readonly RpnHead head;
     private readonly DetectionOptions options;
@@ -56,6 +56,21 @@ public sealed class RegionProposalNetwork : nn.Module
         ArgumentNullException.ThrowIfNull(imageSizes);
         ArgumentNullException.ThrowIfNull(features);
         using var scope = NewDisposeScope();
+        var (proposals, _, _, _) = Run(batchHeight, batchWidth, imageSizes, features, options.RpnPreNmsTopNTest, options.RpnPostNmsTopNTest);
+        foreach (var p in proposals)
+            p.MoveToOuterDisposeScope();
+        return proposals;
+    }
+
+    /// <summary>
+    /// torchvision's forward up to the losses: the head on every level, the anchors, and the filtered proposals
+    /// (detached, as torchvision decodes them from detached deltas). Also returns the objectness [N * A] and deltas
+    /// [N * A, 4] (image-major, torchvision's <c>concat_box_prediction_layers</c> order) and the anchors [A, 4] of one
+    /// image, which the training losses read. Every tensor belongs to the caller's dispose scope.
+    /// </summary>
+    private (Tensor[] Proposals, Tensor Objectness, Tensor Deltas, Tensor Anchors) Run(long batchHeight, long batchWidth,
+        IReadOnlyList<(long Height, long Width)> imageSizes, FeatureMaps features, int preNmsTopN, int postNmsTopN)
+    {
         int images = imageSizes.Count;
         var (objectnessMaps, deltaMaps) = head.call(features);
         var anchors = AnchorGenerator.Generate(features, batchHeight, batchWidth);
@@ -70,7 +85,7 @@ public sealed class RegionProposalNetwork : nn.Module
         long offset = 0;
         for (int level = 0; level < perLevel.Length; level++)
         {
-            long k = Math.Min(options.RpnPreNmsTopNTest, perLevel[level]);
+            long k = Math.Min(preNmsTopN, perLevel[level]);
             var (_, indices) = objectness.narrow(1, offset, perLevel[level]).topk((int)k, dim: 1);
             using var shift = offset.ToScalar();
             topIndices.Add(indices.add(shift, DetectionScalars.OneLong));
@@ -97,10 +112,10 @@ public sealed class RegionProposalNetwork : nn.Module
             keptScores = keptScores.index_select(0, keep);
             keptLevels = keptLevels.index_select(0, keep);
             keep = BoxOps.BatchedNms(kept, keptScores, keptLevels, options.RpnNmsThresh);
-            keep = keep.narrow(0, 0, Math.Min(keep.size(0), options.RpnPostNmsTopNTest));
-            result[i] = kept.index_select(0, keep).MoveToOuterDisposeScope();
+            keep = keep.narrow(0, 0, Math.Min(keep.size(0), postNmsTopN));
+            result[i] = kept.index_select(0, keep);
         }
-        return result;
+        return (result, objectness.flatten(), deltas, anchors);
     }
 
     /// <summary>The smallest proposal side kept (torchvision's 1e-3).</summary>

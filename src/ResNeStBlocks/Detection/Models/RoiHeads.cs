@@ -13,7 +13,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// keeps, per image, the boxes above the score threshold after per-class NMS, at most the detection limit.
 /// </summary>
 /// <remarks>Keys: <c>box_head.*</c> (<see cref="TwoMlpHead"/>), <c>box_predictor.*</c> (<see cref="FastRcnnPredictor"/>).</remarks>
-public sealed class RoiHeads : nn.Module
+public sealed partial class RoiHeads : nn.Module
 {
     private readonly TwoMlpHead boxHead;
     private readonly FastRcnnPredictor boxPredictor;
