@@ -12,7 +12,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
 /// var found = model.Detect(new[] { image });   // image: [3, H, W] in [0, 1]</code></example>
-public static class DetectionModels
+public static partial class DetectionModels
 {
     private static readonly Dictionary<string, Func<int, DetectionOptions, Detector>> Builders = new(StringComparer.Ordinal)
     {
