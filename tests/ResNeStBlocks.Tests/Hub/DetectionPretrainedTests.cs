@@ -10,6 +10,7 @@ using ResNeStBlocks.Testing;
 using ResNeStBlocks.Tests.Detection;
 using ResNeStBlocks.Tests.Weights;
 using ResNeStBlocks.Weights;
+using ResNeStBlocks.Zoo;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -144,9 +145,37 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_ResNeSt_body_starts_from_timms_ImageNet_weights_through_the_Hub_cache_and_the_rest_stays_initialised()
+    {
+        string path = Path.Combine(scratch.Root, "resnest50d.safetensors");
+        using (var timm = ModelZoo.Create("resnest50d"))
+        {
+            RandomNorms.Randomize(timm, 31);
+            timm.SaveWeights(path);
+        }
+        HubScratch.WeightsRepo(hub, "timm/resnest50d.in1k", File.ReadAllBytes(path));
+        using var model = DetectionModels.Create("fasterrcnn_resnest50d_fpn");
+        var heads = model.state_dict().Where(p => !p.Key.StartsWith("backbone.body.", StringComparison.Ordinal)).ToDictionary(p => p.Key, p => p.Value.clone());
+
+        var result = await DetectionModels.LoadPretrainedAsync(model, "fasterrcnn_resnest50d_fpn", hub: scratch.Options(hub));
+
+        result.Should().BeEquivalentTo(new LoadResult(Array.Empty<string>(), Array.Empty<string>(), new[] { "fc.weight", "fc.bias" }));
+        var file = SafeTensors.Load(path);
+        var state = model.state_dict();
+        foreach (var (key, value) in file.Where(p => !p.Key.StartsWith("fc.", StringComparison.Ordinal)))
+            state["backbone.body." + key].eq(value).all().item<bool>().Should().BeTrue($"backbone.body.{key} is timm's");
+        foreach (var (key, value) in heads)
+            state[key].eq(value).all().item<bool>().Should().BeTrue($"{key} keeps its initialisation");
+        hub.LfsTransfers.Should().Be(1);
+        foreach (var tensor in file.Values.Concat(heads.Values))
+            tensor.Dispose();
+    }
+
+    [Fact]
     public void The_table_names_torchvisions_seven_checkpoints_their_class_sized_layers_and_COCOs_categories()
     {
-        DetectionModels.PretrainedNames.Select(n => DetectionModels.Pretrained(n).Source.Id).Should().Equal(
+        DetectionModels.PretrainedNames.Where(n => DetectionModels.Pretrained(n).BackbonePrefix is null)
+            .Select(n => DetectionModels.Pretrained(n).Source.Id).Should().Equal(
             "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth",
             "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth",
             "https://download.pytorch.org/models/fcos_resnet50_fpn_coco-99b0c9b7.pth",
@@ -171,6 +200,11 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
         Enumerable.Range(0, 91).Where(i => coco[i] == "N/A").Should().Equal(12, 26, 29, 30, 45, 66, 68, 69, 71, 83);
 
         FluentActions.Invoking(() => DetectionModels.Pretrained("fasterrcnn_resnet101_fpn")).Should().Throw<ArgumentException>().WithParameterName("name")
-            .WithMessage("No published detection weights for 'fasterrcnn_resnet101_fpn'; known: fasterrcnn_resnet50_fpn, *");
+            .WithMessage("No published detection weights for 'fasterrcnn_resnet101_fpn'; known: fasterrcnn_resnest101e_fpn, fasterrcnn_resnest50d_fpn, "
+                + "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2, fcos_resnet50_fpn, maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2, "
+                + "retinanet_resnet50_fpn, retinanet_resnet50_fpn_v2. (Parameter 'name')");
+        var body = DetectionModels.Pretrained("fasterrcnn_resnest101e_fpn");
+        (body.Source.Id, body.BackbonePrefix, body.NumClasses, body.Categories).Should().Be(
+            ("timm/resnest101e.in1k", "backbone.body.", (int?)null, (IReadOnlyList<string>?)null));
     }
 }

@@ -8,7 +8,8 @@ using ResNeStBlocks.Weights;
 
 namespace ResNeStBlocks.Detection.Models;
 
-// The pretrained half of the factory: torchvision's COCO checkpoints through torch.hub's folder.
+// The pretrained half of the factory: torchvision's COCO checkpoints through torch.hub's folder, timm's ImageNet weights
+// for the bodies of the library's backbones through the Hugging Face Hub.
 public static partial class DetectionModels
 {
     private static readonly string[] RcnnClassLayers = ["roi_heads.box_predictor."];
@@ -25,6 +26,8 @@ public static partial class DetectionModels
         DetectionWeights.Torchvision("fcos_resnet50_fpn", TorchvisionWeights.FcosResNet50Fpn, OneStageClassLayers),
         DetectionWeights.Torchvision("maskrcnn_resnet50_fpn", TorchvisionWeights.MaskRcnnResNet50Fpn, MaskRcnnClassLayers),
         DetectionWeights.Torchvision("maskrcnn_resnet50_fpn_v2", TorchvisionWeights.MaskRcnnResNet50FpnV2, MaskRcnnClassLayers),
+        DetectionWeights.TimmBody("fasterrcnn_resnest50d_fpn", "resnest50d", RcnnClassLayers),
+        DetectionWeights.TimmBody("fasterrcnn_resnest101e_fpn", "resnest101e", RcnnClassLayers),
     ];
 
     private static readonly Dictionary<string, DetectionWeights> PublishedByName = Published.ToDictionary(w => w.Model, StringComparer.Ordinal);
@@ -46,11 +49,13 @@ public static partial class DetectionModels
 
     /// <summary>
     /// Creates a detector and loads its published weights: torchvision's COCO checkpoint from torch.hub's folder
-    /// (downloaded once, its SHA-256 prefix checked, shared with Python's <c>torch.hub</c>).
+    /// (downloaded once, its SHA-256 prefix checked, shared with Python's <c>torch.hub</c>); for the library's ResNeSt
+    /// bodies (<c>fasterrcnn_resnest50d_fpn</c>, ...), timm's ImageNet weights of the body from the Hugging Face Hub
+    /// (cached, shared with Python's huggingface_hub), the pyramid and heads keeping their initialisation.
     /// </summary>
     /// <remarks>
     /// With <paramref name="numClasses"/> other than 91 the class-sized layers (<see cref="DetectionWeights.ClassLayers"/>)
-    /// keep their initialisation and everything else loads; <see cref="LoadPretrainedAsync"/> reports them as skipped.
+    /// of a COCO checkpoint keep their initialisation and everything else loads; <see cref="LoadPretrainedAsync"/> reports them as skipped.
     /// The weights expect no preprocessing beyond the model's own transform: RGB images in [0, 1].
     /// </remarks>
     /// <param name="name">A name that both <see cref="Names"/> and <see cref="PretrainedNames"/> hold.</param>
@@ -106,7 +111,10 @@ public static partial class DetectionModels
     /// <param name="hub">Where and how the checkpoint is fetched; null for the process environment's.</param>
     /// <param name="progress">Receives bytes done, total and rate while downloading.</param>
     /// <param name="cancellationToken">Stops the download.</param>
-    /// <returns>The keys left out (<see cref="LoadResult.SkippedKeys"/>: the class-sized layers of another class count).</returns>
+    /// <returns>
+    /// For a COCO checkpoint, the keys left out (<see cref="LoadResult.SkippedKeys"/>: the class-sized layers of another
+    /// class count); for a timm body, the body's load (keys relative to <c>backbone.body</c>; timm's classifier <c>fc.*</c> is skipped).
+    /// </returns>
     /// <exception cref="ArgumentException">No weights are published for the name.</exception>
     /// <exception cref="HubException">The weights cannot be fetched.</exception>
     /// <exception cref="PyTorchCheckpointFormatException">The checkpoint is malformed; the model is unchanged.</exception>
@@ -120,7 +128,17 @@ public static partial class DetectionModels
         return LoadCheckpoint(model, weights, path);
     }
 
-    /// <summary>Loads a fetched file by the description's rule: the whole detector by key, leaving new the class-sized layers that do not fit.</summary>
-    internal static LoadResult LoadCheckpoint(Detector model, DetectionWeights weights, string path) =>
-        ClassifierKeys.LoadSkippingUnfit(model, path, weights.IsClassLayer);
+    /// <summary>
+    /// Loads a fetched file by the description's rule: the whole detector by key, leaving new the class-sized layers
+    /// that do not fit; or a timm backbone into the body under <see cref="DetectionWeights.BackbonePrefix"/>, leaving out its classifier.
+    /// </summary>
+    internal static LoadResult LoadCheckpoint(Detector model, DetectionWeights weights, string path)
+    {
+        if (weights.BackbonePrefix is null)
+            return ClassifierKeys.LoadSkippingUnfit(model, path, weights.IsClassLayer);
+        string bodyName = weights.BackbonePrefix.TrimEnd('.');
+        var body = model.named_modules().Where(m => m.name == bodyName).Select(m => m.module).FirstOrDefault()
+            ?? throw new ArgumentException($"The detector has no module '{bodyName}' for the backbone weights of '{weights.Model}'; build it with DetectionModels.Create(\"{weights.Model}\").", nameof(model));
+        return ClassifierKeys.LoadSkippingUnfit(body, path);
+    }
 }

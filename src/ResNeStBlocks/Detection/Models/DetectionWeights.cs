@@ -43,6 +43,13 @@ public sealed record DetectionWeights(string Model, WeightsSource Source, IReadO
         return ClassLayers.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal));
     }
 
+    /// <summary>The key prefix of the body a timm backbone's weights load into.</summary>
+    internal const string BodyPrefix = "backbone.body.";
+
+    /// <summary>timm's ImageNet weights of the zoo model <paramref name="zooName"/> (its default tag) for the body of <paramref name="model"/>.</summary>
+    internal static DetectionWeights TimmBody(string model, string zooName, IReadOnlyList<string> classLayers) =>
+        new(model, ResNeStBlocks.Zoo.ModelZoo.Pretrained(zooName).Source!, classLayers) { BackbonePrefix = BodyPrefix };
+
     /// <summary>torchvision's COCO checkpoint <paramref name="fileName"/> under torch.hub's default address.</summary>
     internal static DetectionWeights Torchvision(string model, string fileName, IReadOnlyList<string> classLayers) =>
         new(model, WeightsSource.TorchHub($"{HubEnvironment.DefaultTorchModelsUrl}/{fileName}"), classLayers);
