@@ -35,6 +35,7 @@ public sealed class ResNetDetectionBody : nn.Module<Tensor, IReadOnlyList<Tensor
     /// <exception cref="ArgumentException">The configuration does not have four stages, or trainableLayers is outside 0..5.</exception>
     public ResNetDetectionBody(ResNetConfig config, int trainableLayers = 3) : base(nameof(ResNetDetectionBody))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         ArgumentNullException.ThrowIfNull(config);
         if (config.Layers.Count != 4)
             throw new ArgumentException($"A detection body reads four stages (C2..C5); the configuration has {config.Layers.Count}. Use a four-stage ResNet such as ModelZoo.Config(\"resnest50d\").", nameof(config));

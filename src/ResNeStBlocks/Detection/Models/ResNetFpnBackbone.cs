@@ -24,6 +24,7 @@ public sealed class ResNetFpnBackbone : nn.Module<Tensor, FeatureMaps>
     /// <exception cref="ArgumentException">The configuration does not have four stages, or a count is invalid.</exception>
     public ResNetFpnBackbone(ResNetConfig config, int trainableLayers = 3, int outChannels = 256) : base(nameof(ResNetFpnBackbone))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive(outChannels, nameof(outChannels));
         body = new ResNetDetectionBody(config, trainableLayers);
         fpn = new FeaturePyramidNetwork(body.StageChannels, outChannels, new LastLevelMaxPool());
