@@ -11,6 +11,7 @@ using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using TorchSharp.Modules;
 using Xunit;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Tests.Detection;
@@ -21,7 +22,7 @@ namespace ResNeStBlocks.Tests.Detection;
 /// the features of timm's model (fixture <c>tiny_resnest_2s1x64d</c>) in either mode, detections on a small image, and
 /// timm's ImageNet weights through the Hub stand-in.
 /// </summary>
-public sealed class ResNeStDetectorTests
+public sealed class ResNeStDetectorTests(ITestOutputHelper output)
 {
     /// <summary>The keys outside backbone.body of torchvision's fasterrcnn_resnet50_fpn (fpn, rpn, roi_heads), from its manifest.</summary>
     private static string[] TorchvisionHeadKeys() =>
@@ -89,7 +90,10 @@ public sealed class ResNeStDetectorTests
         var features = body.call(io["input"]);
         features.Should().HaveCount(4);
         for (int i = 0; i < 4; i++)
+        {
             TensorAssert.Close(features[i], io[$"feature_{i}"], 1e-4, 1e-4, $"C{i + 2}, training mode {trainingMode}");
+            output.WriteLine($"C{i + 2}: max |difference| {features[i].add(io[$"feature_{i}"].neg(), HeldScalars.One).abs().max().item<float>():E2}");
+        }
         var file = SafeTensors.Load(Fixtures.File("timm", c.WeightsFile));
         foreach (var key in new[] { "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked", "layer4.0.bn3.running_var" })
             body.state_dict()[key].eq(file[key]).all().item<bool>().Should().BeTrue($"{key} is not updated by a forward in training mode {trainingMode}");
