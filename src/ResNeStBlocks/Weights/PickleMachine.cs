@@ -439,7 +439,7 @@ internal sealed class PickleMachine
         PickleList l => $"a list of {l.Items.Count}",
         PickleDict d => $"{(d.Ordered ? "an OrderedDict" : "a dict")} of {d.Items.Count}",
         PickleGlobal g => $"the global '{g}'",
-        PickleRecord r => $"a {r.Type} record",
+        PickleRecord r => $"an {r.Type} record",
         StorageReference s => $"storage '{s.Key}'",
         TensorReference => "a tensor",
         _ => value.GetType().Name,
