@@ -10,8 +10,9 @@ namespace ResNeStBlocks.Weights;
 /// <summary>
 /// A pickle reader that understands only what <c>torch.save</c> writes for a state dict, and builds inert values
 /// (<see cref="PickleTuple"/>, <see cref="PickleDict"/>, <see cref="TensorReference"/>, ...) instead of calling anything. The globals it accepts are <c>collections.OrderedDict</c>,
-/// <c>torch._utils._rebuild_tensor_v2</c>, <c>torch._utils._rebuild_parameter</c> and the <c>torch.*Storage</c>
-/// classes; any other global, opcode or argument shape stops the reading with a
+/// <c>torch._utils._rebuild_tensor_v2</c>, <c>torch._utils._rebuild_parameter</c>, the <c>torch.*Storage</c>
+/// classes and <c>argparse.Namespace</c> (the command line a training checkpoint carries, read as an inert
+/// <see cref="PickleRecord"/> of plain values); any other global, opcode or argument shape stops the reading with a
 /// <see cref="PyTorchCheckpointFormatException"/> before the next opcode.
 /// </summary>
 /// <remarks>
@@ -22,6 +23,9 @@ namespace ResNeStBlocks.Weights;
 internal sealed class PickleMachine
 {
     private const string RebuildModule = "torch._utils";
+
+    /// <summary>The classes read as inert records: what torchvision's and timm's training scripts pickle beside the weights.</summary>
+    private static readonly PickleGlobal[] RecordTypes = [new("argparse", "Namespace")];
 
     private readonly Stream input;
     private readonly long limit;
@@ -47,8 +51,8 @@ internal sealed class PickleMachine
 
     /// <summary>The globals a state dict may name, for messages.</summary>
     public static string AllowedGlobals =>
-        "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and torch.{"
-        + string.Join(",", TorchStorageTypes.Table.Names) + "}";
+        "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, torch.{"
+        + string.Join(",", TorchStorageTypes.Table.Names) + "} and " + string.Join(", ", RecordTypes.Select(t => t.ToString())) + " (read as an inert record)";
 
     /// <summary>Reads one pickle up to and including its STOP opcode.</summary>
     /// <param name="input">The stream, positioned at the pickle's first byte; left just after STOP.</param>
@@ -166,6 +170,17 @@ internal sealed class PickleMachine
                     stack.Add(Call(callable, arguments));
                     break;
                 }
+                case 0x81: // NEWOBJ: cls.__new__(cls, *args), allowed for the record classes alone
+                {
+                    var arguments = Pop<PickleTuple>("NEWOBJ's arguments");
+                    var type = Pop<PickleGlobal>("NEWOBJ's class");
+                    if (!RecordTypes.Contains(type))
+                        throw Fail($"NEWOBJ creates '{type}', which is not a record class ({string.Join(", ", RecordTypes.Select(t => t.ToString()))}); nothing was executed.");
+                    if (arguments.Items.Length != 0)
+                        throw Fail($"NEWOBJ creates '{type}' with {arguments.Items.Length} argument(s); pickle creates it with none.");
+                    stack.Add(new PickleRecord(type));
+                    break;
+                }
                 case (byte)'b': // BUILD
                 {
                     var state = PopAny("BUILD's state");
@@ -193,7 +208,7 @@ internal sealed class PickleMachine
             ("collections", "OrderedDict") => true,
             (RebuildModule, "_rebuild_tensor_v2" or "_rebuild_parameter") => true,
             ("torch", _) => TorchStorageTypes.Table.TryParse(name, out _, out _),
-            _ => false,
+            _ => RecordTypes.Contains(new PickleGlobal(module, name)),
         };
         if (!allowed)
             throw Fail($"the pickle names the global '{module}.{name}', which a state dict never needs (allowed: {AllowedGlobals}); nothing was executed.");
@@ -216,7 +231,9 @@ internal sealed class PickleMachine
             case (RebuildModule, "_rebuild_tensor_v2"):
                 return RebuildTensor(args);
             default:
-                throw Fail($"'{callable}' is called, but a storage class is only a tag inside a persistent id.");
+                throw Fail(RecordTypes.Contains(callable)
+                    ? $"'{callable}' is called; a record class is only ever created by NEWOBJ and filled by BUILD."
+                    : $"'{callable}' is called, but a storage class is only a tag inside a persistent id.");
         }
     }
 
@@ -279,11 +296,24 @@ internal sealed class PickleMachine
 
     private static bool IsEmptyOrderedDict(object? value) => value is PickleDict { Ordered: true, Items.Count: 0 };
 
-    /// <summary>BUILD on a dict may set only <c>_metadata</c>, the attribute torch attaches to a state dict.</summary>
+    /// <summary>
+    /// BUILD on a dict may set only <c>_metadata</c>, the attribute torch attaches to a state dict; on a record, its
+    /// attribute dict, once (string names; values are whatever else this reader accepts).
+    /// </summary>
     private void Build(object? target, object? state)
     {
+        if (target is PickleRecord record)
+        {
+            if (record.Attributes is not null)
+                throw Fail($"BUILD sets the state of '{record.Type}' a second time.");
+            if (state is not PickleDict { Ordered: false } fields || fields.Items.Any(f => f.Key is not string))
+                throw Fail($"BUILD's state for '{record.Type}' must be a dict of attribute names, got {Describe(state)}.");
+            record.Attributes = fields;
+            Nest(record, fields);
+            return;
+        }
         if (target is not PickleDict { Ordered: true } dict)
-            throw Fail($"BUILD sets state on {Describe(target)}; only an OrderedDict's _metadata may be set.");
+            throw Fail($"BUILD sets state on {Describe(target)}; only an OrderedDict's _metadata or a record's attributes may be set.");
         if (state is not PickleDict attributes)
             throw Fail($"BUILD's state must be a dict of attributes, got {Describe(state)}.");
         foreach (var (name, value) in attributes.Items)
@@ -409,6 +439,7 @@ internal sealed class PickleMachine
         PickleList l => $"a list of {l.Items.Count}",
         PickleDict d => $"{(d.Ordered ? "an OrderedDict" : "a dict")} of {d.Items.Count}",
         PickleGlobal g => $"the global '{g}'",
+        PickleRecord r => $"an {r.Type} record",
         StorageReference s => $"storage '{s.Key}'",
         TensorReference => "a tensor",
         _ => value.GetType().Name,

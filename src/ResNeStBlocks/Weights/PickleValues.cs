@@ -54,3 +54,15 @@ internal sealed record StorageReference(string Key, string TypeName, ScalarType 
 
 /// <summary>A tensor as <c>torch._utils._rebuild_tensor_v2</c> describes it: a view of a storage.</summary>
 internal sealed record TensorReference(StorageReference Storage, long Offset, long[] Shape, long[] Strides);
+
+/// <summary>
+/// An instance of one of the few plain-record classes a training checkpoint carries beside its weights (the parsed
+/// command line, an <c>argparse.Namespace</c>), read as its attribute dict and never constructed.
+/// </summary>
+internal sealed class PickleRecord(PickleGlobal type) : PickleContainer
+{
+    public PickleGlobal Type { get; } = type;
+
+    /// <summary>The attributes BUILD set, or null before BUILD.</summary>
+    public PickleDict? Attributes { get; set; }
+}

@@ -17,9 +17,16 @@ namespace ResNeStBlocks.Weights;
 /// <para>The pickle is read by a restricted reader that calls nothing: it accepts only dicts, OrderedDicts (with the
 /// <c>_metadata</c> torch attaches), tuples and lists, strings, integers, floats, booleans and None, the globals
 /// <c>collections.OrderedDict</c>, <c>torch._utils._rebuild_tensor_v2</c>, <c>torch._utils._rebuild_parameter</c> and
-/// <c>torch.{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,Bool}Storage</c>, and storages as persistent ids.
-/// Any other global (<c>os.system</c>, <c>builtins.eval</c>, any class) or opcode raises
+/// <c>torch.{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,Bool}Storage</c>, and storages as persistent ids;
+/// <c>argparse.Namespace</c> (the command line a training script saves) is read as an inert record of those values and
+/// never constructed. Any other global (<c>os.system</c>, <c>builtins.eval</c>, any class) or opcode raises
 /// <see cref="PyTorchCheckpointFormatException"/> naming it.</para>
+/// <para>Training checkpoints load too: a dict holding the weights beside <c>optimizer</c>, <c>lr_scheduler</c>,
+/// <c>epoch</c>, <c>args</c> and the like, as torchvision's <c>references/*/train.py</c> (weights under
+/// <c>model</c>) and timm's <c>train.py</c> (under <c>state_dict</c>) write them. The weights are the entry
+/// <c>state_dict</c>, else <c>model</c> (timm's <c>load_state_dict</c> order without EMA); the EMA copies
+/// (<c>state_dict_ema</c>, <c>model_ema</c>) are not taken. Everything else in the file is read and checked as strictly,
+/// and its tensors are never allocated.</para>
 /// <para>The whole file is checked before any tensor memory is allocated: zip structure (end record, directory,
 /// entries stored uncompressed, names, sizes, overlaps, CRC-32 of <c>data.pkl</c>), pickle (opcodes, lengths against
 /// the bytes left, memo indices, nesting at most <see cref="MaxNesting"/>, at most <see cref="MaxPickleBytes"/> bytes,
@@ -47,7 +54,7 @@ public static class PyTorchCheckpoint
     /// <summary>Reads the state dict of a checkpoint file onto the CPU.</summary>
     /// <param name="path">The <c>.pth</c> file.</param>
     /// <returns>Key to tensor, in the file's order. The caller owns (and disposes) the tensors.</returns>
-    /// <exception cref="PyTorchCheckpointFormatException">The file is malformed or is not a plain state dict; nothing is left allocated.</exception>
+    /// <exception cref="PyTorchCheckpointFormatException">The file is malformed or is neither a state dict nor a training checkpoint; nothing is left allocated.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
@@ -60,7 +67,7 @@ public static class PyTorchCheckpoint
     /// <param name="stream">A readable, seekable stream; the file runs from position 0 to its end. It is not disposed.</param>
     /// <param name="source">A name for error messages.</param>
     /// <returns>Key to tensor, in the file's order. The caller owns (and disposes) the tensors.</returns>
-    /// <exception cref="PyTorchCheckpointFormatException">The content is malformed or is not a plain state dict; nothing is left allocated.</exception>
+    /// <exception cref="PyTorchCheckpointFormatException">The content is malformed or is neither a state dict nor a training checkpoint; nothing is left allocated.</exception>
     /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
     public static Dictionary<string, Tensor> Load(Stream stream, string source = "stream")
     {

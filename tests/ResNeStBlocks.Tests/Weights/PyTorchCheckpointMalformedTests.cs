@@ -78,6 +78,17 @@ public class PyTorchCheckpointMalformedTests
             "at byte 51: BUILD sets the attribute '__class__' on an OrderedDict; only _metadata is allowed."),
         Case("calling a storage class", new Pickle().Proto().Global("torch", "FloatStorage").EmptyTuple().Reduce().Stop(),
             "at byte 23: 'torch.FloatStorage' is called, but a storage class is only a tag inside a persistent id."),
+        Case("NEWOBJ of a class that is no record", new Pickle().Proto().Global("collections", "OrderedDict").EmptyTuple().Raw(0x81).Stop(),
+            "at byte 28: NEWOBJ creates 'collections.OrderedDict', which is not a record class (argparse.Namespace); nothing was executed."),
+        Case("NEWOBJ of a record with arguments", new Pickle().Proto().Global("argparse", "Namespace").Mark().Str("x").Tuple().Raw(0x81).Stop(),
+            "at byte 30: NEWOBJ creates 'argparse.Namespace' with 1 argument(s); pickle creates it with none."),
+        Case("calling a record class", new Pickle().Proto().Global("argparse", "Namespace").EmptyTuple().Reduce().Stop(),
+            "at byte 23: 'argparse.Namespace' is called; a record class is only ever created by NEWOBJ and filled by BUILD."),
+        Case("a record built twice", new Pickle().Proto().Global("argparse", "Namespace").EmptyTuple().Raw(0x81).EmptyDict().Build().EmptyDict().Build().Stop(),
+            "at byte 27: BUILD sets the state of 'argparse.Namespace' a second time."),
+        Case("a record's attribute named by an integer", new Pickle().Proto().Global("argparse", "Namespace").EmptyTuple().Raw(0x81)
+                .EmptyDict().Int(1).None().SetItem().Build().Stop(),
+            "at byte 29: BUILD's state for 'argparse.Namespace' must be a dict of attribute names, got a dict of 1."),
         Case("persistent id of another shape", new Pickle().Proto().Mark().Str("storage").Tuple().PersistentId().Stop(),
             "at byte 16: a persistent id must be ('storage', torch.<Type>Storage, key, location, element count), got (the string 'storage')."),
     };

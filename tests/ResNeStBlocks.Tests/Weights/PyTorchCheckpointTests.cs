@@ -126,14 +126,71 @@ public class PyTorchCheckpointTests
     }
 
     [Fact]
-    public void A_whole_training_checkpoint_is_named_as_such_with_the_fix()
+    public void A_training_checkpoint_whose_weights_lie_under_another_name_is_named_as_such_with_the_fix()
     {
         string path = Fixtures.File("pth", "nested_checkpoint.pth");
 
         FluentActions.Invoking(() => PyTorchCheckpoint.Load(path)).Should().Throw<PyTorchCheckpointFormatException>().Which.Message.Should().Be(
-            $"Invalid PyTorch checkpoint '{path}': the state dict's entry 'model' is an OrderedDict of 12, not a tensor. "
-            + "It looks like a whole training checkpoint; save its state dict alone in Python (torch.save(checkpoint['model'], path)).");
+            $"Invalid PyTorch checkpoint '{path}': the state dict's entry 'net' is an OrderedDict of 12, not a tensor. "
+            + "It looks like a whole training checkpoint, but its weights are not under 'state_dict' or 'model' as torchvision's and timm's "
+            + "training scripts save them; save its state dict alone in Python (torch.save(checkpoint['net'], path)).");
     }
+
+    [Theory]
+    [InlineData("train_torchvision.pth")]          // torchvision's references/classification/train.py: model, optimizer, lr_scheduler, epoch, args
+    [InlineData("train_torchvision_legacy.pth")]   // the same in the legacy format: the optimizer's storages are walked past
+    [InlineData("train_timm.pth")]                 // timm's train.py: state_dict (taken), state_dict_ema (not taken), optimizer, args, ...
+    public void A_training_scripts_checkpoint_loads_its_weights_and_reads_the_command_line_as_an_inert_record(string file)
+    {
+        var expected = PyTorchCheckpoint.Load(Fixtures.File("pth", "basic_block.pth"));
+        var loaded = PyTorchCheckpoint.Load(Fixtures.File("pth", file));
+        try
+        {
+            loaded.Keys.Should().Equal(expected.Keys, "the weights entry alone is loaded, in its order; the optimizer's momentum buffers are not");
+            foreach (var (key, tensor) in expected)
+            {
+                loaded[key].dtype.Should().Be(tensor.dtype, key);
+                loaded[key].eq(tensor).all().item<bool>().Should().BeTrue($"{key} is the weights entry's tensor bit for bit (not the EMA copy, which is half of it)");
+            }
+        }
+        finally
+        {
+            foreach (var t in expected.Values.Concat(loaded.Values))
+                t.Dispose();
+        }
+
+        using var block = new BasicBlock(16, 16);
+        var result = block.LoadWeights(Fixtures.File("pth", file));
+        var io = SafeTensors.Load(Fixtures.File("pth", "basic_block.io.safetensors"));
+        try
+        {
+            result.MissingKeys.Should().BeEmpty();
+            result.UnexpectedKeys.Should().BeEmpty();
+            block.eval();
+            using var _ = no_grad();
+            using var output = block.call(io["input"]);
+            TensorAssert.Close(output, io["output"], 1e-4, 1e-4, "BasicBlock output with the training checkpoint's weights");
+        }
+        finally
+        {
+            foreach (var t in io.Values)
+                t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_training_checkpoint_whose_command_line_would_run_code_is_rejected_naming_the_global()
+    {
+        string path = Fixtures.File("pth", "hostile_train_args.pth");
+        File.Delete(HostileMarker);
+
+        FluentActions.Invoking(() => PyTorchCheckpoint.Load(path)).Should().Throw<PyTorchCheckpointFormatException>().Which.Message.Should().Be(
+            $"Invalid PyTorch checkpoint '{path}': 'hostile_train_args/data.pkl', at byte 1231: the pickle names the global 'posix.system', "
+            + $"which a state dict never needs (allowed: {AllowedGlobals}); nothing was executed.");
+        File.Exists(HostileMarker).Should().BeFalse();
+    }
+
+    private const string HostileMarker = "/tmp/resnestblocks-pth-fixture-was-executed";
 
     [Theory]
     [InlineData(new byte[0], "the file is empty.")]
@@ -169,8 +226,9 @@ public class PyTorchCheckpointTests
     }
 
     internal static string AllowedGlobals =>
-        "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and "
-        + "torch.{FloatStorage,DoubleStorage,HalfStorage,BFloat16Storage,LongStorage,IntStorage,ShortStorage,CharStorage,ByteStorage,BoolStorage}";
+        "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, "
+        + "torch.{FloatStorage,DoubleStorage,HalfStorage,BFloat16Storage,LongStorage,IntStorage,ShortStorage,CharStorage,ByteStorage,BoolStorage} "
+        + "and argparse.Namespace (read as an inert record)";
 
     private static long[] Longs(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt64()).ToArray();
 }

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Dense;
+using ResNeStBlocks.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,15 +10,18 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// Detectors by torchvision's names, with torchvision's state-dict keys and parameter counts. Available now:
-/// <c>fasterrcnn_resnet50_fpn</c>.
+/// <c>fasterrcnn_resnet50_fpn</c>, and on the library's ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys
+/// <c>backbone.body.*</c> as timm's) <c>fasterrcnn_resnest50d_fpn</c> and <c>fasterrcnn_resnest101e_fpn</c>.
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
 /// var found = model.Detect(new[] { image });   // image: [3, H, W] in [0, 1]</code></example>
-public static class DetectionModels
+public static partial class DetectionModels
 {
     private static readonly Dictionary<string, Func<int, DetectionOptions, Detector>> Builders = new(StringComparer.Ordinal)
     {
-        ["fasterrcnn_resnet50_fpn"] = (classes, options) => FasterRcnnFpn(new[] { 3, 4, 6, 3 }, classes, options),
+        ["fasterrcnn_resnet50_fpn"] = (classes, options) => FasterRcnnFpn(() => new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3), classes, options),
+        ["fasterrcnn_resnest50d_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest50d")), classes, options),
+        ["fasterrcnn_resnest101e_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest101e")), classes, options),
     };
 
     /// <summary>The names <see cref="Create"/> knows.</summary>
@@ -38,14 +43,14 @@ public static class DetectionModels
         return build(numClasses, options ?? new DetectionOptions());
     }
 
-    private static FasterRcnn FasterRcnnFpn(int[] layers, int numClasses, DetectionOptions options)
+    private static FasterRcnn FasterRcnnFpn(Func<nn.Module<Tensor, FeatureMaps>> createBackbone, int numClasses, DetectionOptions options)
     {
         Validate(options);
         var levels = new[] { "0", "1", "2", "3" };
         var anchors = new AnchorGenerator(
             new[] { 32.0, 64.0, 128.0, 256.0, 512.0 }.Select(s => (IReadOnlyList<double>)new[] { s }).ToArray(),
             Enumerable.Repeat((IReadOnlyList<double>)new[] { 0.5, 1.0, 2.0 }, 5).ToArray());
-        var backbone = new DetectionBackbone(layers, trainableLayers: 3);
+        var backbone = createBackbone();
         var rpn = new RegionProposalNetwork(anchors, new RpnHead(256, anchors.NumAnchorsPerLocation[0]), options);
         var pool = new MultiScaleRoIAlign(levels, 7, 7, 2);
         var heads = new RoiHeads(pool, new TwoMlpHead(256 * 7 * 7, 1024), new FastRcnnPredictor(1024, numClasses), options);

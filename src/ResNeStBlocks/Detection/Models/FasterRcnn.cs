@@ -15,11 +15,11 @@ namespace ResNeStBlocks.Detection.Models;
 /// <c>roi_heads.box_head.*</c>, <c>roi_heads.box_predictor.*</c>. Build it with <see cref="DetectionModels.Create"/>.</remarks>
 public sealed class FasterRcnn : Detector
 {
-    private readonly DetectionBackbone backbone;
+    private readonly nn.Module<Tensor, FeatureMaps> backbone;
     private readonly RegionProposalNetwork rpn;
     private readonly RoiHeads roiHeads;
 
-    internal FasterRcnn(DetectionBackbone backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options) : base(nameof(FasterRcnn), options)
+    internal FasterRcnn(nn.Module<Tensor, FeatureMaps> backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options) : base(nameof(FasterRcnn), options)
     {
         this.backbone = backbone;
         this.rpn = rpn;
@@ -32,8 +32,8 @@ public sealed class FasterRcnn : Detector
     /// <inheritdoc/>
     public override int NumClasses => roiHeads.BoxPredictor.NumClasses;
 
-    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>).</summary>
-    public DetectionBackbone Backbone => backbone;
+    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>): a <see cref="DetectionBackbone"/> for torchvision's ResNets, a <see cref="ResNetFpnBackbone"/> for the library's.</summary>
+    public nn.Module<Tensor, FeatureMaps> Backbone => backbone;
 
     /// <summary>The region proposal network (keys <c>rpn.*</c>).</summary>
     public RegionProposalNetwork Rpn => rpn;
