@@ -8,7 +8,9 @@ using Google.Protobuf;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
+using ResNeStBlocks.Detection.Models;
 using ResNeStBlocks.Onnx.Export;
+using ResNeStBlocks.Onnx.Export.Detection;
 using ResNeStBlocks.Onnx.Graph;
 using ResNeStBlocks.Onnx.Proto;
 using ResNeStBlocks.Zoo;
@@ -108,6 +110,8 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(model);
         options ??= OnnxExportOptions.Default;
         options.Validate();
+        if (model is Detector detector)
+            return DetectorExport.Build(detector, options);
 
         var graph = new OnnxGraphBuilder(options.WeightType);
         graph.Reserve(InputName);
