@@ -35,6 +35,10 @@ public class DetectorExportTests
         var clock = Stopwatch.StartNew();
         using var model = FilledFasterRcnn(fixture);
         output.WriteLine($"model built and filled {clock.Elapsed.TotalSeconds:F1} s");
+        var stages = () => OrtRunner.Export(model, new OnnxExportOptions { StageOutputs = true });
+        stages.Should().Throw<ArgumentException>().WithMessage(
+            "A detector exports with fixed outputs (boxes, scores, labels) from one RGB image; StageOutputs, OutputNames and " +
+            "InputChannels do not apply. Leave them unset.*");
         clock.Restart();
         var bytes = OrtRunner.Export(model);
         output.WriteLine($"export (with its verification) {clock.Elapsed.TotalSeconds:F1} s, {bytes.Length / 1e6:F1} MB");
@@ -70,6 +74,14 @@ public class DetectorExportTests
     /// multiplied by box sizes of hundreds of pixels, alone exceeds 1e-4 pixels in any two float32 implementations.
     /// </summary>
     private const double RegressionGain = 0.1;
+
+    [Fact]
+    public void A_detector_family_without_a_graph_is_refused_naming_the_supported_ones()
+    {
+        Export.Detection.DetectorExport.Unsupported("RetinaNet").Message.Should().Be(
+            "ONNX export does not support RetinaNet yet; the detectors it exports are fasterrcnn_resnet50_fpn (FasterRcnn). " +
+            "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
+    }
 
     private static Detector FilledFasterRcnn(System.Text.Json.JsonElement fixture)
     {

@@ -31,10 +31,7 @@ internal static class DetectorExport
     public static ModelProto Build(Detector detector, OnnxExportOptions options)
     {
         if (detector is not FasterRcnn fasterRcnn)
-            throw new NotSupportedException(
-                $"ONNX export does not support {detector.GetType().Name} yet; the detectors it exports are " +
-                $"{string.Join(", ", Supported.Select(s => $"{s.Name} ({s.Type.Name})"))}. " +
-                "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
+            throw Unsupported(detector.GetType().Name);
         CheckOptions(options);
         var builder = new OnnxGraphBuilder(options.WeightType);
         builder.Reserve(OnnxExporter.InputName);
@@ -66,6 +63,12 @@ internal static class DetectorExport
             DetectorVerification.Verify(fasterRcnn, proto, options);
         return proto;
     }
+
+    /// <summary>The refusal of a detector family whose graph is not written yet, naming the families that export.</summary>
+    public static NotSupportedException Unsupported(string typeName) =>
+        new($"ONNX export does not support {typeName} yet; the detectors it exports are " +
+            $"{string.Join(", ", Supported.Select(s => $"{s.Name} ({s.Type.Name})"))}. " +
+            "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
 
     /// <summary>The options that have no meaning for a detector's fixed input and outputs are refused rather than ignored.</summary>
     private static void CheckOptions(OnnxExportOptions options)
