@@ -60,7 +60,7 @@ internal static class DetectorExport
         foreach (var (key, value) in Metadata(fasterRcnn))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         if (options.VerifyAgainstForward)
-            DetectorVerification.Verify(fasterRcnn, proto, options);
+            DetectorVerification.Verify(fasterRcnn);
         return proto;
     }
 
