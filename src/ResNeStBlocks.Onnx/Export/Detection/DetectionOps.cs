@@ -157,38 +157,48 @@ internal sealed class DetectionOps
     public string Filled(string like, long value) => Node("Expand", Builder.Int64Scalar(value), Dims(like, 0, 1));
 
     /// <summary>
-    /// <see cref="ResNeStBlocks.Detection.MultiScaleRoIAlign.Pool"/> for one image: each box pooled by RoiAlign
-    /// (<c>output_half_pixel</c>, torchvision's <c>aligned=False</c>) from the level the FPN rule picks
-    /// (<see cref="ResNeStBlocks.Detection.LevelMapper"/>), the results put back in the boxes' order.
+    /// <see cref="ResNeStBlocks.Detection.MultiScaleRoIAlign.Pool"/> for one image: each level's scale inferred from its
+    /// height over the resized image's (<see cref="ResNeStBlocks.Detection.MultiScaleRoIAlign.InferScale"/>: the nearest power
+    /// of two), each box pooled by RoiAlign (<c>output_half_pixel</c>, torchvision's <c>aligned=False</c>) from the level the
+    /// FPN rule picks (<see cref="ResNeStBlocks.Detection.LevelMapper"/>, its range from the first and last scales), the
+    /// results put back in the boxes' order. The boxes are multiplied by the level's scale before RoiAlign (spatial scale 1):
+    /// a power of two, so the product is the one RoiAlign would compute.
     /// </summary>
     /// <param name="levels">The pooled levels [1, C, h, w], finest first.</param>
     /// <param name="boxes">[P, 4] boxes in the padded image's pixels.</param>
-    /// <param name="scales">Each level's scale (1/4 .. 1/32).</param>
-    /// <param name="mapper">The level rule.</param>
+    /// <param name="resizedSize">The resized image's (height, width), int64 [2].</param>
+    /// <param name="mapper">The level rule's canonical scale, level and epsilon (its range is inferred here).</param>
     /// <param name="channels">C.</param>
     /// <param name="outputSize">The pooled side (7).</param>
     /// <param name="samplingRatio">Samples per bin side (2).</param>
     /// <returns>[P, C, outputSize, outputSize].</returns>
-    public string MultiScaleRoiAlign(IReadOnlyList<string> levels, string boxes, IReadOnlyList<double> scales,
+    public string MultiScaleRoiAlign(IReadOnlyList<string> levels, string boxes, string resizedSize,
         ResNeStBlocks.Detection.LevelMapper mapper, long channels, int outputSize, int samplingRatio)
     {
+        string ln2 = Builder.Float32Scalar((float)System.Math.Log(2.0));
+        string imageHeight = Cast(Node("Slice", resizedSize, Builder.Int64s(0), Builder.Int64s(1)), Double);
+        // torchvision's _infer_scale: 2 ** round(log2(float32(feature / image))), half to even (ONNX Round).
+        var exponents = levels.Select(level => Node("Round", Node("Div",
+            Node("Log", Cast(Node("Div", Cast(Dims(level, 2, 3), Double), imageHeight), Float)), ln2))).ToArray();
+        string low = Node("Neg", exponents[0]);
+        string high = Node("Neg", exponents[^1]);
         string area = Node("Mul", Node("Sub", Column(boxes, 2), Column(boxes, 0)), Node("Sub", Column(boxes, 3), Column(boxes, 1)));
         // torchvision: floor(log2(sqrt(area) / s0) + lvl0 + eps), clamped; log2 as a natural logarithm over ln 2.
-        string log2 = Node("Div", Node("Log", Node("Div", Node("Sqrt", area), Builder.Float32Scalar(mapper.CanonicalScale))),
-            Builder.Float32Scalar((float)System.Math.Log(2.0)));
+        string log2 = Node("Div", Node("Log", Node("Div", Node("Sqrt", area), Builder.Float32Scalar(mapper.CanonicalScale))), ln2);
         string target = Node("Floor", Node("Add", Node("Add", log2, Builder.Float32Scalar(mapper.CanonicalLevel)), Builder.Float32Scalar((float)mapper.Eps)));
-        target = Node("Clip", target, Builder.Float32Scalar(mapper.KMin), Builder.Float32Scalar(mapper.KMax));
-        string level = Node("Sub", Cast(target, Int64), Builder.Int64Scalar(mapper.KMin));
+        target = Node("Min", Node("Max", target, low), high);
+        string level = Node("Sub", Cast(target, Int64), Cast(low, Int64));
         string shape = Node("Concat", new[] { Dims(boxes, 0, 1), Builder.Int64s(channels, outputSize, outputSize) }, Attr.Int("axis", 0));
         string result = Node("ConstantOfShape", new[] { shape }, FloatValue(0f));
         for (int i = 0; i < levels.Count; i++)
         {
             string chosen = Reshape(Node("NonZero", Node("Equal", level, Builder.Int64Scalar(i))), -1);
-            string rois = Gather(boxes, chosen);
+            string scale = Node("Pow", Builder.Float32Scalar(2f), exponents[i]);
+            string rois = Node("Mul", Gather(boxes, chosen), scale);
             string pooled = Node("RoiAlign", new[] { levels[i], rois, Filled(chosen, 0) },
                 Attr.String("coordinate_transformation_mode", "output_half_pixel"), Attr.String("mode", "avg"),
                 Attr.Int("output_height", outputSize), Attr.Int("output_width", outputSize),
-                Attr.Int("sampling_ratio", samplingRatio), Attr.Float("spatial_scale", (float)scales[i]));
+                Attr.Int("sampling_ratio", samplingRatio), Attr.Float("spatial_scale", 1f));
             result = Node("ScatterND", result, Unsqueeze(chosen, 1), pooled);
         }
         return result;

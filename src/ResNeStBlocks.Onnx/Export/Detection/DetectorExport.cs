@@ -18,13 +18,6 @@ internal static class DetectorExport
     public const string ScoresOutput = "scores";
     public const string LabelsOutput = "labels";
 
-    /// <summary>
-    /// The smallest resized image height for which the pooled levels' scales are the strides 4 to 32 that the graph uses:
-    /// torchvision infers each scale from the level's height over the resized (unpadded) height, and below 68 pixels the
-    /// padding to a multiple of 32 can round that ratio to the next power of two.
-    /// </summary>
-    public const int MinimumResizedSide = 68;
-
     /// <summary>The detectors that export, by <see cref="DetectionModels"/> name and type.</summary>
     public static IReadOnlyList<(string Name, Type Type)> Supported { get; } = new[] { ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)) };
 

@@ -17,10 +17,6 @@ namespace ResNeStBlocks.Onnx.Export.Detection;
 /// </summary>
 internal static class FasterRcnnGraph
 {
-    /// <summary>The pooled levels' scales (strides 4 to 32), as <see cref="MultiScaleRoIAlign.InferScale"/> infers them for
-    /// any resized image at least <see cref="DetectorExport.MinimumResizedSide"/> pixels high.</summary>
-    private static readonly double[] PooledScales = { 1.0 / 4, 1.0 / 8, 1.0 / 16, 1.0 / 32 };
-
     public static (string Boxes, string Scores, string Labels) Build(FasterRcnn model, OnnxForwardGraph graph, string input)
     {
         var ops = new DetectionOps(graph.Builder);
@@ -35,7 +31,7 @@ internal static class FasterRcnnGraph
             var levels = graph.Within(model.Backbone, () => model.Backbone.DescribeOutputs(graph, graph.Wrap(batch)));
             string proposals = graph.Within(model.Rpn, () => Proposals(model.Rpn, options, graph, ops, levels, paddedSize, limits));
             var (boxes, scores, labels) = graph.Within(model.RoiHeads,
-                () => Detections(model.RoiHeads, options, graph, ops, levels, model.Backbone.Fpn.OutChannels, proposals, limits));
+                () => Detections(model.RoiHeads, options, graph, ops, levels, model.Backbone.Fpn.OutChannels, proposals, resized, limits));
             ops.Path = "transform";
             result = (ops.ResizeBoxes(boxes, resized, original), scores, labels);
             return new[]
@@ -82,17 +78,17 @@ internal static class FasterRcnnGraph
 
     /// <summary><see cref="RoiHeads.Detect"/> for one image: boxes [N, 4] in the resized image's pixels, scores [N], labels [N].</summary>
     private static (string Boxes, string Scores, string Labels) Detections(RoiHeads heads, DetectionOptions options, OnnxForwardGraph graph,
-        DetectionOps ops, IReadOnlyList<NamedValue> levels, int channels, string proposals, string limits)
+        DetectionOps ops, IReadOnlyList<NamedValue> levels, int channels, string proposals, string resized, string limits)
     {
         ops.Path = "roi_heads";
         var pool = heads.BoxRoiPool;
         // torchvision filters the pyramid's levels by name, keeping the pyramid's order.
         var pooledLevels = levels.Where(l => pool.FeatureNames.Contains(l.Name)).Select(l => l.Value.Id).ToArray();
-        if (pooledLevels.Length != PooledScales.Length || pool.OutputHeight != pool.OutputWidth)
+        if (pool.OutputHeight != pool.OutputWidth)
             throw new NotSupportedException(
-                $"ONNX export pools {PooledScales.Length} levels into square outputs (Faster R-CNN's \"0\"..\"3\", 7 x 7); this model pools " +
-                $"{pooledLevels.Length} levels into {pool.OutputHeight} x {pool.OutputWidth}.");
-        string pooled = ops.MultiScaleRoiAlign(pooledLevels, proposals, PooledScales, pool.Mapper(PooledScales),
+                $"ONNX export pools boxes into square outputs (Faster R-CNN's 7 x 7); this model pools into {pool.OutputHeight} x {pool.OutputWidth}.");
+        // The mapper's range comes from the scales inferred in the graph; these scales only choose its other settings.
+        string pooled = ops.MultiScaleRoiAlign(pooledLevels, proposals, resized, pool.Mapper(new[] { 1.0 / 4, 1.0 / 32 }),
             channels, pool.OutputHeight, pool.SamplingRatio);
         var features = graph.Call(heads.BoxHead, graph.Wrap(pooled));
         var (logits, codes) = graph.Within(heads.BoxPredictor, () => heads.BoxPredictor.DescribeOutputs(graph, features));
