@@ -8,7 +8,9 @@ using Google.Protobuf;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
+using ResNeStBlocks.Detection.Models;
 using ResNeStBlocks.Onnx.Export;
+using ResNeStBlocks.Onnx.Export.Detection;
 using ResNeStBlocks.Onnx.Graph;
 using ResNeStBlocks.Onnx.Proto;
 using ResNeStBlocks.Zoo;
@@ -31,6 +33,10 @@ namespace ResNeStBlocks.Onnx;
 /// single-output module), <c>stage1</c>..<c>stage4</c> (<see cref="OnnxExportOptions.StageOutputs"/>), the named outputs
 /// of a module with several (<see cref="IDescribedOutputs"/>), or the names given in
 /// <see cref="OnnxExportOptions.OutputNames"/>. The model is only read: its parameters, buffers and modes are unchanged.</para>
+/// <para>A detector (<see cref="FasterRcnn"/>; other families are refused naming the supported ones) exports as one graph of
+/// its <see cref="Detector.Detect"/> for one image: input <c>input</c> [1, 3, H, W] in [0, 1] of any size, outputs
+/// <c>boxes</c> [N, 4] in the input's pixels, <c>scores</c> [N] and <c>labels</c> [N] (int64), the transform and the
+/// post-processing (anchors, NMS, RoiAlign, top-k) in the graph.</para>
 /// <para>Before anything is written, the exporter checks what it will write: every value the graph uses is defined,
 /// every description states all its module uses, and (<see cref="OnnxExportOptions.VerifyAgainstForward"/>, on by
 /// default) the descriptions computed with TorchSharp equal the model's forward on a seeded probe input.</para>
@@ -108,6 +114,8 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(model);
         options ??= OnnxExportOptions.Default;
         options.Validate();
+        if (model is Detector detector)
+            return DetectorExport.Build(detector, options);
 
         var graph = new OnnxGraphBuilder(options.WeightType);
         graph.Reserve(InputName);

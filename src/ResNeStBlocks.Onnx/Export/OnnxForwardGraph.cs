@@ -47,6 +47,15 @@ internal sealed class OnnxForwardGraph : ForwardGraph
         return new[] { new NamedValue(linearOutputs.Contains(output) ? OnnxExporter.LogitsOutput : OnnxExporter.FeaturesOutput, output) };
     }
 
+    /// <summary>
+    /// Describes <paramref name="model"/> through <paramref name="body"/>, which mixes the model's descriptions with nodes it
+    /// adds itself (a detector's post-processing); every child must be described or omitted, as for any root.
+    /// </summary>
+    public IReadOnlyList<NamedValue> DescribeComposite(torch.nn.Module model, Func<IReadOnlyList<NamedValue>> body) => DescribeRootOutputs(model, body);
+
+    /// <summary>A value of this graph for a node output that the caller added to <see cref="Builder"/> itself.</summary>
+    public GraphValue Wrap(string id) => Value(id);
+
     protected override GraphValue Undescribed(torch.nn.Module module, string path, GraphValue input) =>
         throw OnnxExportErrors.Unsupported(module, path);
 

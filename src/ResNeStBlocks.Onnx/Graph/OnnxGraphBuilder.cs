@@ -67,6 +67,18 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>An int64 scalar (0-d) initializer (a Range bound, a class number), shared like <see cref="Int64s"/>.</summary>
+    public string Int64Scalar(long value)
+    {
+        string key = "i[]:" + value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (constants.TryGetValue(key, out var existing))
+            return existing;
+        string name = Unique("consti_" + (value < 0 ? "m" + (-value) : value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Graph.Initializer.Add(TensorEncoding.Int64(name, new[] { value }, System.Array.Empty<long>()));
+        constants[key] = name;
+        return name;
+    }
+
     /// <summary>A float32 vector initializer (resize scales), shared by every node that uses the same values.</summary>
     public string Float32s(params float[] values) => Constant("constf_", values, new long[] { values.Length });
 

@@ -27,12 +27,14 @@ internal static class TensorEncoding
         return Tensor(name, TensorProto.Types.DataType.Float16, dims, bytes);
     }
 
-    public static TensorProto Int64(string name, long[] values)
+    public static TensorProto Int64(string name, long[] values) => Int64(name, values, new long[] { values.Length });
+
+    public static TensorProto Int64(string name, long[] values, long[] dims)
     {
         var bytes = new byte[values.Length * sizeof(long)];
         Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
         EnsureLittleEndian(bytes, sizeof(long));
-        return Tensor(name, TensorProto.Types.DataType.Int64, new long[] { values.Length }, bytes);
+        return Tensor(name, TensorProto.Types.DataType.Int64, dims, bytes);
     }
 
     private static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, byte[] bytes)

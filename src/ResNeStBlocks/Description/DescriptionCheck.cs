@@ -125,6 +125,7 @@ public static class DescriptionCheck
                 : new[] { (SegmentationModel.OutName, both.Out), (SegmentationModel.AuxName, both.Aux) };
         },
         BackboneWithFpn fpn => input => Named(fpn.call(input)),
+        Detection.Models.DetectionBackbone detection => input => Named(detection.call(input)),
         // The extra levels as a pyramid's extension: P6 reads the one map given (as P5 or C5).
         LastLevelP6P7 levels => input => Named(levels.Extend(FeatureMaps.Numbered(new[] { input }), new[] { input })),
         // An extra pyramid level of one input: the level it appends to a pyramid of that input alone.

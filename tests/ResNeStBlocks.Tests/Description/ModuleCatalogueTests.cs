@@ -30,8 +30,9 @@ public class ModuleCatalogueTests
         var undescribed = modules.Where(t => !typeof(IDescribedModule).IsAssignableFrom(t) && !typeof(IDescribedOutputs).IsAssignableFrom(t));
         // Modules with several inputs cannot start a one-input graph: the DeepLabV3+ head and the feature pyramid state their
         // descriptions in methods that the modules feeding them call (SegmentationModel, BackboneWithFpn).
-        // The detectors' modules (ResNeStBlocks.Detection.Models) are not described yet: their descriptions come with their
-        // ONNX export (issue 24, point 6), which needs RoiAlign, NonMaxSuppression and TopK in the graph.
+        // The detectors' modules (ResNeStBlocks.Detection.Models) describe their dense parts (Faster R-CNN's body, pyramid and
+        // heads); the detectors themselves, whose post-processing needs RoiAlign, NonMaxSuppression and TopK, are exported
+        // by ResNeStBlocks.Onnx's detector graph, and the heads with several inputs or outputs state theirs in methods.
         var detectors = typeof(ResNeStBlocks.Detection.Models.FasterRcnn).Namespace;
         undescribed = undescribed.Where(t => t.Namespace != detectors);
         undescribed.Select(t => t.FullName).Should().BeEquivalentTo(new[] { typeof(DeepLabV3PlusHead).FullName, typeof(FeaturePyramidNetwork).FullName },

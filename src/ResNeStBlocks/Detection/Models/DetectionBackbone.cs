@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Dense;
 using TorchSharp;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -11,7 +13,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// <see cref="FrozenResNetBody"/> (keys <c>body.*</c>) whose four stages feed a <see cref="FeaturePyramidNetwork"/>
 /// (keys <c>fpn.*</c>) with <see cref="LastLevelMaxPool"/>: levels "0".."3" and "pool".
 /// </summary>
-public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>
+public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescribedOutputs
 {
     private readonly FrozenResNetBody body;
     private readonly FeaturePyramidNetwork fpn;
@@ -46,6 +48,18 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>
         foreach (var level in pyramid)
             level.MoveToOuterDisposeScope();
         return pyramid;
+    }
+
+    /// <summary>Describes the eval-mode forward: one output per level, named as <see cref="forward"/> names them.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[N, 3, H, W].</param>
+    /// <returns>Levels "0".."3" and "pool".</returns>
+    public IReadOnlyList<NamedValue> DescribeOutputs(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var stages = graph.Within(body, () => body.DescribeStages(graph, input));
+        var named = stages.Select((stage, i) => new NamedValue(names[i], stage)).ToArray();
+        return graph.Within(fpn, () => fpn.Describe(graph, named));
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

@@ -1,6 +1,7 @@
 using System;
 using TorchSharp;
 using TorchSharp.Modules;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -39,6 +40,20 @@ public sealed class FastRcnnPredictor : nn.Module<Tensor, (Tensor Scores, Tensor
         using var scope = NewDisposeScope();
         var x = input.flatten(1);
         return (clsScore.call(x).MoveToOuterDisposeScope(), bboxPred.call(x).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Describes the eval-mode forward for the module that applies it (inside
+    /// <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this predictor).
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[K, C] box features.</param>
+    /// <returns>Class logits [K, classes] and deltas [K, 4 classes].</returns>
+    public (GraphValue Scores, GraphValue Deltas) DescribeOutputs(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Flatten(input);
+        return (graph.Linear(clsScore, x), graph.Linear(bboxPred, x));
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

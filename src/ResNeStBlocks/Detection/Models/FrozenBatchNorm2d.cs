@@ -1,5 +1,6 @@
 using System;
 using TorchSharp;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -13,7 +14,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// Keys: <c>weight</c>, <c>bias</c>, <c>running_mean</c>, <c>running_var</c>, all buffers (nothing trains, no
 /// <c>num_batches_tracked</c>), initialised to 1, 0, 0 and 1 as torchvision does.
 /// </remarks>
-public sealed class FrozenBatchNorm2d : nn.Module<Tensor, Tensor>
+public sealed class FrozenBatchNorm2d : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Scalar epsilon;
 
@@ -55,6 +56,19 @@ public sealed class FrozenBatchNorm2d : nn.Module<Tensor, Tensor>
         var scale = get_buffer("weight")!.mul(get_buffer("running_var")!.add(epsilon, HeldScalars.One).rsqrt());
         var shift = get_buffer("bias")!.sub(get_buffer("running_mean")!.mul(scale));
         return input.mul(scale.reshape(1, -1, 1, 1)).add(shift.reshape(1, -1, 1, 1), HeldScalars.One).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Describes the eval-mode forward: the same scale and shift, computed from the buffers as <see cref="forward"/> computes them.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <returns>The normalised input.</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var root = graph.Div(graph.Constant(1.0), graph.Sqrt(graph.Add(graph.Buffer("running_var"), graph.Constant(Eps))));
+        var scale = graph.Mul(graph.Buffer("weight"), root);
+        var shift = graph.Sub(graph.Buffer("bias"), graph.Mul(graph.Buffer("running_mean"), scale));
+        return graph.Add(graph.Mul(input, graph.Reshape(scale, 1, -1, 1, 1)), graph.Reshape(shift, 1, -1, 1, 1));
     }
 
     /// <summary>Releases the held scalar with the module.</summary>

@@ -1,6 +1,7 @@
 using System;
 using TorchSharp;
 using TorchSharp.Modules;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -10,7 +11,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// COCO detectors' bodies have it. Keys: <c>conv1..3.weight</c>, <c>bn1..3.*</c>, <c>downsample.0.weight</c> and
 /// <c>downsample.1.*</c> where the shape changes.
 /// </summary>
-public sealed class FrozenBottleneck : nn.Module<Tensor, Tensor>
+public sealed class FrozenBottleneck : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Conv2d conv1;
     private readonly FrozenBatchNorm2d bn1;
@@ -63,6 +64,20 @@ public sealed class FrozenBottleneck : nn.Module<Tensor, Tensor>
         x = bn3.call(conv3.call(x));
         var identity = downsample is null ? input : downsample.call(input);
         return x.add_(identity, HeldScalars.One).relu_().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Describes the eval-mode forward: the three convolutions with their norms, the shortcut, the sum and ReLU.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <returns>The block's output.</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Relu(graph.Call(bn1, graph.Convolution(conv1, input)));
+        x = graph.Relu(graph.Call(bn2, graph.Convolution(conv2, x)));
+        x = graph.Call(bn3, graph.Convolution(conv3, x));
+        var identity = downsample is null ? input : graph.Call(downsample, input);
+        return graph.Relu(graph.Add(x, identity));
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

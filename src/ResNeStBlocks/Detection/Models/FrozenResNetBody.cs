@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -95,6 +96,24 @@ public sealed class FrozenResNetBody : nn.Module<Tensor, IReadOnlyList<Tensor>>
         }
         foreach (var output in outputs)
             output.MoveToOuterDisposeScope();
+        return outputs;
+    }
+
+    /// <summary>
+    /// Describes the eval-mode forward for the module that feeds it (<see cref="DetectionBackbone"/>, inside
+    /// <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this body): stem, max pool, the four stages.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">Images [N, 3, H, W].</param>
+    /// <returns>C2..C5.</returns>
+    public IReadOnlyList<GraphValue> DescribeStages(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = graph.Relu(graph.Call(bn1, graph.Convolution(conv1, input)));
+        x = graph.MaxPool(x, new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 1, 1, 1 }, new long[] { 1, 1 }, ceilMode: false);
+        var outputs = new GraphValue[4];
+        for (int stage = 0; stage < 4; stage++)
+            outputs[stage] = x = graph.Call(stages[stage], x);
         return outputs;
     }
 

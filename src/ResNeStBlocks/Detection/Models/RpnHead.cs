@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -59,6 +60,29 @@ public sealed class RpnHead : nn.Module<IReadOnlyList<Tensor>, (Tensor[] Objectn
             var t = conv.call(levels[i]);
             objectness[i] = clsLogits.call(t).MoveToOuterDisposeScope();
             deltas[i] = bboxPred.call(t).MoveToOuterDisposeScope();
+        }
+        return (objectness, deltas);
+    }
+
+    /// <summary>
+    /// Describes the eval-mode forward for the module that applies it (inside
+    /// <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this head): per level, the shared convolution and ReLU,
+    /// then the objectness and delta convolutions.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="levels">The pyramid's levels.</param>
+    /// <returns>Objectness [N, A, H, W] and deltas [N, 4A, H, W] per level.</returns>
+    public (GraphValue[] Objectness, GraphValue[] Deltas) DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(levels);
+        var objectness = new GraphValue[levels.Count];
+        var deltas = new GraphValue[levels.Count];
+        for (int i = 0; i < levels.Count; i++)
+        {
+            var t = graph.Call(conv, levels[i]);
+            objectness[i] = graph.Convolution(clsLogits, t);
+            deltas[i] = graph.Convolution(bboxPred, t);
         }
         return (objectness, deltas);
     }
