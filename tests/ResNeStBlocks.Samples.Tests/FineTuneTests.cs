@@ -87,7 +87,7 @@ public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
         var folder = ImageFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
         var preprocess = ModelFactory.Preprocessing(FineTuneOptions.TinyModel, 4, 32).CreatePreprocessor();
         var loader = ImageBatches.Create(folder.Val, (image, _) => preprocess.Process(image), 16, shuffle: false, seed: 1, workers: 1);
-        var evaluation = Evaluation.Run(model, loader, 4, CPU);
+        var evaluation = ResNeStBlocks.Samples.FineTune.Evaluation.Run(model, loader, 4, CPU);
         evaluation.Confusion.Should().BeEquivalentTo(run.Result.Best.Confusion);
         evaluation.Top1.Should().Be(run.Result.Best.Top1);
     }
