@@ -8,7 +8,7 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// Detectors by torchvision's names, with torchvision's state-dict keys and parameter counts. Available now:
-/// <c>fasterrcnn_resnet50_fpn</c>.
+/// <c>fasterrcnn_resnet50_fpn</c>, <c>fcos_resnet50_fpn</c>.
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
 /// var found = model.Detect(new[] { image });   // image: [3, H, W] in [0, 1]</code></example>
@@ -17,6 +17,7 @@ public static class DetectionModels
     private static readonly Dictionary<string, Func<int, DetectionOptions, Detector>> Builders = new(StringComparer.Ordinal)
     {
         ["fasterrcnn_resnet50_fpn"] = (classes, options) => FasterRcnnFpn(new[] { 3, 4, 6, 3 }, classes, options),
+        ["fcos_resnet50_fpn"] = (classes, options) => FcosFpn(new[] { 3, 4, 6, 3 }, classes, options),
     };
 
     /// <summary>The names <see cref="Create"/> knows.</summary>
@@ -50,6 +51,20 @@ public static class DetectionModels
         var pool = new MultiScaleRoIAlign(levels, 7, 7, 2);
         var heads = new RoiHeads(pool, new TwoMlpHead(256 * 7 * 7, 1024), new FastRcnnPredictor(1024, numClasses), options);
         return new FasterRcnn(backbone, rpn, heads, options);
+    }
+
+    private static Fcos FcosFpn(int[] layers, int numClasses, DetectionOptions options)
+    {
+        Validate(options);
+        Guard.Positive(options.TopkCandidates, nameof(options.TopkCandidates));
+        if (options.DetectionsPerImg is { } kept)
+            Guard.Positive(kept, nameof(options.DetectionsPerImg));
+        // One square anchor per location, its side the level's stride, as torchvision's FCOS builds them.
+        var anchors = new AnchorGenerator(
+            new[] { 8.0, 16.0, 32.0, 64.0, 128.0 }.Select(s => (IReadOnlyList<double>)new[] { s }).ToArray(),
+            new[] { (IReadOnlyList<double>)new[] { 1.0 } });
+        var backbone = new FcosBackbone(layers, trainableLayers: 3);
+        return new Fcos(backbone, new FcosHead(256, anchors.NumAnchorsPerLocation[0], numClasses), anchors, options);
     }
 
     private static void Validate(DetectionOptions options)
