@@ -19,6 +19,7 @@ internal sealed class FcosClassificationHead : nn.Module<IReadOnlyList<Tensor>, 
 
     public FcosClassificationHead(int inChannels, int numAnchors, int numClasses) : base(nameof(FcosClassificationHead))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         NumClasses = numClasses;
         conv = FcosHeadTower.Create(inChannels);
         clsLogits = nn.Conv2d(inChannels, numAnchors * numClasses, 3, padding: 1);

@@ -18,6 +18,7 @@ internal sealed class FcosRegressionHead : nn.Module<IReadOnlyList<Tensor>, (Ten
 
     public FcosRegressionHead(int inChannels, int numAnchors) : base(nameof(FcosRegressionHead))
     {
+        Runtime.NativeRuntime.EnsureCpuChecked();
         conv = FcosHeadTower.Create(inChannels);
         bboxReg = nn.Conv2d(inChannels, numAnchors * 4, 3, padding: 1);
         bboxCtrness = nn.Conv2d(inChannels, numAnchors, 3, padding: 1);
