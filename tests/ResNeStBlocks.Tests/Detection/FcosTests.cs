@@ -117,6 +117,14 @@ public class FcosTests
         }
     }
 
+    [Fact]
+    public void A_head_width_that_groupnorm_cannot_split_into_32_groups_is_refused()
+    {
+        var act = () => new FcosHead(48, 1, 91);
+        act.Should().Throw<ArgumentException>().WithMessage("inChannels must be a multiple of 32 (GroupNorm's 32 groups), got 48.*")
+            .Which.ParamName.Should().Be("inChannels");
+    }
+
     private static double TotalLoss(Detector model, Tensor[] images, DetectionTarget[] targets, bool step)
     {
         using var scope = NewDisposeScope();
