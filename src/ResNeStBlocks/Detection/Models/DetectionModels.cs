@@ -10,7 +10,7 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// Detectors by torchvision's names, with torchvision's state-dict keys and parameter counts. Available now:
-/// <c>fasterrcnn_resnet50_fpn</c>, and on the library's ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys
+/// <c>fasterrcnn_resnet50_fpn</c>, <c>fcos_resnet50_fpn</c>, and on the library's ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys
 /// <c>backbone.body.*</c> as timm's) <c>fasterrcnn_resnest50d_fpn</c> and <c>fasterrcnn_resnest101e_fpn</c>.
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
@@ -22,6 +22,7 @@ public static partial class DetectionModels
         ["fasterrcnn_resnet50_fpn"] = (classes, options) => FasterRcnnFpn(() => new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3), classes, options),
         ["fasterrcnn_resnest50d_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest50d")), classes, options),
         ["fasterrcnn_resnest101e_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest101e")), classes, options),
+        ["fcos_resnet50_fpn"] = (classes, options) => FcosFpn(new[] { 3, 4, 6, 3 }, classes, options),
     };
 
     /// <summary>The names <see cref="Create"/> knows.</summary>
@@ -55,6 +56,20 @@ public static partial class DetectionModels
         var pool = new MultiScaleRoIAlign(levels, 7, 7, 2);
         var heads = new RoiHeads(pool, new TwoMlpHead(256 * 7 * 7, 1024), new FastRcnnPredictor(1024, numClasses), options);
         return new FasterRcnn(backbone, rpn, heads, options);
+    }
+
+    private static Fcos FcosFpn(int[] layers, int numClasses, DetectionOptions options)
+    {
+        Validate(options);
+        Guard.Positive(options.TopkCandidates, nameof(options.TopkCandidates));
+        if (options.DetectionsPerImg is { } kept)
+            Guard.Positive(kept, nameof(options.DetectionsPerImg));
+        // One square anchor per location, its side the level's stride, as torchvision's FCOS builds them.
+        var anchors = new AnchorGenerator(
+            new[] { 8.0, 16.0, 32.0, 64.0, 128.0 }.Select(s => (IReadOnlyList<double>)new[] { s }).ToArray(),
+            new[] { (IReadOnlyList<double>)new[] { 1.0 } });
+        var backbone = new FcosBackbone(layers, trainableLayers: 3);
+        return new Fcos(backbone, new FcosHead(256, anchors.NumAnchorsPerLocation[0], numClasses), anchors, options);
     }
 
     private static void Validate(DetectionOptions options)
