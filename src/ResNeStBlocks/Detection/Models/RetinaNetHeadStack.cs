@@ -25,7 +25,19 @@ internal static class RetinaNetHeadStack
                 if (conv.bias is not null)
                     nn.init.zeros_(conv.bias);
             }
-            blocks.Add(groupNorm ? nn.Sequential(conv, nn.GroupNorm(32, channels), nn.ReLU()) : nn.Sequential(conv, nn.ReLU()));
+            if (!groupNorm)
+            {
+                blocks.Add(nn.Sequential(conv, nn.ReLU()));
+                continue;
+            }
+            var norm = nn.GroupNorm(32, channels);
+            // TorchSharp 0.107's GroupNorm can leave its affine parameters uninitialised (NaN seen); PyTorch's are 1 and 0.
+            using (no_grad())
+            {
+                nn.init.ones_(norm.weight!);
+                nn.init.zeros_(norm.bias!);
+            }
+            blocks.Add(nn.Sequential(conv, norm, nn.ReLU()));
         }
         return nn.Sequential(blocks.ToArray());
     }
