@@ -13,8 +13,8 @@ namespace ResNeStBlocks.Dense;
 /// </summary>
 /// <remarks>
 /// torchvision's rule picks the source: when <c>inChannels == outChannels</c> P6 reads the pyramid's top level P5
-/// (<see cref="UsesP5"/>; torchvision's RetinaNet v1 and v2), otherwise the backbone's last map C5 (the paper's choice,
-/// which then must have <c>inChannels</c> channels). Keys: <c>p6.weight</c>, <c>p6.bias</c>, <c>p7.weight</c>,
+/// (<see cref="UsesP5"/>; torchvision's RetinaNet v1 and FCOS), otherwise the backbone's last map C5 (the paper's choice
+/// and RetinaNet v2's, which then must have <c>inChannels</c> channels). Keys: <c>p6.weight</c>, <c>p6.bias</c>, <c>p7.weight</c>,
 /// <c>p7.bias</c> (under <c>extra_blocks.</c> in the pyramid). Initialisation is torchvision's: Kaiming-uniform with
 /// <c>a = 1</c>, zero biases.
 /// </remarks>

@@ -10,7 +10,7 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// Detectors by torchvision's names, with torchvision's state-dict keys and parameter counts. Available now:
-/// <c>fasterrcnn_resnet50_fpn</c>, <c>fcos_resnet50_fpn</c>, and on the library's ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys
+/// <c>fasterrcnn_resnet50_fpn</c>, <c>fcos_resnet50_fpn</c>, <c>retinanet_resnet50_fpn</c>, <c>retinanet_resnet50_fpn_v2</c>, and on the library's ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys
 /// <c>backbone.body.*</c> as timm's) <c>fasterrcnn_resnest50d_fpn</c> and <c>fasterrcnn_resnest101e_fpn</c>.
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
@@ -23,6 +23,8 @@ public static partial class DetectionModels
         ["fasterrcnn_resnest50d_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest50d")), classes, options),
         ["fasterrcnn_resnest101e_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest101e")), classes, options),
         ["fcos_resnet50_fpn"] = (classes, options) => FcosFpn(new[] { 3, 4, 6, 3 }, classes, options),
+        ["retinanet_resnet50_fpn"] = (classes, options) => RetinaNetFpn(v2: false, classes, options),
+        ["retinanet_resnet50_fpn_v2"] = (classes, options) => RetinaNetFpn(v2: true, classes, options),
     };
 
     /// <summary>The names <see cref="Create"/> knows.</summary>
@@ -70,6 +72,27 @@ public static partial class DetectionModels
             new[] { (IReadOnlyList<double>)new[] { 1.0 } });
         var backbone = new FcosBackbone(layers, trainableLayers: 3);
         return new Fcos(backbone, new FcosHead(256, anchors.NumAnchorsPerLocation[0], numClasses), anchors, options);
+    }
+
+    /// <summary>
+    /// torchvision's <c>retinanet_resnet50_fpn</c> as built for its COCO weights (frozen-norm body, P6 from P5, L1 box
+    /// loss) or <c>retinanet_resnet50_fpn_v2</c> (BatchNorm body, P6 from C5, GroupNorm heads, GIoU box loss); both
+    /// train the last 3 stages and read stages 2-4.
+    /// </summary>
+    private static RetinaNet RetinaNetFpn(bool v2, int numClasses, DetectionOptions options)
+    {
+        Validate(options);
+        Guard.Positive(options.TopkCandidates, nameof(options.TopkCandidates));
+        if (options.DetectionsPerImg is { } limit)
+            Guard.Positive(limit, nameof(options.DetectionsPerImg));
+        // torchvision's _default_anchorgen: sizes x, int(x * 2^(1/3)), int(x * 2^(2/3)) per level, ratios 0.5, 1, 2.
+        var sizes = new[] { 32.0, 64.0, 128.0, 256.0, 512.0 }
+            .Select(x => (IReadOnlyList<double>)new[] { x, Math.Floor(x * Math.Pow(2, 1.0 / 3)), Math.Floor(x * Math.Pow(2, 2.0 / 3)) }).ToArray();
+        var anchors = new AnchorGenerator(sizes, new[] { (IReadOnlyList<double>)new[] { 0.5, 1.0, 2.0 } });
+        var backbone = new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3, new[] { 2, 3, 4 },
+            v2 ? new LastLevelP6P7(2048, 256) : new LastLevelP6P7(256, 256), v2 ? BodyNorm.BatchNorm : BodyNorm.FrozenBatchNorm);
+        var head = new RetinaNetHead(256, anchors.NumAnchorsPerLocation[0], numClasses, groupNorm: v2);
+        return new RetinaNet(backbone, head, anchors, v2 ? RetinaNetBoxLoss.GeneralizedIou : RetinaNetBoxLoss.L1, options);
     }
 
     private static void Validate(DetectionOptions options)

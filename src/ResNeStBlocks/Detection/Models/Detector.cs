@@ -11,7 +11,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// the eval-mode forward (normalise, resize, batch, detect, map back to each image's pixels) and <see cref="Losses"/> the
 /// train-mode forward (the same transform with the targets, then the family's named losses).
 /// </summary>
-/// <remarks>Families: <see cref="FasterRcnn"/>, <see cref="Fcos"/>. The model's dtype decides the arithmetic (float32 or float64), its device
+/// <remarks>Families: <see cref="FasterRcnn"/>, <see cref="RetinaNet"/>, <see cref="Fcos"/>. The model's dtype decides the arithmetic (float32 or float64), its device
 /// where it runs; images and targets must already be there.</remarks>
 public abstract class Detector : nn.Module
 {
