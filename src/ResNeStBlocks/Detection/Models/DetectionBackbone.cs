@@ -9,7 +9,8 @@ namespace ResNeStBlocks.Detection.Models;
 /// <summary>
 /// A detector's backbone as torchvision's <c>_resnet_fpn_extractor</c> builds it for the COCO weights: a
 /// <see cref="FrozenResNetBody"/> (keys <c>body.*</c>) whose four stages feed a <see cref="FeaturePyramidNetwork"/>
-/// (keys <c>fpn.*</c>) with <see cref="LastLevelMaxPool"/>: levels "0".."3" and "pool".
+/// (keys <c>fpn.*</c>) with <see cref="LastLevelMaxPool"/>: levels "0".."3" and "pool". The v2 detectors'
+/// (<c>batchNorm</c>) have BatchNorm2d in the body (<c>resnet50()</c>) and in the pyramid (<c>norm_layer=nn.BatchNorm2d</c>).
 /// </summary>
 public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>
 {
@@ -21,11 +22,13 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>
     /// <param name="layers">Bottlenecks per stage (ResNet-50: 3, 4, 6, 3).</param>
     /// <param name="trainableLayers">Stages, counted from the last, whose parameters train (torchvision's default 3).</param>
     /// <param name="outChannels">Channels of every level (256).</param>
-    public DetectionBackbone(int[] layers, int trainableLayers, int outChannels = 256) : base(nameof(DetectionBackbone))
+    /// <param name="batchNorm">BatchNorm2d in the body and the pyramid (the v2 detectors) instead of a frozen body and a
+    /// pyramid without norms.</param>
+    public DetectionBackbone(int[] layers, int trainableLayers, int outChannels = 256, bool batchNorm = false) : base(nameof(DetectionBackbone))
     {
         Runtime.NativeRuntime.EnsureCpuChecked();
-        body = new FrozenResNetBody(layers, trainableLayers);
-        fpn = new FeaturePyramidNetwork(FrozenResNetBody.StageChannels, outChannels, new LastLevelMaxPool());
+        body = new FrozenResNetBody(layers, trainableLayers, batchNorm);
+        fpn = new FeaturePyramidNetwork(FrozenResNetBody.StageChannels, outChannels, new LastLevelMaxPool(), batchNorm);
         register_module("body", body);
         register_module("fpn", fpn);
     }

@@ -9,7 +9,8 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// torchvision's ResNet without pooling and classifier, with <see cref="FrozenBatchNorm2d"/> (<c>resnet50(norm_layer=
-/// FrozenBatchNorm2d)</c> as read by <c>IntermediateLayerGetter</c>): the body of the COCO detectors. Keys are
+/// FrozenBatchNorm2d)</c> as read by <c>IntermediateLayerGetter</c>): the body of the COCO detectors; or with
+/// BatchNorm2d (<c>resnet50()</c>), the body of the v2 detectors. Keys are
 /// torchvision's: <c>conv1</c>, <c>bn1</c>, <c>layer1..4.{i}.*</c>. Returns the four stages C2..C5.
 /// </summary>
 /// <remarks>
@@ -20,14 +21,15 @@ namespace ResNeStBlocks.Detection.Models;
 public sealed class FrozenResNetBody : nn.Module<Tensor, IReadOnlyList<Tensor>>
 {
     private readonly Conv2d conv1;
-    private readonly FrozenBatchNorm2d bn1;
+    private readonly nn.Module<Tensor, Tensor> bn1;
     private readonly Sequential[] stages;
 
     /// <summary>Creates the body.</summary>
     /// <param name="layers">Bottlenecks per stage (ResNet-50: 3, 4, 6, 3).</param>
     /// <param name="trainableLayers">Stages, counted from the last, whose parameters train (0 to 5; the stem counts as the fifth).</param>
+    /// <param name="batchNorm">BatchNorm2d instead of <see cref="FrozenBatchNorm2d"/> (the v2 detectors' body).</param>
     /// <exception cref="ArgumentException">Not four stages, a count is not positive, or trainableLayers is outside 0..5.</exception>
-    public FrozenResNetBody(IReadOnlyList<int> layers, int trainableLayers) : base(nameof(FrozenResNetBody))
+    public FrozenResNetBody(IReadOnlyList<int> layers, int trainableLayers, bool batchNorm = false) : base(nameof(FrozenResNetBody))
     {
         Runtime.NativeRuntime.EnsureCpuChecked();
         ArgumentNullException.ThrowIfNull(layers);
@@ -38,7 +40,7 @@ public sealed class FrozenResNetBody : nn.Module<Tensor, IReadOnlyList<Tensor>>
         if (trainableLayers is < 0 or > 5)
             throw new ArgumentOutOfRangeException(nameof(trainableLayers), trainableLayers, "trainableLayers must be from 0 to 5 (torchvision's trainable_backbone_layers).");
         conv1 = nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = new FrozenBatchNorm2d(64);
+        bn1 = FrozenBottleneck.Norm(batchNorm, 64);
         register_module("conv1", conv1);
         register_module("bn1", bn1);
         int inPlanes = 64;
@@ -49,7 +51,7 @@ public sealed class FrozenResNetBody : nn.Module<Tensor, IReadOnlyList<Tensor>>
             var blocks = new List<nn.Module<Tensor, Tensor>>();
             for (int block = 0; block < layers[stage]; block++)
             {
-                blocks.Add(new FrozenBottleneck(inPlanes, planes, block == 0 && stage > 0 ? 2 : 1));
+                blocks.Add(new FrozenBottleneck(inPlanes, planes, block == 0 && stage > 0 ? 2 : 1, batchNorm));
                 inPlanes = planes * FrozenBottleneck.Expansion;
             }
             stages[stage] = nn.Sequential(blocks.ToArray());
@@ -57,6 +59,7 @@ public sealed class FrozenResNetBody : nn.Module<Tensor, IReadOnlyList<Tensor>>
         }
         Layers = layers.ToArray();
         TrainableLayers = trainableLayers;
+        BatchNorm = batchNorm;
         using (no_grad())
         {
             foreach (var conv in modules().OfType<Conv2d>())
@@ -75,6 +78,9 @@ public sealed class FrozenResNetBody : nn.Module<Tensor, IReadOnlyList<Tensor>>
 
     /// <summary>Stages, counted from the last, whose parameters train.</summary>
     public int TrainableLayers { get; }
+
+    /// <summary>Whether the norms are BatchNorm2d (v2) rather than <see cref="FrozenBatchNorm2d"/>.</summary>
+    public bool BatchNorm { get; }
 
     /// <summary>Channels of C2..C5 (256, 512, 1024, 2048).</summary>
     public static IReadOnlyList<int> StageChannels { get; } = new[] { 256, 512, 1024, 2048 };
