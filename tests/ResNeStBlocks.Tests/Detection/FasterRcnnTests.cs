@@ -69,7 +69,7 @@ public class FasterRcnnTests
     public void An_unknown_name_is_refused_with_the_known_names()
     {
         var act = () => DetectionModels.Create("fasterrcnn_resnet18_fpn");
-        act.Should().Throw<ArgumentException>().WithMessage("Unknown detection model 'fasterrcnn_resnet18_fpn'; known: fasterrcnn_resnet50_fpn.*");
+        act.Should().Throw<ArgumentException>().WithMessage("Unknown detection model 'fasterrcnn_resnet18_fpn'; known: fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2, maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2.*");
     }
 
     private static void DetFill(Detector model, JsonElement fixture)
