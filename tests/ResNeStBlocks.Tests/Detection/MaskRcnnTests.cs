@@ -55,6 +55,20 @@ public class MaskRcnnTests
     }
 
     [Fact]
+    public void Float32_detections_have_one_mask_per_box_in_the_image_pixels_even_when_there_are_none()
+    {
+        // torchvision's initialisation scores every class near 1/91, under the 0.05 threshold: no detection, and the
+        // mask branch must still run on an empty set.
+        using var model = DetectionModels.Create("maskrcnn_resnet50_fpn", options: new DetectionOptions { MinSize = 64, MaxSize = 96, RpnPostNmsTopNTest = 64 });
+        using var image = DetectorFixtures.Image(0, 50, 70).to(ScalarType.Float32);
+        var found = model.Detect(new[] { image });
+        found.Should().HaveCount(1);
+        found[0].Masks!.shape.Should().Equal(new[] { found[0].Boxes.size(0), 1L, 50, 70 });
+        found[0].Masks!.dtype.Should().Be(ScalarType.Float32);
+        found[0].Dispose();
+    }
+
+    [Fact]
     public void Mask_rcnn_losses_are_not_written_yet()
     {
         using var model = DetectionModels.Create("maskrcnn_resnet50_fpn", options: new DetectionOptions { MinSize = 32, MaxSize = 32 });
