@@ -19,6 +19,17 @@ internal static class ConvUnits
             nn.ReLU(inplace: true));
 
     /// <summary>
+    /// torchvision's <c>Conv2dNormActivation</c> with BatchNorm2d or without norm: with it, <see cref="ConvBnRelu"/>;
+    /// without, a convolution with bias (<c>0.*</c>) and ReLU.
+    /// </summary>
+    public static Sequential ConvNormRelu(int inChannels, int outChannels, int kernelSize, int dilation, bool batchNorm) =>
+        batchNorm
+            ? ConvBnRelu(inChannels, outChannels, kernelSize, dilation)
+            : nn.Sequential(
+                nn.Conv2d(inChannels, outChannels, kernelSize, padding: dilation * (kernelSize - 1) / 2, dilation: dilation),
+                nn.ReLU(inplace: true));
+
+    /// <summary>
     /// smp's <c>SeparableConv2d</c>: a depthwise <paramref name="kernelSize"/> convolution (one filter per input channel,
     /// no bias), then a 1x1 convolution to <paramref name="outChannels"/> (without bias, as every use here has a
     /// BatchNorm after it).

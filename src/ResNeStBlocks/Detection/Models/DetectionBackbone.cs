@@ -37,8 +37,11 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
     /// <param name="extraBlocks">The levels added above the top one.</param>
     /// <param name="norm">The body's norm.</param>
     /// <param name="outChannels">Channels of every level (256).</param>
+    /// <param name="pyramidBatchNorm">BatchNorm2d after the pyramid's convolutions (the v2 two-stage models, torchvision's
+    /// <c>norm_layer</c> of the pyramid).</param>
     /// <exception cref="ArgumentException">The returned stages are empty, out of 1..4, not increasing or do not end with 4.</exception>
-    public DetectionBackbone(int[] layers, int trainableLayers, IReadOnlyList<int> returnedStages, ExtraFpnBlock extraBlocks, BodyNorm norm, int outChannels = 256)
+    public DetectionBackbone(int[] layers, int trainableLayers, IReadOnlyList<int> returnedStages, ExtraFpnBlock extraBlocks, BodyNorm norm, int outChannels = 256,
+        bool pyramidBatchNorm = false)
         : base(nameof(DetectionBackbone))
     {
         Runtime.NativeRuntime.EnsureCpuChecked();
@@ -52,7 +55,7 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
         this.returnedStages = returnedStages.ToArray();
         names = FeatureMaps.NumberedNames(this.returnedStages.Length);
         body = new FrozenResNetBody(layers, trainableLayers, norm);
-        fpn = new FeaturePyramidNetwork(this.returnedStages.Select(s => FrozenResNetBody.StageChannels[s - 1]).ToArray(), outChannels, extraBlocks);
+        fpn = new FeaturePyramidNetwork(this.returnedStages.Select(s => FrozenResNetBody.StageChannels[s - 1]).ToArray(), outChannels, extraBlocks, pyramidBatchNorm);
         register_module("body", body);
         register_module("fpn", fpn);
     }
@@ -87,7 +90,7 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
     {
         ArgumentNullException.ThrowIfNull(graph);
         var stages = graph.Within(body, () => body.DescribeStages(graph, input));
-        var named = stages.Select((stage, i) => new NamedValue(names[i], stage)).ToArray();
+        var named = returnedStages.Select((stage, i) => new NamedValue(names[i], stages[stage - 1])).ToArray();
         return graph.Within(fpn, () => fpn.Describe(graph, named));
     }
 

@@ -10,8 +10,11 @@ namespace ResNeStBlocks.Detection.Models;
 
 /// <summary>
 /// Detectors by torchvision's names, with torchvision's state-dict keys and parameter counts. Available now:
-/// <c>fasterrcnn_resnet50_fpn</c>, <c>fcos_resnet50_fpn</c>, <c>retinanet_resnet50_fpn</c>, <c>retinanet_resnet50_fpn_v2</c>, and on the library's ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys
-/// <c>backbone.body.*</c> as timm's) <c>fasterrcnn_resnest50d_fpn</c> and <c>fasterrcnn_resnest101e_fpn</c>.
+/// <c>fasterrcnn_resnet50_fpn</c>, <c>fasterrcnn_resnet50_fpn_v2</c>, <c>maskrcnn_resnet50_fpn</c>, <c>maskrcnn_resnet50_fpn_v2</c>,
+/// <c>retinanet_resnet50_fpn</c>, <c>retinanet_resnet50_fpn_v2</c>, <c>fcos_resnet50_fpn</c>, each built as torchvision builds
+/// it for its COCO weights (v1: FrozenBatchNorm2d body; v2: BatchNorm2d body; 3 trainable stages); and on the library's
+/// ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys <c>backbone.body.*</c> as timm's) <c>fasterrcnn_resnest50d_fpn</c>,
+/// <c>fasterrcnn_resnest101e_fpn</c>, <c>maskrcnn_resnest50d_fpn</c> and <c>maskrcnn_resnest101e_fpn</c>.
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
 /// var found = model.Detect(new[] { image });   // image: [3, H, W] in [0, 1]</code></example>
@@ -19,9 +22,14 @@ public static partial class DetectionModels
 {
     private static readonly Dictionary<string, Func<int, DetectionOptions, Detector>> Builders = new(StringComparer.Ordinal)
     {
-        ["fasterrcnn_resnet50_fpn"] = (classes, options) => FasterRcnnFpn(() => new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3), classes, options),
-        ["fasterrcnn_resnest50d_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest50d")), classes, options),
-        ["fasterrcnn_resnest101e_fpn"] = (classes, options) => FasterRcnnFpn(() => new ResNetFpnBackbone(ModelZoo.Config("resnest101e")), classes, options),
+        ["fasterrcnn_resnet50_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: false),
+        ["fasterrcnn_resnet50_fpn_v2"] = (classes, options) => TwoStage(classes, options, v2: true, masks: false),
+        ["maskrcnn_resnet50_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: true),
+        ["maskrcnn_resnet50_fpn_v2"] = (classes, options) => TwoStage(classes, options, v2: true, masks: true),
+        ["fasterrcnn_resnest50d_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: false, () => new ResNetFpnBackbone(ModelZoo.Config("resnest50d"))),
+        ["fasterrcnn_resnest101e_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: false, () => new ResNetFpnBackbone(ModelZoo.Config("resnest101e"))),
+        ["maskrcnn_resnest50d_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: true, () => new ResNetFpnBackbone(ModelZoo.Config("resnest50d"))),
+        ["maskrcnn_resnest101e_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: true, () => new ResNetFpnBackbone(ModelZoo.Config("resnest101e"))),
         ["fcos_resnet50_fpn"] = (classes, options) => FcosFpn(new[] { 3, 4, 6, 3 }, classes, options),
         ["retinanet_resnet50_fpn"] = (classes, options) => RetinaNetFpn(v2: false, classes, options),
         ["retinanet_resnet50_fpn_v2"] = (classes, options) => RetinaNetFpn(v2: true, classes, options),
@@ -46,18 +54,34 @@ public static partial class DetectionModels
         return build(numClasses, options ?? new DetectionOptions());
     }
 
-    private static FasterRcnn FasterRcnnFpn(Func<nn.Module<Tensor, FeatureMaps>> createBackbone, int numClasses, DetectionOptions options)
+    /// <summary>
+    /// torchvision's <c>fasterrcnn_resnet50_fpn</c> / <c>maskrcnn_resnet50_fpn</c> and their <c>_v2</c>: the v2 ones have
+    /// BatchNorm2d in the body and the pyramid, two RPN convolutions, the four-convolution box head and a mask head with
+    /// BatchNorm.
+    /// </summary>
+    private static FasterRcnn TwoStage(int numClasses, DetectionOptions options, bool v2, bool masks,
+        Func<nn.Module<Tensor, FeatureMaps>>? createBackbone = null)
     {
         Validate(options);
         var levels = new[] { "0", "1", "2", "3" };
         var anchors = new AnchorGenerator(
             new[] { 32.0, 64.0, 128.0, 256.0, 512.0 }.Select(s => (IReadOnlyList<double>)new[] { s }).ToArray(),
             Enumerable.Repeat((IReadOnlyList<double>)new[] { 0.5, 1.0, 2.0 }, 5).ToArray());
-        var backbone = createBackbone();
-        var rpn = new RegionProposalNetwork(anchors, new RpnHead(256, anchors.NumAnchorsPerLocation[0]), options);
+        // The library's bodies bring their own pyramid; torchvision's ResNet-50 is v1's frozen body or v2's BatchNorm body
+        // and pyramid (torchvision's _resnet_fpn_extractor with norm_layer=BatchNorm2d).
+        var backbone = createBackbone?.Invoke() ?? new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3, new[] { 1, 2, 3, 4 },
+            new LastLevelMaxPool(), v2 ? BodyNorm.BatchNorm : BodyNorm.FrozenBatchNorm, pyramidBatchNorm: v2);
+        var rpn = new RegionProposalNetwork(anchors, new RpnHead(256, anchors.NumAnchorsPerLocation[0], convDepth: v2 ? 2 : 1), options);
         var pool = new MultiScaleRoIAlign(levels, 7, 7, 2);
-        var heads = new RoiHeads(pool, new TwoMlpHead(256 * 7 * 7, 1024), new FastRcnnPredictor(1024, numClasses), options);
-        return new FasterRcnn(backbone, rpn, heads, options);
+        nn.Module<Tensor, Tensor> boxHead = v2
+            ? new FastRcnnConvFcHead(256, 7, new[] { 256, 256, 256, 256 }, new[] { 1024 }, batchNorm: true)
+            : new TwoMlpHead(256 * 7 * 7, 1024);
+        var predictor = new FastRcnnPredictor(1024, numClasses);
+        if (!masks)
+            return new FasterRcnn(backbone, rpn, new RoiHeads(pool, boxHead, predictor, options), options);
+        var heads = new RoiHeads(pool, boxHead, predictor, options, new MultiScaleRoIAlign(levels, 14, 14, 2),
+            new MaskRcnnHeads(256, new[] { 256, 256, 256, 256 }, 1, batchNorm: v2), new MaskRcnnPredictor(256, 256, numClasses));
+        return new MaskRcnn(backbone, rpn, heads, options);
     }
 
     private static Fcos FcosFpn(int[] layers, int numClasses, DetectionOptions options)

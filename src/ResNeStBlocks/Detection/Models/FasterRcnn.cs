@@ -12,14 +12,21 @@ namespace ResNeStBlocks.Detection.Models;
 /// and pyramid, region proposal network, then the box heads on pooled proposals.
 /// </summary>
 /// <remarks>Keys are torchvision's: <c>backbone.body.*</c>, <c>backbone.fpn.*</c>, <c>rpn.head.*</c>,
-/// <c>roi_heads.box_head.*</c>, <c>roi_heads.box_predictor.*</c>. Build it with <see cref="DetectionModels.Create"/>.</remarks>
-public sealed class FasterRcnn : Detector
+/// <c>roi_heads.box_head.*</c>, <c>roi_heads.box_predictor.*</c>. Build it with <see cref="DetectionModels.Create"/>
+/// (<c>fasterrcnn_resnet50_fpn</c>, <c>fasterrcnn_resnet50_fpn_v2</c>); <see cref="MaskRcnn"/> adds the mask branch.</remarks>
+public class FasterRcnn : Detector
 {
     private readonly nn.Module<Tensor, FeatureMaps> backbone;
     private readonly RegionProposalNetwork rpn;
     private readonly RoiHeads roiHeads;
 
-    internal FasterRcnn(nn.Module<Tensor, FeatureMaps> backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options) : base(nameof(FasterRcnn), options)
+    internal FasterRcnn(nn.Module<Tensor, FeatureMaps> backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options)
+        : this(nameof(FasterRcnn), backbone, rpn, roiHeads, options)
+    {
+    }
+
+    private protected FasterRcnn(string name, nn.Module<Tensor, FeatureMaps> backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options)
+        : base(name, options)
     {
         this.backbone = backbone;
         this.rpn = rpn;
@@ -45,7 +52,11 @@ public sealed class FasterRcnn : Detector
     {
         var features = backbone.call(batch);
         var proposals = rpn.Propose(batch.size(2), batch.size(3), sizes, features);
-        return roiHeads.Detect(features, proposals, sizes).Select(d => new Detections(d.Boxes, d.Scores, d.Labels)).ToArray();
+        var found = roiHeads.Detect(features, proposals, sizes);
+        if (!roiHeads.HasMask)
+            return found.Select(d => new Detections(d.Boxes, d.Scores, d.Labels)).ToArray();
+        var masks = roiHeads.DetectMasks(features, found.Select(d => d.Boxes).ToArray(), found.Select(d => d.Labels).ToArray(), sizes);
+        return found.Select((d, i) => new Detections(d.Boxes, d.Scores, d.Labels, masks[i])).ToArray();
     }
 
     private protected override IReadOnlyDictionary<string, Tensor> ComputeLosses(Tensor batch,

@@ -11,8 +11,8 @@ namespace ResNeStBlocks.Detection.Models;
 /// The region proposal head (torchvision's <c>RPNHead</c>): on every pyramid level a shared 3x3 convolution and ReLU,
 /// then a 1x1 convolution for each anchor's objectness and one for its four box deltas.
 /// </summary>
-/// <remarks>Keys (torchvision 0.14): <c>conv.0.0.*</c>, <c>cls_logits.*</c>, <c>bbox_pred.*</c>; weights normal with
-/// standard deviation 0.01, biases zero.</remarks>
+/// <remarks>Keys (torchvision 0.14): <c>conv.{i}.0.*</c> (one per convolution: <c>conv_depth</c> 1, or 2 in the v2
+/// detectors), <c>cls_logits.*</c>, <c>bbox_pred.*</c>; weights normal with standard deviation 0.01, biases zero.</remarks>
 public sealed class RpnHead : nn.Module<IReadOnlyList<Tensor>, (Tensor[] Objectness, Tensor[] Deltas)>
 {
     private readonly Sequential conv;
@@ -22,12 +22,17 @@ public sealed class RpnHead : nn.Module<IReadOnlyList<Tensor>, (Tensor[] Objectn
     /// <summary>Creates the head.</summary>
     /// <param name="inChannels">Channels of every level.</param>
     /// <param name="numAnchors">Anchors per location.</param>
-    public RpnHead(int inChannels, int numAnchors) : base(nameof(RpnHead))
+    /// <param name="convDepth">3x3 convolutions (each with ReLU) before the predictions (torchvision's <c>conv_depth</c>).</param>
+    public RpnHead(int inChannels, int numAnchors, int convDepth = 1) : base(nameof(RpnHead))
     {
         Runtime.NativeRuntime.EnsureCpuChecked();
         Guard.Positive(inChannels, nameof(inChannels));
         Guard.Positive(numAnchors, nameof(numAnchors));
-        conv = nn.Sequential(nn.Sequential(nn.Conv2d(inChannels, inChannels, 3, padding: 1), nn.ReLU()));
+        Guard.Positive(convDepth, nameof(convDepth));
+        var convolutions = new nn.Module<Tensor, Tensor>[convDepth];
+        for (int i = 0; i < convDepth; i++)
+            convolutions[i] = nn.Sequential(nn.Conv2d(inChannels, inChannels, 3, padding: 1), nn.ReLU());
+        conv = nn.Sequential(convolutions);
         clsLogits = nn.Conv2d(inChannels, numAnchors, 1);
         bboxPred = nn.Conv2d(inChannels, numAnchors * 4, 1);
         register_module("conv", conv);

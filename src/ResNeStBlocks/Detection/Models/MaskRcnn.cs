@@ -1,0 +1,42 @@
+using System;
+using System.Collections.Generic;
+using ResNeStBlocks.Dense;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Detection.Models;
+
+/// <summary>
+/// Mask R-CNN (He et al., 2017; torchvision's <c>MaskRCNN</c>): Faster R-CNN whose second stage also predicts a 28x28
+/// mask inside every detection, pasted into the image's pixels (<see cref="MaskOps.PasteMasksInImage"/>) as
+/// <see cref="Detections.Masks"/>, [N, 1, H, W] probabilities.
+/// </summary>
+/// <remarks>Keys are Faster R-CNN's plus <c>roi_heads.mask_head.*</c> and <c>roi_heads.mask_predictor.*</c>. Build it
+/// with <see cref="DetectionModels.Create"/> (<c>maskrcnn_resnet50_fpn</c>, <c>maskrcnn_resnet50_fpn_v2</c>).</remarks>
+public sealed class MaskRcnn : FasterRcnn
+{
+    internal MaskRcnn(nn.Module<Tensor, FeatureMaps> backbone, RegionProposalNetwork rpn, RoiHeads roiHeads, DetectionOptions options)
+        : base(nameof(MaskRcnn), backbone, rpn, roiHeads, options)
+    {
+        if (!roiHeads.HasMask)
+            throw new ArgumentException("Mask R-CNN's heads need a mask branch (maskRoiPool, maskHead, maskPredictor).", nameof(roiHeads));
+    }
+
+    private protected override Detections Postprocess(Detections found, (long Height, long Width) resized, (long Height, long Width) original)
+    {
+        using var scope = NewDisposeScope();
+        var boxes = DetectionTransform.ResizeBoxes(found.Boxes, resized, original);
+        // Pasted with the boxes already in the original pixels, as torchvision's postprocess does.
+        var masks = MaskOps.PasteMasksInImage(found.Masks!, boxes, original.Height, original.Width);
+        return new Detections(boxes, found.Scores.alias(), found.Labels.alias(), masks).MoveToOuterDisposeScope();
+    }
+
+    private protected override IReadOnlyDictionary<string, Tensor> ComputeLosses(Tensor batch,
+        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets) =>
+        throw new NotSupportedException("Mask R-CNN's training forward is being written (issue 24).");
+
+    /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+}
