@@ -94,7 +94,7 @@ public static partial class DetectionModels
         var anchors = new AnchorGenerator(
             new[] { 8.0, 16.0, 32.0, 64.0, 128.0 }.Select(s => (IReadOnlyList<double>)new[] { s }).ToArray(),
             new[] { (IReadOnlyList<double>)new[] { 1.0 } });
-        var backbone = new FcosBackbone(layers, trainableLayers: 3);
+        var backbone = new DetectionBackbone(layers, trainableLayers: 3, new[] { 2, 3, 4 }, new LastLevelP6P7(256, 256), BodyNorm.FrozenBatchNorm);
         return new Fcos(backbone, new FcosHead(256, anchors.NumAnchorsPerLocation[0], numClasses), anchors, options);
     }
 

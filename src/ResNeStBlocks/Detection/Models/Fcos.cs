@@ -20,7 +20,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// </remarks>
 public sealed class Fcos : Detector
 {
-    private readonly FcosBackbone backbone;
+    private readonly DetectionBackbone backbone;
     private readonly FcosHead head;
     private readonly AnchorGenerator anchorGenerator;
     private readonly BoxLinearCoder boxCoder = new(normalizeBySize: true);
@@ -28,7 +28,10 @@ public sealed class Fcos : Detector
     private readonly double nmsThresh;
     private readonly int detectionsPerImg;
 
-    internal Fcos(FcosBackbone backbone, FcosHead head, AnchorGenerator anchorGenerator, DetectionOptions options) : base(nameof(Fcos), options)
+    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>).</summary>
+    public DetectionBackbone Backbone => backbone;
+
+    internal Fcos(DetectionBackbone backbone, FcosHead head, AnchorGenerator anchorGenerator, DetectionOptions options) : base(nameof(Fcos), options)
     {
         this.backbone = backbone;
         this.head = head;

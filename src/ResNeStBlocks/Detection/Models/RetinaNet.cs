@@ -108,7 +108,6 @@ public sealed class RetinaNet : Detector
     private protected override IReadOnlyDictionary<string, Tensor> ComputeLosses(Tensor batch,
         IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets)
     {
-        CheckLabels(targets);
         var features = backbone.call(batch);
         var logits = cat(head.ClassificationHead.call(features), 1);
         var deltas = cat(head.RegressionHead.call(features), 1);
@@ -148,26 +147,6 @@ public sealed class RetinaNet : Detector
             ["classification"] = classification!.div(images),
             ["bbox_regression"] = regression!.div(images),
         };
-    }
-
-    /// <summary>
-    /// torchvision fails with an index error on a label of NumClasses or more (and wraps a negative one to another class);
-    /// both are refused here with the fix.
-    /// </summary>
-    private void CheckLabels(IReadOnlyList<DetectionTarget> targets)
-    {
-        for (int i = 0; i < targets.Count; i++)
-        {
-            var labels = targets[i].Labels;
-            if (labels.numel() == 0)
-                continue;
-            using var scope = NewDisposeScope();
-            long min = labels.min().item<long>(), max = labels.max().item<long>();
-            if (min < 0 || max >= NumClasses)
-                throw new ArgumentException(
-                    $"Target {i}'s labels must be class indices from 0 to {NumClasses - 1} (the model has {NumClasses} classes), got {(min < 0 ? min : max)}; " +
-                    "create the model with numClasses above the largest label.", "targets");
-        }
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
