@@ -24,9 +24,9 @@ namespace ResNeStBlocks.Tests.Detection;
 /// </summary>
 public sealed class ResNeStDetectorTests(ITestOutputHelper output)
 {
-    /// <summary>The keys outside backbone.body of torchvision's fasterrcnn_resnet50_fpn (fpn, rpn, roi_heads), from its manifest.</summary>
-    private static string[] TorchvisionHeadKeys() =>
-        DetectorFixtures.Json("fasterrcnn_resnet50_fpn.manifest.json").GetProperty("keys").EnumerateArray()
+    /// <summary>The keys outside backbone.body of torchvision's model (fpn, rpn, roi_heads), from its manifest.</summary>
+    private static string[] TorchvisionHeadKeys(string torchvisionModel) =>
+        DetectorFixtures.Json($"{torchvisionModel}.manifest.json").GetProperty("keys").EnumerateArray()
             .Select(e => e.GetProperty("key").GetString()!).Where(k => !k.StartsWith("backbone.body.", StringComparison.Ordinal))
             .OrderBy(k => k, StringComparer.Ordinal).ToArray();
 
@@ -38,16 +38,19 @@ public sealed class ResNeStDetectorTests(ITestOutputHelper output)
     [Theory]
     // timm's parameters (resnest50d 27,483,240; resnest101e 48,275,016) minus its classifier (2048 x 1000 + 1000 =
     // 2,049,000), plus torchvision's pyramid, RPN and box heads with 91 classes (41,808,406 - 23,508,032 = 18,300,374).
-    [InlineData("fasterrcnn_resnest50d_fpn", "resnest50d", 43_734_614)]
-    [InlineData("fasterrcnn_resnest101e_fpn", "resnest101e", 64_526_390)]
-    public void Keys_are_timms_under_the_body_and_torchvisions_elsewhere_with_the_exact_parameter_count(string name, string timm, long parameters)
+    // Mask R-CNN adds torchvision's mask head and predictor: 44,401,393 - 41,755,286 = 2,646,107.
+    [InlineData("fasterrcnn_resnest50d_fpn", "resnest50d", "fasterrcnn_resnet50_fpn", 43_734_614)]
+    [InlineData("fasterrcnn_resnest101e_fpn", "resnest101e", "fasterrcnn_resnet50_fpn", 64_526_390)]
+    [InlineData("maskrcnn_resnest50d_fpn", "resnest50d", "maskrcnn_resnet50_fpn", 46_380_721)]
+    [InlineData("maskrcnn_resnest101e_fpn", "resnest101e", "maskrcnn_resnet50_fpn", 67_172_497)]
+    public void Keys_are_timms_under_the_body_and_torchvisions_elsewhere_with_the_exact_parameter_count(string name, string timm, string torchvisionModel, long parameters)
     {
         using var model = DetectionModels.Create(name);
         var keys = model.state_dict().Keys.ToArray();
 
         keys.Where(k => k.StartsWith("backbone.body.", StringComparison.Ordinal)).Select(k => k["backbone.body.".Length..])
             .OrderBy(k => k, StringComparer.Ordinal).Should().Equal(TimmBodyKeys(timm));
-        keys.Where(k => !k.StartsWith("backbone.body.", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal).Should().Equal(TorchvisionHeadKeys());
+        keys.Where(k => !k.StartsWith("backbone.body.", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal).Should().Equal(TorchvisionHeadKeys(torchvisionModel));
         model.parameters().Sum(p => p.numel()).Should().Be(parameters);
         ((FasterRcnn)model).Backbone.Should().BeOfType<ResNetFpnBackbone>();
     }
