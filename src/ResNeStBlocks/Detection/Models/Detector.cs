@@ -127,7 +127,10 @@ public abstract class Detector : nn.Module
         }
     }
 
-    private static void CheckTargets(IReadOnlyList<Tensor> images, IReadOnlyList<DetectionTarget> targets)
+    /// <summary>Whether the family trains on masks (Mask R-CNN): every target must then carry them.</summary>
+    private protected virtual bool NeedsMasks => false;
+
+    private void CheckTargets(IReadOnlyList<Tensor> images, IReadOnlyList<DetectionTarget> targets)
     {
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.Count != images.Count)
@@ -143,6 +146,8 @@ public abstract class Detector : nn.Module
                 throw new ArgumentException($"Target {i}'s boxes are {boxes.dtype} on {boxes.device}, its image {image.dtype} on {image.device}; convert them with boxes.to(...) first.", nameof(targets));
             if (target.Labels.dtype != ScalarType.Int64 || target.Labels.dim() != 1 || target.Labels.size(0) != boxes.size(0))
                 throw new ArgumentException($"Target {i}'s labels must be an int64 [{boxes.size(0)}] tensor (one per box), got {target.Labels.dtype} [{string.Join(", ", target.Labels.shape)}].", nameof(targets));
+            if (NeedsMasks && target.Masks is null)
+                throw new ArgumentException(RoiHeads.MissingMasks(i), nameof(targets));
             if (target.Masks is { } masks && (masks.dim() != 3 || masks.size(0) != boxes.size(0) || masks.size(1) != image.size(1) || masks.size(2) != image.size(2)))
                 throw new ArgumentException(
                     $"Target {i}'s masks must be [{boxes.size(0)}, {image.size(1)}, {image.size(2)}] (one per box, the image's size), got [{string.Join(", ", masks.shape)}].", nameof(targets));

@@ -31,9 +31,14 @@ public sealed class MaskRcnn : FasterRcnn
         return new Detections(boxes, found.Scores.alias(), found.Labels.alias(), masks).MoveToOuterDisposeScope();
     }
 
-    private protected override IReadOnlyDictionary<string, Tensor> ComputeLosses(Tensor batch,
-        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets) =>
-        throw new NotSupportedException("Mask R-CNN's training forward is being written (issue 24).");
+    private protected override bool NeedsMasks => true;
+
+    private protected override Dictionary<string, Tensor> SecondStageLosses(FeatureMaps features, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets)
+    {
+        var (classifierLoss, boxLoss, maskLoss) = RoiHeads.LossesWithMask(features, proposals, sizes, targets);
+        return new Dictionary<string, Tensor> { ["loss_classifier"] = classifierLoss, ["loss_box_reg"] = boxLoss, ["loss_mask"] = maskLoss };
+    }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
     protected override void RegisterComponents()
