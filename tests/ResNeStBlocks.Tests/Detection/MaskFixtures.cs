@@ -26,6 +26,9 @@ internal static class MaskFixtures
             MaxSize = fixture.GetProperty("max_size").GetInt32(),
             RpnPostNmsTopNTest = fixture.GetProperty("rpn_post_nms_top_n_test").GetInt32(),
             BoxDetectionsPerImg = fixture.GetProperty("box_detections_per_img").GetInt32(),
+            // Training fixtures may lower these to keep the float64 heads quick.
+            RpnPostNmsTopNTrain = fixture.TryGetProperty("rpn_post_nms_top_n_train", out var postNms) ? postNms.GetInt32() : 2000,
+            BoxBatchSizePerImage = fixture.TryGetProperty("box_batch_size_per_image", out var samples) ? samples.GetInt32() : 512,
         };
         var model = DetectionModels.Create(name, options: options);
         model.to(ScalarType.Float64);

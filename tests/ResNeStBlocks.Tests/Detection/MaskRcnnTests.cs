@@ -69,17 +69,6 @@ public class MaskRcnnTests
     }
 
     [Fact]
-    public void Mask_rcnn_losses_are_not_written_yet()
-    {
-        using var model = DetectionModels.Create("maskrcnn_resnet50_fpn", options: new DetectionOptions { MinSize = 32, MaxSize = 32 });
-        using var image = zeros(3, 32, 32);
-        using var boxes = tensor(new float[] { 1, 1, 20, 20 }, new long[] { 1, 4 });
-        using var labels = tensor(new long[] { 1 });
-        var act = () => model.Losses(new[] { image }, new[] { new DetectionTarget(boxes, labels) });
-        act.Should().Throw<NotSupportedException>();
-    }
-
-    [Fact]
     public void Pasting_refuses_masks_that_do_not_fit_the_boxes()
     {
         using var masks = zeros(2, 1, 28, 28);

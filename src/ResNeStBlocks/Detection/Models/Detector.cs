@@ -127,6 +127,9 @@ public abstract class Detector : nn.Module
         }
     }
 
+    /// <summary>Whether the family trains on masks (Mask R-CNN): every target must then carry them.</summary>
+    private protected virtual bool NeedsMasks => false;
+
     private void CheckTargets(IReadOnlyList<Tensor> images, IReadOnlyList<DetectionTarget> targets)
     {
         ArgumentNullException.ThrowIfNull(targets);
@@ -153,6 +156,8 @@ public abstract class Detector : nn.Module
                         $"Target {i}'s labels must be class indices from 0 to {NumClasses - 1} (the model has {NumClasses} classes), got {(min < 0 ? min : max)}; " +
                         "create the model with numClasses above the largest label.", nameof(targets));
             }
+            if (NeedsMasks && target.Masks is null)
+                throw new ArgumentException(RoiHeads.MissingMasks(i), nameof(targets));
             if (target.Masks is { } masks && (masks.dim() != 3 || masks.size(0) != boxes.size(0) || masks.size(1) != image.size(1) || masks.size(2) != image.size(2)))
                 throw new ArgumentException(
                     $"Target {i}'s masks must be [{boxes.size(0)}, {image.size(1)}, {image.size(2)}] (one per box, the image's size), got [{string.Join(", ", masks.shape)}].", nameof(targets));

@@ -65,14 +65,18 @@ public class FasterRcnn : Detector
         var features = backbone.call(batch);
         var (proposals, objectnessLoss, rpnBoxLoss) = rpn.ProposeWithLosses(batch.size(2), batch.size(3), sizes, features,
             targets.Select(t => t.Boxes).ToArray());
+        var losses = SecondStageLosses(features, proposals, sizes, targets);
+        losses["loss_objectness"] = objectnessLoss;
+        losses["loss_rpn_box_reg"] = rpnBoxLoss;
+        return losses;
+    }
+
+    /// <summary>The second stage's named losses (<c>loss_classifier</c>, <c>loss_box_reg</c>; Mask R-CNN adds <c>loss_mask</c>).</summary>
+    private protected virtual Dictionary<string, Tensor> SecondStageLosses(FeatureMaps features, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets)
+    {
         var (classifierLoss, boxLoss) = roiHeads.Losses(features, proposals, sizes, targets);
-        return new Dictionary<string, Tensor>
-        {
-            ["loss_classifier"] = classifierLoss,
-            ["loss_box_reg"] = boxLoss,
-            ["loss_objectness"] = objectnessLoss,
-            ["loss_rpn_box_reg"] = rpnBoxLoss,
-        };
+        return new Dictionary<string, Tensor> { ["loss_classifier"] = classifierLoss, ["loss_box_reg"] = boxLoss };
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

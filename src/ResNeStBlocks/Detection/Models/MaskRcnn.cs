@@ -9,7 +9,9 @@ namespace ResNeStBlocks.Detection.Models;
 /// <summary>
 /// Mask R-CNN (He et al., 2017; torchvision's <c>MaskRCNN</c>): Faster R-CNN whose second stage also predicts a 28x28
 /// mask inside every detection, pasted into the image's pixels (<see cref="MaskOps.PasteMasksInImage"/>) as
-/// <see cref="Detections.Masks"/>, [N, 1, H, W] probabilities.
+/// <see cref="Detections.Masks"/>, [N, 1, H, W] probabilities. <see cref="Detector.Losses"/> needs one mask per box in
+/// every target (<see cref="DetectionTarget.Masks"/>) and adds <c>loss_mask</c> (<see cref="RoiHeads.LossesWithMask"/>)
+/// to Faster R-CNN's four losses.
 /// </summary>
 /// <remarks>Keys are Faster R-CNN's plus <c>roi_heads.mask_head.*</c> and <c>roi_heads.mask_predictor.*</c>. Build it
 /// with <see cref="DetectionModels.Create"/> (<c>maskrcnn_resnet50_fpn</c>, <c>maskrcnn_resnet50_fpn_v2</c>).</remarks>
@@ -31,9 +33,14 @@ public sealed class MaskRcnn : FasterRcnn
         return new Detections(boxes, found.Scores.alias(), found.Labels.alias(), masks).MoveToOuterDisposeScope();
     }
 
-    private protected override IReadOnlyDictionary<string, Tensor> ComputeLosses(Tensor batch,
-        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets) =>
-        throw new NotSupportedException("Mask R-CNN's training forward is being written (issue 24).");
+    private protected override bool NeedsMasks => true;
+
+    private protected override Dictionary<string, Tensor> SecondStageLosses(FeatureMaps features, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<(long Height, long Width)> sizes, IReadOnlyList<DetectionTarget> targets)
+    {
+        var (classifierLoss, boxLoss, maskLoss) = RoiHeads.LossesWithMask(features, proposals, sizes, targets);
+        return new Dictionary<string, Tensor> { ["loss_classifier"] = classifierLoss, ["loss_box_reg"] = boxLoss, ["loss_mask"] = maskLoss };
+    }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
     protected override void RegisterComponents()

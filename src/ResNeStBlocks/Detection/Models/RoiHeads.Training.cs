@@ -53,11 +53,96 @@ public sealed partial class RoiHeads
         if (targets.Count != proposals.Count)
             throw new ArgumentException($"targets must hold one target per image: {proposals.Count} proposal tensors, {targets.Count} targets.", nameof(targets));
         using var scope = NewDisposeScope();
-        var (sampledProposals, _, labels, regressionTargets) = SelectTrainingSamples(proposals, targets);
+        var (classifierLoss, boxLoss, _) = TrainingLosses(features, proposals, imageSizes, targets, withMask: false);
+        return (classifierLoss.MoveToOuterDisposeScope(), boxLoss.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// torchvision's train-mode forward of the box and mask branches (Mask R-CNN): <see cref="Losses"/>' two losses and
+    /// <c>loss_mask</c> from <c>maskrcnn_loss</c>: the sampled positives are pooled by the mask branch, and each one's
+    /// logits of its own class are compared (binary cross-entropy with logits, mean) with its matched ground-truth mask
+    /// cut out by its box (<c>roi_align</c> to the logits' size, adaptive sampling, not aligned); zero, with gradients,
+    /// when the batch has no positive.
+    /// </summary>
+    /// <param name="features">The pyramid.</param>
+    /// <param name="proposals">Per image, [P_i, 4] proposals (detached).</param>
+    /// <param name="imageSizes">Each image's size inside the batch.</param>
+    /// <param name="targets">Per image, the ground truth in the batch's pixels, with one [K, H, W] mask per box.</param>
+    /// <returns><c>loss_classifier</c>, <c>loss_box_reg</c> and <c>loss_mask</c>.</returns>
+    /// <exception cref="InvalidOperationException">The heads have no mask branch.</exception>
+    /// <exception cref="ArgumentException">A target has no masks.</exception>
+    public (Tensor ClassifierLoss, Tensor BoxLoss, Tensor MaskLoss) LossesWithMask(FeatureMaps features, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<DetectionTarget> targets)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(proposals);
+        ArgumentNullException.ThrowIfNull(imageSizes);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (maskHead is null || maskPredictor is null || MaskRoiPool is null)
+            throw new InvalidOperationException("These heads have no mask branch; build them with maskRoiPool, maskHead and maskPredictor (Mask R-CNN).");
+        if (targets.Count != proposals.Count)
+            throw new ArgumentException($"targets must hold one target per image: {proposals.Count} proposal tensors, {targets.Count} targets.", nameof(targets));
+        for (int i = 0; i < targets.Count; i++)
+        {
+            if (targets[i]?.Masks is null)
+                throw new ArgumentException(MissingMasks(i), nameof(targets));
+        }
+        using var scope = NewDisposeScope();
+        var (classifierLoss, boxLoss, maskLoss) = TrainingLosses(features, proposals, imageSizes, targets, withMask: true);
+        return (classifierLoss.MoveToOuterDisposeScope(), boxLoss.MoveToOuterDisposeScope(), maskLoss!.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The refusal of a Mask R-CNN target without masks.</summary>
+    internal static string MissingMasks(int target) =>
+        $"Target {target} has no masks: Mask R-CNN trains on one [K, H, W] mask per box; pass them as new DetectionTarget(boxes, labels, masks).";
+
+    private (Tensor ClassifierLoss, Tensor BoxLoss, Tensor? MaskLoss) TrainingLosses(FeatureMaps features, IReadOnlyList<Tensor> proposals,
+        IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<DetectionTarget> targets, bool withMask)
+    {
+        var (sampledProposals, matched, labels, regressionTargets) = SelectTrainingSamples(proposals, targets);
         var pooled = BoxRoiPool.Pool(features, sampledProposals, imageSizes);
         var (logits, deltas) = boxPredictor.call(boxHead.call(pooled));
         var (classifierLoss, boxLoss) = FastRcnnLoss(logits, deltas, cat(labels, 0), cat(regressionTargets, 0));
-        return (classifierLoss.MoveToOuterDisposeScope(), boxLoss.MoveToOuterDisposeScope());
+        var maskLoss = withMask ? MaskLoss(features, sampledProposals, matched, labels, imageSizes, targets) : null;
+        return (classifierLoss, boxLoss, maskLoss);
+    }
+
+    /// <summary>
+    /// torchvision's mask branch in train mode and <c>maskrcnn_loss</c>: per image, the sampled positives (label &gt; 0)
+    /// with their matched box indices; their logits of their own class against their matched masks projected on them.
+    /// </summary>
+    private Tensor MaskLoss(FeatureMaps features, Tensor[] sampledProposals, Tensor[] matched, Tensor[] labels,
+        IReadOnlyList<(long Height, long Width)> imageSizes, IReadOnlyList<DetectionTarget> targets)
+    {
+        int images = sampledProposals.Length;
+        var boxes = new Tensor[images];
+        var matchedIndices = new Tensor[images];
+        var classes = new Tensor[images];
+        for (int i = 0; i < images; i++)
+        {
+            var positive = labels[i].gt(DetectionScalars.ZeroLong).nonzero().flatten();
+            boxes[i] = sampledProposals[i].index_select(0, positive);
+            matchedIndices[i] = matched[i].index_select(0, positive);
+            // A positive's label is its matched box's class (torchvision's gt_label[idxs]).
+            classes[i] = labels[i].index_select(0, positive);
+        }
+        var logits = maskPredictor!.call(maskHead!.call(MaskRoiPool!.Pool(features, boxes, imageSizes)));
+        long size = logits.size(-1);
+        var projected = new List<Tensor>();
+        for (int i = 0; i < images; i++)
+        {
+            if (boxes[i].size(0) == 0)
+                continue;
+            // project_masks_on_boxes: each positive's matched mask (the roi's batch index) cut out by its box.
+            var rois = cat(new[] { matchedIndices[i].to(boxes[i].dtype).unsqueeze(1), boxes[i] }, 1);
+            var masks = targets[i].Masks!.unsqueeze(1).to(boxes[i].dtype, boxes[i].device);
+            projected.Add(RoiOps.RoiAlign(masks, rois, (int)size, (int)size, 1.0, samplingRatio: -1, aligned: false).select(1, 0));
+        }
+        // binary_cross_entropy_with_logits cannot average nothing: torchvision's mask_logits.sum() * 0.
+        if (projected.Count == 0)
+            return logits.sum().mul(DetectionScalars.Zero);
+        var own = cat(classes, 0).view(-1, 1, 1, 1).expand(-1, 1, size, size);
+        return nn.functional.binary_cross_entropy_with_logits(logits.gather(1, own).squeeze(1), cat(projected, 0));
     }
 
     /// <summary>
