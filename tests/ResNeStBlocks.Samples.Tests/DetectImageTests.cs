@@ -18,8 +18,8 @@ namespace ResNeStBlocks.Samples.Tests;
 /// <summary>
 /// The README's object detection example is samples/DetectImage/Program.cs word for word, and that program runs offline
 /// when torchvision's checkpoint is already in torch.hub's folder (TORCH_HOME), as it is after a first download. The
-/// checkpoint here has torchvision's keys with a class-1 ("person") bias of 20, so every kept detection is a confident
-/// person and its box is drawn.
+/// checkpoint here has torchvision's keys, a zero class-score weight and a class-1 ("person") bias of 20, so every
+/// kept detection is a confident person whatever the features, and its box is drawn.
 /// </summary>
 [Collection(IsolatedCollection.Name)]
 public sealed class DetectImageTests
@@ -46,8 +46,11 @@ public sealed class DetectImageTests
         using (var model = DetectionModels.Create("fasterrcnn_resnet50_fpn"))
         {
             using var noGrad = no_grad();
+            // The class scores ignore the features: logit 20 for "person", 0 for every other class (softmax 1.00 for person).
             using Scalar confident = 20.0;
-            using var bias = model.state_dict()["roi_heads.box_predictor.cls_score.bias"];
+            var state = model.state_dict();
+            state["roi_heads.box_predictor.cls_score.weight"].zero_();
+            var bias = state["roi_heads.box_predictor.cls_score.bias"].zero_();
             using var person = bias[1];
             person.fill_(confident);
             PthWriter.Save(model.state_dict(), Path.Combine(checkpoints, TorchvisionWeights.FasterRcnnResNet50Fpn));
