@@ -41,7 +41,7 @@ internal sealed class FcosClassificationHead : nn.Module<IReadOnlyList<Tensor>, 
         using var scope = NewDisposeScope();
         var all = new Tensor[levels.Count];
         for (int i = 0; i < levels.Count; i++)
-            all[i] = FcosHeadTower.Flatten(clsLogits.call(conv.call(levels[i])), NumClasses);
+            all[i] = HeadOutputs.PermuteAndFlatten(clsLogits.call(conv.call(levels[i])), NumClasses);
         return cat(all, 1).MoveToOuterDisposeScope();
     }
 

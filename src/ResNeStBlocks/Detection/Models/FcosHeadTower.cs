@@ -26,24 +26,11 @@ internal static class FcosHeadTower
                 nn.init.normal_(conv.weight!, std: 0.01);
                 nn.init.zeros_(conv.bias!);
             }
-            // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised; PyTorch's start at 1 and 0.
-            var norm = nn.GroupNorm(32, channels);
-            using (no_grad())
-            {
-                nn.init.ones_(norm.weight!);
-                nn.init.zeros_(norm.bias!);
-            }
             layers.Add(conv);
-            layers.Add(norm);
+            layers.Add(HeadGroupNorm.Create(channels));
             layers.Add(nn.ReLU());
         }
         return nn.Sequential(layers.ToArray());
     }
 
-    /// <summary>[N, A * K, H, W] to [N, H * W * A, K], torchvision's order.</summary>
-    public static Tensor Flatten(Tensor map, int channels)
-    {
-        long n = map.size(0), h = map.size(2), w = map.size(3);
-        return map.view(n, -1, channels, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, channels);
-    }
 }

@@ -44,8 +44,8 @@ internal sealed class FcosRegressionHead : nn.Module<IReadOnlyList<Tensor>, (Ten
         for (int i = 0; i < levels.Count; i++)
         {
             var feature = conv.call(levels[i]);
-            regression[i] = FcosHeadTower.Flatten(nn.functional.relu(bboxReg.call(feature)), 4);
-            centerness[i] = FcosHeadTower.Flatten(bboxCtrness.call(feature), 1);
+            regression[i] = HeadOutputs.PermuteAndFlatten(nn.functional.relu(bboxReg.call(feature)), 4);
+            centerness[i] = HeadOutputs.PermuteAndFlatten(bboxCtrness.call(feature), 1);
         }
         return (cat(regression, 1).MoveToOuterDisposeScope(), cat(centerness, 1).MoveToOuterDisposeScope());
     }

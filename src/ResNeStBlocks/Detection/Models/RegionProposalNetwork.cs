@@ -75,8 +75,8 @@ public sealed partial class RegionProposalNetwork : nn.Module
         var (objectnessMaps, deltaMaps) = head.call(features);
         var anchors = AnchorGenerator.Generate(features, batchHeight, batchWidth);
         var perLevel = objectnessMaps.Select(o => o.size(1) * o.size(2) * o.size(3)).ToArray();
-        var objectness = cat(objectnessMaps.Select(o => Flatten(o, 1)).ToList(), 1).reshape(images, -1);
-        var deltas = cat(deltaMaps.Select(d => Flatten(d, 4)).ToList(), 1).reshape(-1, 4);
+        var objectness = cat(objectnessMaps.Select(o => HeadOutputs.PermuteAndFlatten(o, 1)).ToList(), 1).reshape(images, -1);
+        var deltas = cat(deltaMaps.Select(d => HeadOutputs.PermuteAndFlatten(d, 4)).ToList(), 1).reshape(-1, 4);
         var proposals = BoxCoder.Decode(deltas.detach(), Enumerable.Repeat(anchors, images).ToList()).view(images, -1, 4);
 
         // The best anchors of each level, as indices into the concatenated levels, with their level numbers.
@@ -120,13 +120,6 @@ public sealed partial class RegionProposalNetwork : nn.Module
 
     /// <summary>The smallest proposal side kept (torchvision's 1e-3).</summary>
     public const double MinSize = 1e-3;
-
-    /// <summary>[N, A * C, H, W] to [N, H * W * A, C], torchvision's <c>permute_and_flatten</c> order.</summary>
-    private static Tensor Flatten(Tensor map, int channels)
-    {
-        long n = map.size(0), h = map.size(2), w = map.size(3);
-        return map.view(n, -1, channels, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, channels);
-    }
 
     /// <summary>Registers nothing: the constructor registered the head under torchvision's key.</summary>
     protected override void RegisterComponents()

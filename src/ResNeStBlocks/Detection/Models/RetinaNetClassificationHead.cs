@@ -59,7 +59,7 @@ public sealed class RetinaNetClassificationHead : nn.Module<IReadOnlyList<Tensor
         for (int i = 0; i < levels.Count; i++)
         {
             using var scope = NewDisposeScope();
-            result[i] = RetinaNetHeadStack.Flatten(clsLogits.call(conv.call(levels[i])), NumClasses).MoveToOuterDisposeScope();
+            result[i] = HeadOutputs.PermuteAndFlatten(clsLogits.call(conv.call(levels[i])), NumClasses).MoveToOuterDisposeScope();
         }
         return result;
     }

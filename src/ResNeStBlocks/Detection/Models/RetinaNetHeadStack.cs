@@ -30,22 +30,9 @@ internal static class RetinaNetHeadStack
                 blocks.Add(nn.Sequential(conv, nn.ReLU()));
                 continue;
             }
-            var norm = nn.GroupNorm(32, channels);
-            // TorchSharp 0.107's GroupNorm can leave its affine parameters uninitialised (NaN seen); PyTorch's are 1 and 0.
-            using (no_grad())
-            {
-                nn.init.ones_(norm.weight!);
-                nn.init.zeros_(norm.bias!);
-            }
-            blocks.Add(nn.Sequential(conv, norm, nn.ReLU()));
+            blocks.Add(nn.Sequential(conv, HeadGroupNorm.Create(channels), nn.ReLU()));
         }
         return nn.Sequential(blocks.ToArray());
     }
 
-    /// <summary>[N, A * C, H, W] to [N, H * W * A, C], torchvision's order (location, then anchor).</summary>
-    public static Tensor Flatten(Tensor map, long channels)
-    {
-        long n = map.size(0), h = map.size(2), w = map.size(3);
-        return map.view(n, -1, channels, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, channels);
-    }
 }

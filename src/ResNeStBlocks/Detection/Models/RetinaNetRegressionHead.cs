@@ -45,7 +45,7 @@ public sealed class RetinaNetRegressionHead : nn.Module<IReadOnlyList<Tensor>, T
         for (int i = 0; i < levels.Count; i++)
         {
             using var scope = NewDisposeScope();
-            result[i] = RetinaNetHeadStack.Flatten(bboxReg.call(conv.call(levels[i])), 4).MoveToOuterDisposeScope();
+            result[i] = HeadOutputs.PermuteAndFlatten(bboxReg.call(conv.call(levels[i])), 4).MoveToOuterDisposeScope();
         }
         return result;
     }
