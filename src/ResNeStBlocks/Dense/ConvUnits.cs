@@ -1,3 +1,4 @@
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,4 +47,21 @@ internal static class ConvUnits
             Separable(inChannels, outChannels, kernelSize, dilation),
             nn.BatchNorm2d(outChannels),
             nn.ReLU(inplace: true));
+
+    /// <summary>
+    /// torchvision's initialisation of the detection heads' convolutions (<c>FastRCNNConvFCHead</c>, <c>MaskRCNNHeads</c>):
+    /// every <see cref="Conv2d"/> under <paramref name="module"/> Kaiming-normal with fan-out and ReLU's gain, biases zero.
+    /// </summary>
+    public static void InitialiseKaimingFanOut(nn.Module module)
+    {
+        using (no_grad())
+        {
+            foreach (var conv in module.modules().OfType<Conv2d>())
+            {
+                nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+                if (conv.bias is { } bias)
+                    nn.init.zeros_(bias);
+            }
+        }
+    }
 }

@@ -56,15 +56,7 @@ public sealed class FastRcnnConvFcHead : nn.Module<Tensor, Tensor>
             width = fcLayers[j];
         }
         OutChannels = width;
-        using (no_grad())
-        {
-            foreach (var conv in modules().OfType<Conv2d>())
-            {
-                nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
-                if (conv.bias is { } bias)
-                    nn.init.zeros_(bias);
-            }
-        }
+        ConvUnits.InitialiseKaimingFanOut(this);
     }
 
     /// <summary>Width of the output (the last fully connected layer's).</summary>

@@ -41,15 +41,7 @@ public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>
             channels = layers[i];
         }
         OutChannels = channels;
-        using (no_grad())
-        {
-            foreach (var conv in modules().OfType<Conv2d>())
-            {
-                nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
-                if (conv.bias is { } bias)
-                    nn.init.zeros_(bias);
-            }
-        }
+        ConvUnits.InitialiseKaimingFanOut(this);
     }
 
     /// <summary>Channels of the output (the last convolution's).</summary>
