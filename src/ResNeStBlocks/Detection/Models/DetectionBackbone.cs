@@ -18,8 +18,7 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
 {
     private readonly FrozenResNetBody body;
     private readonly FeaturePyramidNetwork fpn;
-    private readonly int[] returnedStages;
-    private readonly string[] names;
+    private readonly PyramidStages stages;
 
     /// <summary>Builds the body and the pyramid on all four stages with <see cref="LastLevelMaxPool"/> and a frozen-norm body (Faster R-CNN v1).</summary>
     /// <param name="layers">Bottlenecks per stage (ResNet-50: 3, 4, 6, 3).</param>
@@ -45,17 +44,10 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
         : base(nameof(DetectionBackbone))
     {
         Runtime.NativeRuntime.EnsureCpuChecked();
-        ArgumentNullException.ThrowIfNull(returnedStages);
         ArgumentNullException.ThrowIfNull(extraBlocks);
-        // torchvision's IntermediateLayerGetter drops the stages after the last returned one, keys included; only bodies
-        // that keep all four are built here.
-        if (returnedStages.Count == 0 || returnedStages.Any(s => s is < 1 or > 4) || returnedStages.Zip(returnedStages.Skip(1)).Any(p => p.First >= p.Second) || returnedStages[^1] != 4)
-            throw new ArgumentException(
-                $"returnedStages must be increasing stage numbers from 1 to 4 ending with 4, such as [2, 3, 4], got [{string.Join(", ", returnedStages)}].", nameof(returnedStages));
-        this.returnedStages = returnedStages.ToArray();
-        names = FeatureMaps.NumberedNames(this.returnedStages.Length);
+        stages = new PyramidStages(returnedStages);
         body = new FrozenResNetBody(layers, trainableLayers, norm);
-        fpn = new FeaturePyramidNetwork(this.returnedStages.Select(s => FrozenResNetBody.StageChannels[s - 1]).ToArray(), outChannels, extraBlocks, pyramidBatchNorm);
+        fpn = new FeaturePyramidNetwork(stages.Channels(FrozenResNetBody.StageChannels), outChannels, extraBlocks, pyramidBatchNorm);
         register_module("body", body);
         register_module("fpn", fpn);
     }
@@ -67,20 +59,12 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
     public FeaturePyramidNetwork Fpn => fpn;
 
     /// <summary>The stages (1 to 4) that feed the pyramid.</summary>
-    public IReadOnlyList<int> ReturnedStages => returnedStages;
+    public IReadOnlyList<int> ReturnedStages => stages.Stages;
 
     /// <summary>The pyramid of a padded batch.</summary>
     /// <param name="input">[N, 3, H, W].</param>
     /// <returns>Levels "0", "1", ... (one per returned stage), then the extra block's.</returns>
-    public override FeatureMaps forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var stages = body.call(input);
-        var pyramid = fpn.call(new FeatureMaps(names, returnedStages.Select(s => stages[s - 1]).ToArray()));
-        foreach (var level in pyramid)
-            level.MoveToOuterDisposeScope();
-        return pyramid;
-    }
+    public override FeatureMaps forward(Tensor input) => stages.Pyramid(fpn, () => body.call(input));
 
     /// <summary>Describes the eval-mode forward: one output per level, named as <see cref="forward"/> names them.</summary>
     /// <param name="graph">The graph being built.</param>
@@ -89,8 +73,8 @@ public sealed class DetectionBackbone : nn.Module<Tensor, FeatureMaps>, IDescrib
     public IReadOnlyList<NamedValue> DescribeOutputs(ForwardGraph graph, GraphValue input)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var stages = graph.Within(body, () => body.DescribeStages(graph, input));
-        var named = returnedStages.Select((stage, i) => new NamedValue(names[i], stages[stage - 1])).ToArray();
+        var described = graph.Within(body, () => body.DescribeStages(graph, input));
+        var named = stages.Stages.Select((stage, i) => new NamedValue(stages.Names[i], described[stage - 1])).ToArray();
         return graph.Within(fpn, () => fpn.Describe(graph, named));
     }
 

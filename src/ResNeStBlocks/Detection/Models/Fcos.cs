@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Dense;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,11 +17,12 @@ namespace ResNeStBlocks.Detection.Models;
 /// <c>head.classification_head.*</c>, <c>head.regression_head.*</c>. Settings from <see cref="DetectionOptions"/>:
 /// <see cref="DetectionOptions.ScoreThresh"/> (default 0.2), <see cref="DetectionOptions.NmsThresh"/> (0.6),
 /// <see cref="DetectionOptions.DetectionsPerImg"/> (100), <see cref="DetectionOptions.TopkCandidates"/> and
-/// <see cref="DetectionOptions.CenterSamplingRadius"/>. Build it with <see cref="DetectionModels.Create"/>.
+/// <see cref="DetectionOptions.CenterSamplingRadius"/>. Build it with <see cref="DetectionModels.Create"/> (<c>fcos_resnet50_fpn</c>;
+/// on the library's ResNeSt bodies <c>fcos_resnest50d_fpn</c>, <c>fcos_resnest101e_fpn</c>).
 /// </remarks>
 public sealed class Fcos : Detector
 {
-    private readonly DetectionBackbone backbone;
+    private readonly nn.Module<Tensor, FeatureMaps> backbone;
     private readonly FcosHead head;
     private readonly AnchorGenerator anchorGenerator;
     private readonly BoxLinearCoder boxCoder = new(normalizeBySize: true);
@@ -28,10 +30,10 @@ public sealed class Fcos : Detector
     private readonly double nmsThresh;
     private readonly int detectionsPerImg;
 
-    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>).</summary>
-    public DetectionBackbone Backbone => backbone;
+    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>): a <see cref="DetectionBackbone"/> for torchvision's ResNets, a <see cref="ResNetFpnBackbone"/> for the library's.</summary>
+    public nn.Module<Tensor, FeatureMaps> Backbone => backbone;
 
-    internal Fcos(DetectionBackbone backbone, FcosHead head, AnchorGenerator anchorGenerator, DetectionOptions options) : base(nameof(Fcos), options)
+    internal Fcos(nn.Module<Tensor, FeatureMaps> backbone, FcosHead head, AnchorGenerator anchorGenerator, DetectionOptions options) : base(nameof(Fcos), options)
     {
         this.backbone = backbone;
         this.head = head;
@@ -144,7 +146,7 @@ public sealed class Fcos : Detector
     }
 
     /// <summary>The pyramid, the head's outputs over all levels, the anchors of all levels and the locations per level.</summary>
-    private (Dense.FeatureMaps Features, Tensor Logits, Tensor Regression, Tensor Centerness, Tensor Anchors, long[] PerLevel) Forward(Tensor batch)
+    private (FeatureMaps Features, Tensor Logits, Tensor Regression, Tensor Centerness, Tensor Anchors, long[] PerLevel) Forward(Tensor batch)
     {
         var features = backbone.call(batch);
         var (logits, regression, centerness) = head.call(features);

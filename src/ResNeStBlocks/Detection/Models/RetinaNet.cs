@@ -15,7 +15,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// <remarks>
 /// <para>Keys are torchvision's: <c>backbone.body.*</c>, <c>backbone.fpn.*</c>, <c>head.classification_head.*</c>,
 /// <c>head.regression_head.*</c>. Build it with <see cref="DetectionModels.Create"/> (<c>retinanet_resnet50_fpn</c>,
-/// <c>retinanet_resnet50_fpn_v2</c>).</para>
+/// <c>retinanet_resnet50_fpn_v2</c>; on the library's ResNeSt bodies <c>retinanet_resnest50d_fpn</c>, <c>retinanet_resnest101e_fpn</c>).</para>
 /// <para>Detection, per image and level: the scores above <see cref="DetectionOptions.ScoreThresh"/> (0.05), the best
 /// <see cref="DetectionOptions.TopkCandidates"/> of them decoded and clipped; then per-class NMS at
 /// <see cref="DetectionOptions.NmsThresh"/> (0.5) over all levels and the best
@@ -26,13 +26,13 @@ namespace ResNeStBlocks.Detection.Models;
 /// </remarks>
 public sealed class RetinaNet : Detector
 {
-    private readonly DetectionBackbone backbone;
+    private readonly nn.Module<Tensor, FeatureMaps> backbone;
     private readonly RetinaNetHead head;
     private readonly double scoreThresh;
     private readonly double nmsThresh;
     private readonly int detectionsPerImg;
 
-    internal RetinaNet(DetectionBackbone backbone, RetinaNetHead head, AnchorGenerator anchorGenerator, RetinaNetBoxLoss boxLoss, DetectionOptions options)
+    internal RetinaNet(nn.Module<Tensor, FeatureMaps> backbone, RetinaNetHead head, AnchorGenerator anchorGenerator, RetinaNetBoxLoss boxLoss, DetectionOptions options)
         : base(nameof(RetinaNet), options)
     {
         this.backbone = backbone;
@@ -51,8 +51,8 @@ public sealed class RetinaNet : Detector
     /// <inheritdoc/>
     public override int NumClasses => head.ClassificationHead.NumClasses;
 
-    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>).</summary>
-    public DetectionBackbone Backbone => backbone;
+    /// <summary>The backbone and pyramid (keys <c>backbone.*</c>): a <see cref="DetectionBackbone"/> for torchvision's ResNets, a <see cref="ResNetFpnBackbone"/> for the library's.</summary>
+    public nn.Module<Tensor, FeatureMaps> Backbone => backbone;
 
     /// <summary>The subnets (keys <c>head.*</c>).</summary>
     public RetinaNetHead Head => head;
