@@ -144,8 +144,11 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
         File.Exists(Path.Combine(Folder, TorchvisionWeights.FasterRcnnResNet50Fpn)).Should().BeFalse("a wrong file never lands in the folder");
     }
 
-    [Fact]
-    public async Task A_ResNeSt_body_starts_from_timms_ImageNet_weights_through_the_Hub_cache_and_the_rest_stays_initialised()
+    [Theory]
+    [InlineData("fasterrcnn_resnest50d_fpn")]
+    [InlineData("retinanet_resnest50d_fpn")]
+    [InlineData("fcos_resnest50d_fpn")]
+    public async Task A_ResNeSt_body_starts_from_timms_ImageNet_weights_through_the_Hub_cache_and_the_rest_stays_initialised(string name)
     {
         string path = Path.Combine(scratch.Root, "resnest50d.safetensors");
         using (var timm = ModelZoo.Create("resnest50d"))
@@ -154,10 +157,10 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
             timm.SaveWeights(path);
         }
         HubScratch.WeightsRepo(hub, "timm/resnest50d.in1k", File.ReadAllBytes(path));
-        using var model = DetectionModels.Create("fasterrcnn_resnest50d_fpn");
+        using var model = DetectionModels.Create(name);
         var heads = model.state_dict().Where(p => !p.Key.StartsWith("backbone.body.", StringComparison.Ordinal)).ToDictionary(p => p.Key, p => p.Value.clone());
 
-        var result = await DetectionModels.LoadPretrainedAsync(model, "fasterrcnn_resnest50d_fpn", hub: scratch.Options(hub));
+        var result = await DetectionModels.LoadPretrainedAsync(model, name, hub: scratch.Options(hub));
 
         result.Should().BeEquivalentTo(new LoadResult(Array.Empty<string>(), Array.Empty<string>(), new[] { "fc.weight", "fc.bias" }));
         var file = SafeTensors.Load(path);
@@ -201,10 +204,17 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
 
         FluentActions.Invoking(() => DetectionModels.Pretrained("fasterrcnn_resnet101_fpn")).Should().Throw<ArgumentException>().WithParameterName("name")
             .WithMessage("No published detection weights for 'fasterrcnn_resnet101_fpn'; known: fasterrcnn_resnest101e_fpn, fasterrcnn_resnest50d_fpn, "
-                + "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2, fcos_resnet50_fpn, maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2, "
-                + "retinanet_resnet50_fpn, retinanet_resnet50_fpn_v2. (Parameter 'name')");
+                + "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2, fcos_resnest101e_fpn, fcos_resnest50d_fpn, fcos_resnet50_fpn, maskrcnn_resnet50_fpn, "
+                + "maskrcnn_resnet50_fpn_v2, retinanet_resnest101e_fpn, retinanet_resnest50d_fpn, retinanet_resnet50_fpn, retinanet_resnet50_fpn_v2. (Parameter 'name')");
         var body = DetectionModels.Pretrained("fasterrcnn_resnest101e_fpn");
         (body.Source.Id, body.BackbonePrefix, body.NumClasses, body.Categories).Should().Be(
             ("timm/resnest101e.in1k", "backbone.body.", (int?)null, (IReadOnlyList<string>?)null));
+        foreach (var (name, timm) in new[] { ("retinanet_resnest50d_fpn", "resnest50d"), ("retinanet_resnest101e_fpn", "resnest101e"),
+            ("fcos_resnest50d_fpn", "resnest50d"), ("fcos_resnest101e_fpn", "resnest101e") })
+        {
+            var oneStage = DetectionModels.Pretrained(name);
+            (oneStage.Source.Id, oneStage.BackbonePrefix, oneStage.NumClasses).Should().Be(($"timm/{timm}.in1k", "backbone.body.", (int?)null), name);
+            oneStage.ClassLayers.Should().Equal("head.classification_head.cls_logits.");
+        }
     }
 }

@@ -14,7 +14,9 @@ namespace ResNeStBlocks.Detection.Models;
 /// <c>retinanet_resnet50_fpn</c>, <c>retinanet_resnet50_fpn_v2</c>, <c>fcos_resnet50_fpn</c>, each built as torchvision builds
 /// it for its COCO weights (v1: FrozenBatchNorm2d body; v2: BatchNorm2d body; 3 trainable stages); and on the library's
 /// ResNeSt bodies (<see cref="ResNetFpnBackbone"/>, keys <c>backbone.body.*</c> as timm's) <c>fasterrcnn_resnest50d_fpn</c>,
-/// <c>fasterrcnn_resnest101e_fpn</c>, <c>maskrcnn_resnest50d_fpn</c> and <c>maskrcnn_resnest101e_fpn</c>.
+/// <c>fasterrcnn_resnest101e_fpn</c>, <c>maskrcnn_resnest50d_fpn</c>, <c>maskrcnn_resnest101e_fpn</c>, <c>retinanet_resnest50d_fpn</c>,
+/// <c>retinanet_resnest101e_fpn</c>, <c>fcos_resnest50d_fpn</c> and <c>fcos_resnest101e_fpn</c> (the one-stage ones as
+/// <c>retinanet_resnet50_fpn</c> and <c>fcos_resnet50_fpn</c>: stages 2-4, P6 and P7 from P5).
 /// </summary>
 /// <example><code>using var model = DetectionModels.Create("fasterrcnn_resnet50_fpn");
 /// var found = model.Detect(new[] { image });   // image: [3, H, W] in [0, 1]</code></example>
@@ -30,9 +32,13 @@ public static partial class DetectionModels
         ["fasterrcnn_resnest101e_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: false, () => new ResNetFpnBackbone(ModelZoo.Config("resnest101e"))),
         ["maskrcnn_resnest50d_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: true, () => new ResNetFpnBackbone(ModelZoo.Config("resnest50d"))),
         ["maskrcnn_resnest101e_fpn"] = (classes, options) => TwoStage(classes, options, v2: false, masks: true, () => new ResNetFpnBackbone(ModelZoo.Config("resnest101e"))),
-        ["fcos_resnet50_fpn"] = (classes, options) => FcosFpn(new[] { 3, 4, 6, 3 }, classes, options),
+        ["fcos_resnet50_fpn"] = (classes, options) => FcosFpn(classes, options),
+        ["fcos_resnest50d_fpn"] = (classes, options) => FcosFpn(classes, options, () => OneStageResNeSt("resnest50d")),
+        ["fcos_resnest101e_fpn"] = (classes, options) => FcosFpn(classes, options, () => OneStageResNeSt("resnest101e")),
         ["retinanet_resnet50_fpn"] = (classes, options) => RetinaNetFpn(v2: false, classes, options),
         ["retinanet_resnet50_fpn_v2"] = (classes, options) => RetinaNetFpn(v2: true, classes, options),
+        ["retinanet_resnest50d_fpn"] = (classes, options) => RetinaNetFpn(v2: false, classes, options, () => OneStageResNeSt("resnest50d")),
+        ["retinanet_resnest101e_fpn"] = (classes, options) => RetinaNetFpn(v2: false, classes, options, () => OneStageResNeSt("resnest101e")),
     };
 
     /// <summary>The names <see cref="Create"/> knows.</summary>
@@ -84,7 +90,14 @@ public static partial class DetectionModels
         return new MaskRcnn(backbone, rpn, heads, options);
     }
 
-    private static Fcos FcosFpn(int[] layers, int numClasses, DetectionOptions options)
+    /// <summary>
+    /// The one-stage detectors' pyramid on a zoo ResNeSt body, as torchvision builds <c>retinanet_resnet50_fpn</c> and
+    /// <c>fcos_resnet50_fpn</c>'s: stages 2-4, P6 and P7 from P5, 3 trainable stages.
+    /// </summary>
+    private static ResNetFpnBackbone OneStageResNeSt(string zooName) =>
+        new(ModelZoo.Config(zooName), trainableLayers: 3, new[] { 2, 3, 4 }, new LastLevelP6P7(256, 256));
+
+    private static Fcos FcosFpn(int numClasses, DetectionOptions options, Func<nn.Module<Tensor, FeatureMaps>>? createBackbone = null)
     {
         Validate(options);
         Guard.Positive(options.TopkCandidates, nameof(options.TopkCandidates));
@@ -94,7 +107,8 @@ public static partial class DetectionModels
         var anchors = new AnchorGenerator(
             new[] { 8.0, 16.0, 32.0, 64.0, 128.0 }.Select(s => (IReadOnlyList<double>)new[] { s }).ToArray(),
             new[] { (IReadOnlyList<double>)new[] { 1.0 } });
-        var backbone = new DetectionBackbone(layers, trainableLayers: 3, new[] { 2, 3, 4 }, new LastLevelP6P7(256, 256), BodyNorm.FrozenBatchNorm);
+        var backbone = createBackbone?.Invoke()
+            ?? new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3, new[] { 2, 3, 4 }, new LastLevelP6P7(256, 256), BodyNorm.FrozenBatchNorm);
         return new Fcos(backbone, new FcosHead(256, anchors.NumAnchorsPerLocation[0], numClasses), anchors, options);
     }
 
@@ -103,7 +117,7 @@ public static partial class DetectionModels
     /// loss) or <c>retinanet_resnet50_fpn_v2</c> (BatchNorm body, P6 from C5, GroupNorm heads, GIoU box loss); both
     /// train the last 3 stages and read stages 2-4.
     /// </summary>
-    private static RetinaNet RetinaNetFpn(bool v2, int numClasses, DetectionOptions options)
+    private static RetinaNet RetinaNetFpn(bool v2, int numClasses, DetectionOptions options, Func<nn.Module<Tensor, FeatureMaps>>? createBackbone = null)
     {
         Validate(options);
         Guard.Positive(options.TopkCandidates, nameof(options.TopkCandidates));
@@ -113,7 +127,7 @@ public static partial class DetectionModels
         var sizes = new[] { 32.0, 64.0, 128.0, 256.0, 512.0 }
             .Select(x => (IReadOnlyList<double>)new[] { x, Math.Floor(x * Math.Pow(2, 1.0 / 3)), Math.Floor(x * Math.Pow(2, 2.0 / 3)) }).ToArray();
         var anchors = new AnchorGenerator(sizes, new[] { (IReadOnlyList<double>)new[] { 0.5, 1.0, 2.0 } });
-        var backbone = new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3, new[] { 2, 3, 4 },
+        var backbone = createBackbone?.Invoke() ?? new DetectionBackbone(new[] { 3, 4, 6, 3 }, trainableLayers: 3, new[] { 2, 3, 4 },
             v2 ? new LastLevelP6P7(2048, 256) : new LastLevelP6P7(256, 256), v2 ? BodyNorm.BatchNorm : BodyNorm.FrozenBatchNorm);
         var head = new RetinaNetHead(256, anchors.NumAnchorsPerLocation[0], numClasses, groupNorm: v2);
         return new RetinaNet(backbone, head, anchors, v2 ? RetinaNetBoxLoss.GeneralizedIou : RetinaNetBoxLoss.L1, options);
