@@ -114,6 +114,29 @@ internal static class DetectorFixtures
         return (worstScore, worstBox);
     }
 
+    /// <summary>
+    /// The detections of one image are well formed: <paramref name="count"/> of them, boxes [n, 4] inside the image with
+    /// x2 &gt;= x1 and y2 &gt;= y1, float32 scores in descending order within [<paramref name="lowestScore"/>, 1], Int64
+    /// labels from <paramref name="firstLabel"/> to 90.
+    /// </summary>
+    public static void ShouldBeWellFormed(Detections d, long height, long width, (long Min, long Max) count, long firstLabel, float lowestScore)
+    {
+        long n = d.Boxes.size(0);
+        n.Should().BeInRange(count.Min, count.Max);
+        d.Boxes.shape.Should().Equal(n, 4);
+        d.Scores.shape.Should().Equal(n);
+        d.Labels.shape.Should().Equal(n);
+        d.Labels.dtype.Should().Be(ScalarType.Int64);
+        var boxes = d.Boxes.data<float>().ToArray();
+        d.Scores.data<float>().ToArray().Should().BeInDescendingOrder().And.OnlyContain(s => s >= lowestScore && s <= 1);
+        d.Labels.data<long>().ToArray().Should().OnlyContain(l => l >= firstLabel && l <= 90);
+        for (long i = 0; i < n; i++)
+        {
+            var (x1, y1, x2, y2) = (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]);
+            (x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x2 >= x1 && y2 >= y1).Should().BeTrue($"box {i} ({x1}, {y1}, {x2}, {y2}) lies in the image");
+        }
+    }
+
     private static Tensor Uniform(long n, int k) => Affine(Hashed(n, (k + 1) * 40503L), 1, -0.5);
 
     /// <summary>The generators' integer pattern: ((index * 2654435761 + offset) mod 2^20) / 2^20, in float64.</summary>

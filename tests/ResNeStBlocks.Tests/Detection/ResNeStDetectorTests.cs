@@ -116,21 +116,6 @@ public sealed class ResNeStDetectorTests(ITestOutputHelper output)
         model.training.Should().BeTrue("Detect restores the mode");
         found.Should().HaveCount(1);
         using var d = found[0];
-        long n = d.Boxes.size(0);
-        n.Should().BeInRange(1, 20);
-        d.Boxes.shape.Should().Equal(n, 4);
-        d.Scores.shape.Should().Equal(n);
-        d.Labels.shape.Should().Equal(n);
-        d.Labels.dtype.Should().Be(ScalarType.Int64);
-        var boxes = d.Boxes.data<float>().ToArray();
-        var scores = d.Scores.data<float>().ToArray();
-        var labels = d.Labels.data<long>().ToArray();
-        scores.Should().BeInDescendingOrder().And.OnlyContain(s => s >= 0 && s <= 1);
-        labels.Should().OnlyContain(l => l >= 1 && l <= 90);
-        for (long i = 0; i < n; i++)
-        {
-            var (x1, y1, x2, y2) = (boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]);
-            (x1 >= 0 && y1 >= 0 && x2 <= 160 && y2 <= 128 && x2 >= x1 && y2 >= y1).Should().BeTrue($"box {i} ({x1}, {y1}, {x2}, {y2}) lies in the image");
-        }
+        DetectorFixtures.ShouldBeWellFormed(d, 128, 160, (1, 20), firstLabel: 1, lowestScore: 0);
     }
 }
