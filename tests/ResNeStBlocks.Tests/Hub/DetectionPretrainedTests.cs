@@ -148,6 +148,7 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
     [InlineData("fasterrcnn_resnest50d_fpn")]
     [InlineData("retinanet_resnest50d_fpn")]
     [InlineData("fcos_resnest50d_fpn")]
+    [InlineData("maskrcnn_resnest50d_fpn")]
     public async Task A_ResNeSt_body_starts_from_timms_ImageNet_weights_through_the_Hub_cache_and_the_rest_stays_initialised(string name)
     {
         string path = Path.Combine(scratch.Root, "resnest50d.safetensors");
@@ -204,8 +205,8 @@ public sealed class DetectionPretrainedTests : IAsyncLifetime, IDisposable
 
         FluentActions.Invoking(() => DetectionModels.Pretrained("fasterrcnn_resnet101_fpn")).Should().Throw<ArgumentException>().WithParameterName("name")
             .WithMessage("No published detection weights for 'fasterrcnn_resnet101_fpn'; known: fasterrcnn_resnest101e_fpn, fasterrcnn_resnest50d_fpn, "
-                + "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2, fcos_resnest101e_fpn, fcos_resnest50d_fpn, fcos_resnet50_fpn, maskrcnn_resnet50_fpn, "
-                + "maskrcnn_resnet50_fpn_v2, retinanet_resnest101e_fpn, retinanet_resnest50d_fpn, retinanet_resnet50_fpn, retinanet_resnet50_fpn_v2. (Parameter 'name')");
+                + "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2, fcos_resnest101e_fpn, fcos_resnest50d_fpn, fcos_resnet50_fpn, maskrcnn_resnest101e_fpn, "
+                + "maskrcnn_resnest50d_fpn, maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2, retinanet_resnest101e_fpn, retinanet_resnest50d_fpn, retinanet_resnet50_fpn, retinanet_resnet50_fpn_v2. (Parameter 'name')");
         var body = DetectionModels.Pretrained("fasterrcnn_resnest101e_fpn");
         (body.Source.Id, body.BackbonePrefix, body.NumClasses, body.Categories).Should().Be(
             ("timm/resnest101e.in1k", "backbone.body.", (int?)null, (IReadOnlyList<string>?)null));

@@ -28,6 +28,8 @@ public static partial class DetectionModels
         DetectionWeights.Torchvision("maskrcnn_resnet50_fpn_v2", TorchvisionWeights.MaskRcnnResNet50FpnV2, MaskRcnnClassLayers),
         DetectionWeights.TimmBody("fasterrcnn_resnest50d_fpn", "resnest50d", RcnnClassLayers),
         DetectionWeights.TimmBody("fasterrcnn_resnest101e_fpn", "resnest101e", RcnnClassLayers),
+        DetectionWeights.TimmBody("maskrcnn_resnest50d_fpn", "resnest50d", MaskRcnnClassLayers),
+        DetectionWeights.TimmBody("maskrcnn_resnest101e_fpn", "resnest101e", MaskRcnnClassLayers),
         DetectionWeights.TimmBody("retinanet_resnest50d_fpn", "resnest50d", OneStageClassLayers),
         DetectionWeights.TimmBody("retinanet_resnest101e_fpn", "resnest101e", OneStageClassLayers),
         DetectionWeights.TimmBody("fcos_resnest50d_fpn", "resnest50d", OneStageClassLayers),
