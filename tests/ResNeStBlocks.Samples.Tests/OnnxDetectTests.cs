@@ -20,8 +20,8 @@ namespace ResNeStBlocks.Samples.Tests;
 
 /// <summary>
 /// samples/OnnxDetect end to end: a seeded Faster R-CNN of three classes exported with its class names, run by the
-/// sample with ONNX Runtime only, against the library's <see cref="Detector.Detect"/>; the drawing, masks included,
-/// pixel by pixel; and its answers to bad command lines.
+/// sample with ONNX Runtime only, against the library's <see cref="Detector.Detect"/>; a hand-made file with a
+/// <c>masks</c> output and no class names; the drawing pixel by pixel; and its answers to bad command lines.
 /// </summary>
 [Collection(IsolatedCollection.Name)]
 public sealed class OnnxDetectTests : IDisposable
@@ -219,13 +219,50 @@ public sealed class OnnxDetectTests : IDisposable
         foreach (var (x, y) in new[] { (9, 25), (28, 25), (31, 25), (24, 32) })
             At(x, y).Should().Be(((byte)100, (byte)100, (byte)100), $"({x}, {y}) is off the outline and the mask");
         // The tag "cat 0.90" sits above the box (rows 11 to 19) from its left edge; its 'C' starts one pixel in, in white.
-        At(10, 11).Should().Be(cat);
+        At(10, 14).Should().Be(cat);
         At(11, 12).Should().Be(cat);
         At(12, 12).Should().Be(((byte)255, (byte)255, (byte)255));
         // A box at the top has its tag inside; a detection without a mask fills nothing.
         At(40, 2).Should().Be(DetectionPicture.Colour(2));
         DetectionPicture.Tag("cat", 0.905f).Should().Be("cat 0.91");
         grey.Should().OnlyContain(b => b == 100, "the input image is not changed");
+    }
+
+    [Fact]
+    public void A_mask_output_is_found_by_name_and_filled_and_a_file_without_names_prints_numbers()
+    {
+        const int height = 24, width = 32;
+        string image = Path.Combine(root, "grey.png");
+        PngFile.WriteRgb(image, Enumerable.Repeat((byte)100, height * width * 3).ToArray(), height, width);
+        // Label 17 (0.9) with a mask over rows 13 to 16 and columns 8 to 15 (0.75; 0.5 at one pixel, not above the
+        // threshold), its tag above the box (rows 1 to 9); label 4 (0.3) below the default threshold 0.5.
+        var masks = new float[2 * height * width];
+        for (int y = 13; y <= 16; y++)
+            for (int x = 8; x <= 15; x++)
+                masks[y * width + x] = 0.75f;
+        masks[18 * width + 10] = 0.5f;
+        string onnx = Path.Combine(root, "masks.onnx");
+        HandMadeDetectorFile.Write(onnx, height, width, new[] { 4f, 10f, 20f, 23f, 1f, 1f, 30f, 22f }, new[] { 0.9f, 0.3f }, new long[] { 17, 4 }, masks);
+        string drawn = Path.Combine(root, "masks.png");
+
+        var (exit, output, error) = Run("--model", onnx, "--image", image, "--output", drawn);
+
+        exit.Should().Be(0, error);
+        output.Should().Be(
+            "grey.png (32x24): 1 detection(s) with score >= 0.5 (the model has no class names: export it with OnnxExportOptions.ClassNames)\n" +
+            $"  class 17  0.90  (4.00, 10.00) - (20.00, 23.00)\nwrote {drawn}\n");
+        var picture = ImageFiles.Decode(drawn).Data;
+        (byte, byte, byte) At(int x, int y) => (picture[3 * (y * width + x)], picture[3 * (y * width + x) + 1], picture[3 * (y * width + x) + 2]);
+        var colour = DetectionPicture.Colour(17);
+        byte Mix(byte c) => (byte)Math.Round(100 + 0.5 * (c - 100), MidpointRounding.ToEven);
+        At(10, 14).Should().Be((Mix(colour.Red), Mix(colour.Green), Mix(colour.Blue)), "the mask is filled half way to label 17's colour");
+        At(10, 18).Should().Be(((byte)100, (byte)100, (byte)100), "0.5 is not above the threshold");
+        At(4, 15).Should().Be(colour, "the box's left edge");
+        At(4, 5).Should().Be(colour, "the tag above the box");
+        At(1, 20).Should().Be(((byte)100, (byte)100, (byte)100), "the detection below the threshold is not drawn");
+        using var detector = new OnnxImageDetector(onnx);
+        detector.HasMasks.Should().BeTrue();
+        detector.ClassNames.Should().BeNull();
     }
 
     [Fact]
