@@ -64,6 +64,14 @@ public sealed record OnnxExportOptions
     public System.Collections.Generic.IReadOnlyList<string>? OutputNames { get; init; }
 
     /// <summary>
+    /// For a detector: the class names in label order, one per class of the model (background first, as torchvision's
+    /// label 0), written to the file's metadata under <see cref="OnnxMetadataKeys.ClassNames"/> so that a deployer can
+    /// name the <c>labels</c> output; for COCO weights, <c>TorchvisionWeights.CocoCategories</c>. Null writes no names.
+    /// Other models refuse it.
+    /// </summary>
+    public System.Collections.Generic.IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>
     /// The side of the probe input of <see cref="VerifyAgainstForward"/> for a dynamic-size export without an explicit size:
     /// 96 = 32 x 3, which a ResNet's output stride and small adaptive pools (2, 3, 4, 6) divide.
     /// </summary>

@@ -116,6 +116,9 @@ public static class OnnxExporter
         options.Validate();
         if (model is Detector detector)
             return DetectorExport.Build(detector, options);
+        if (options.ClassNames is not null)
+            throw new ArgumentException(
+                $"OnnxExportOptions.ClassNames names a detector's labels; a {model.GetType().Name} exports no labels. Leave it unset.", nameof(options));
 
         var graph = new OnnxGraphBuilder(options.WeightType);
         graph.Reserve(InputName);

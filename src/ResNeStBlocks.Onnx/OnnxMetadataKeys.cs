@@ -35,4 +35,11 @@ public static class OnnxMetadataKeys
 
     /// <summary>Per-channel RGB standard deviation, such as <c>0.229,0.224,0.225</c>.</summary>
     public const string Std = "std";
+
+    /// <summary>
+    /// A detector's class names in label order (<see cref="OnnxExportOptions.ClassNames"/>), as a JSON array of strings,
+    /// such as <c>["__background__","person","bicycle"]</c>: label <c>i</c> is entry <c>i</c>. JSON rather than a comma-separated
+    /// list, because names may hold commas. Absent when the export was given no names.
+    /// </summary>
+    public const string ClassNames = "class_names";
 }

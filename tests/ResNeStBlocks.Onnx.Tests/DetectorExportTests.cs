@@ -84,6 +84,22 @@ public class DetectorExportTests
             "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
     }
 
+    [Fact]
+    public void Class_names_must_name_every_label_of_a_detector_and_only_a_detector_takes_them()
+    {
+        using var detector = DetectionModels.Create("fasterrcnn_resnet50_fpn", numClasses: 3, options: new DetectionOptions { MinSize = 64, MaxSize = 96 });
+        var tooFew = () => OrtRunner.Export(detector, new OnnxExportOptions { ClassNames = new[] { "__background__", "cat" } });
+        tooFew.Should().Throw<ArgumentException>().WithMessage(
+            "OnnxExportOptions.ClassNames has 2 names, but the FasterRcnn predicts 3 classes (labels 0 to 2, 0 the background); " +
+            "give one name per label, background first (TorchvisionWeights.CocoCategories for torchvision's COCO weights).*");
+        var withNull = () => OrtRunner.Export(detector, new OnnxExportOptions { ClassNames = new[] { "__background__", "cat", null! } });
+        withNull.Should().Throw<ArgumentException>().WithMessage("OnnxExportOptions.ClassNames must not contain null; use \"\" for an unnamed label.*");
+        using var layer = nn.Linear(4, 2);
+        var classifier = () => OrtRunner.Export(layer, new OnnxExportOptions { ClassNames = new[] { "a", "b" } });
+        classifier.Should().Throw<ArgumentException>().WithMessage(
+            "OnnxExportOptions.ClassNames names a detector's labels; a Linear exports no labels. Leave it unset.*");
+    }
+
     private static Detector FilledFasterRcnn(System.Text.Json.JsonElement fixture)
     {
         var options = new DetectionOptions { MinSize = fixture.GetProperty("min_size").GetInt32(), MaxSize = fixture.GetProperty("max_size").GetInt32() };

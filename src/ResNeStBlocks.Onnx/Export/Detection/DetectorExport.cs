@@ -28,6 +28,7 @@ internal static class DetectorExport
         if (fasterRcnn.Backbone is not DetectionBackbone)
             throw Unsupported($"{nameof(FasterRcnn)} on a {fasterRcnn.Backbone.GetType().Name}");
         CheckOptions(options);
+        DetectorClassNames.Check(detector, options);
         var builder = new OnnxGraphBuilder(options.WeightType);
         builder.Reserve(OnnxExporter.InputName);
         foreach (var name in new[] { BoxesOutput, ScoresOutput, LabelsOutput })
@@ -52,7 +53,7 @@ internal static class DetectorExport
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxExporter.OpsetVersion });
         GraphCheck.Validate(graph);
-        foreach (var (key, value) in Metadata(fasterRcnn))
+        foreach (var (key, value) in Metadata(fasterRcnn).Concat(DetectorClassNames.Metadata(options)))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         if (options.VerifyAgainstForward)
             DetectorVerification.Verify(fasterRcnn);

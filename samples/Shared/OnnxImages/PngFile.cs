@@ -1,7 +1,7 @@
 using System.IO;
 using StbImageWriteSharp;
 
-namespace ResNeStBlocks.Samples.OnnxSegment;
+namespace ResNeStBlocks.Samples.OnnxImages;
 
 /// <summary>Writes interleaved 8-bit RGB pixels as a PNG file.</summary>
 public static class PngFile
