@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using ResNeStBlocks.Samples.Data;
 using TorchSharp;
+using ResNeStBlocks.Vision;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Samples.Segment;

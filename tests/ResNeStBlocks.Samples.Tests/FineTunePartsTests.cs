@@ -8,6 +8,7 @@ using ResNeStBlocks.Samples.FineTune;
 using StbImageSharp;
 using Xunit;
 using ResNeStBlocks.Testing;
+using ResNeStBlocks.Vision;
 
 namespace ResNeStBlocks.Samples.Tests;
 
@@ -59,9 +60,9 @@ public sealed class FineTunePartsTests : IDisposable
     {
         WriteClasses(temp.Path, ("a", 10), ("b", 6));
 
-        var first = ImageFolder.Scan(temp.Path, 0.2, seed: 1);
-        var again = ImageFolder.Scan(temp.Path, 0.2, seed: 1);
-        var other = ImageFolder.Scan(temp.Path, 0.2, seed: 2);
+        var first = ImageFiles.Scan(temp.Path, 0.2, seed: 1);
+        var again = ImageFiles.Scan(temp.Path, 0.2, seed: 1);
+        var other = ImageFiles.Scan(temp.Path, 0.2, seed: 2);
 
         first.Classes.Should().Equal("a", "b");
         first.Val.Count(i => i.Label == 0).Should().Be(2);
@@ -74,7 +75,7 @@ public sealed class FineTunePartsTests : IDisposable
         string split = Path.Combine(temp.Path, "split");
         WriteClasses(Path.Combine(split, "train"), ("x", 3), ("y", 3));
         WriteClasses(Path.Combine(split, "val"), ("y", 2));
-        var folders = ImageFolder.Scan(split, 0.2, seed: 1);
+        var folders = ImageFiles.Scan(split, 0.2, seed: 1);
         folders.HasValFolder.Should().BeTrue();
         folders.Train.Should().HaveCount(6);
         folders.Val.Should().HaveCount(2).And.OnlyContain(i => i.Label == 1);
@@ -179,7 +180,7 @@ public sealed class FineTunePartsTests : IDisposable
         {
             [ColorComponents.RedGreenBlue] = 56, [ColorComponents.Grey] = 8, [ColorComponents.RedGreenBlueAlpha] = 8,
         });
-        var folder = ImageFolder.Scan(temp.Path, 0.2, 1);
+        var folder = ImageFiles.Scan(temp.Path, 0.2, 1);
         folder.Classes.Should().Equal(DemoData.Classes);
         folder.Skipped.Should().BeEmpty();
         (folder.Train.Count, folder.Val.Count).Should().Be((64, 16));
@@ -189,7 +190,7 @@ public sealed class FineTunePartsTests : IDisposable
     public void Batches_depend_on_seed_and_epoch_only_and_arrive_complete()
     {
         WriteClasses(temp.Path, ("a", 6), ("b", 6));
-        var images = ImageFolder.Scan(temp.Path, 0.2, 1).Train;
+        var images = ImageFiles.Scan(temp.Path, 0.2, 1).Train;
         var transform = new TrainTransform(16, ResNeStBlocks.Preprocessing.Interpolation.Bilinear,
             ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetMean, ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetStd, ColorJitter: 0.4);
         BatchLoader<LabelledImage> Loader(int workers) => ImageBatches.Create(images, transform.Apply, batchSize: 4, shuffle: true, seed: 3, workers);

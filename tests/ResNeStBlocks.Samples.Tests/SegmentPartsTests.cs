@@ -255,7 +255,7 @@ public sealed class SegmentPartsTests : IDisposable
 
         File.ReadAllLines(Path.Combine(directory, "classes.txt")).Should().Equal("background", "circle", "cross", "square", "triangle");
         Directory.GetFiles(Path.Combine(directory, "images"), "*.jpg").Should().HaveCount(1);
-        var folder = SegmentationFolder.Scan(directory, 0.25, seed: 1);
+        var folder = SegmentData.Scan(directory, 0.25, seed: 1);
         folder.Classes.Should().Equal(DemoScenes.Classes);
         (folder.Train.Count, folder.Val.Count).Should().Be((6, 2));
         var values = new HashSet<byte>();
