@@ -159,7 +159,7 @@ public static class FineTuneApp
             : groups.CreateAdamW(options.PeakLearningRate, options.WeightDecay);
         using var ema = options.EmaDecay > 0 ? ModelEma.For(model, new EmaOptions(Decay: options.EmaDecay, UseWarmup: true)) : null;
 
-        var augment = new TrainTransform(size, pretrained.Interpolation, pretrained.Mean, pretrained.Std, options.ColorJitter,
+        var augment = new ClassificationTrainTransform(size, pretrained.Interpolation, pretrained.Mean, pretrained.Std, options.ColorJitter,
             new RandomResizedCrop(options.MinScale, options.MaxScale));
         var preprocess = pretrained.CreatePreprocessor();
         var trainLoader = ImageBatches.Create(folder.Train, augment.Apply, options.BatchSize, shuffle: true, options.Seed, options.Workers);
