@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 

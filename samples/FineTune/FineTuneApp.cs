@@ -14,6 +14,7 @@ using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Samples.Training;
 using ResNeStBlocks.Training;
+using ResNeStBlocks.Vision;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
@@ -129,7 +130,7 @@ public static class FineTuneApp
     private static FineTuneResult Train(FineTuneOptions options, TextWriter output, ITrainingObserver observer, Device device, string? weights)
     {
         var clock = Stopwatch.StartNew();
-        var folder = ImageFolder.Scan(options.DataDirectory, options.ValFraction, options.Seed);
+        var folder = ImageFiles.Scan(options.DataDirectory, options.ValFraction, options.Seed);
         int classes = folder.Classes.Count;
         string split = folder.HasValFolder ? "val folder" : Invariant($"{options.ValFraction:0.##} of each class held out");
         output.WriteLine($"Data: {folder.Train.Count} training and {folder.Val.Count} validation images of {classes} classes ({string.Join(", ", folder.Classes)}) in {options.DataDirectory} ({split}).");
@@ -158,7 +159,7 @@ public static class FineTuneApp
             : groups.CreateAdamW(options.PeakLearningRate, options.WeightDecay);
         using var ema = options.EmaDecay > 0 ? ModelEma.For(model, new EmaOptions(Decay: options.EmaDecay, UseWarmup: true)) : null;
 
-        var augment = new TrainTransform(size, pretrained.Interpolation, pretrained.Mean, pretrained.Std, options.ColorJitter,
+        var augment = new ClassificationTrainTransform(size, pretrained.Interpolation, pretrained.Mean, pretrained.Std, options.ColorJitter,
             new RandomResizedCrop(options.MinScale, options.MaxScale));
         var preprocess = pretrained.CreatePreprocessor();
         var trainLoader = ImageBatches.Create(folder.Train, augment.Apply, options.BatchSize, shuffle: true, options.Seed, options.Workers);

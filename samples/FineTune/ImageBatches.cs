@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Vision;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Samples.FineTune;

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using ResNeStBlocks.Samples.OnnxImages;
 using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Vision;
 using SkiaSharp;
 
 namespace ResNeStBlocks.Samples.Segment;

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using ResNeStBlocks.Dense;
+using ResNeStBlocks.Evaluation;
 using ResNeStBlocks.Samples.Data;
+using ResNeStBlocks.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -15,6 +15,7 @@ using ResNeStBlocks.Samples.CommandLine;
 using ResNeStBlocks.Samples.Progress;
 using ResNeStBlocks.Samples.Training;
 using ResNeStBlocks.Training;
+using ResNeStBlocks.Vision;
 using ResNeStBlocks.Weights;
 using ResNeStBlocks.Zoo;
 using TorchSharp;
@@ -104,7 +105,7 @@ public static class SegmentApp
         var device = ComputeDevice.Parse(options.Device);
         // The data is checked before anything process-wide changes, so a bad folder leaves the process as it was.
         var clock = Stopwatch.StartNew();
-        var folder = SegmentationFolder.Scan(options.DataDirectory, options.ValFraction, options.Seed);
+        var folder = SegmentData.Scan(options.DataDirectory, options.ValFraction, options.Seed);
         if (folder.Train.Count < options.BatchSize)
             throw new ArgumentException($"--batch-size ({options.BatchSize}) is larger than the {folder.Train.Count} training images; lower it.", nameof(options));
         int previousThreads = get_num_threads();

@@ -8,6 +8,7 @@ using ResNeStBlocks.Dense;
 using ResNeStBlocks.Onnx;
 using ResNeStBlocks.Preprocessing;
 using ResNeStBlocks.Training;
+using ResNeStBlocks.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Dense;
 using ResNeStBlocks.Training;
+using ResNeStBlocks.Vision;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -8,6 +8,7 @@ using ResNeStBlocks.Samples.FineTune;
 using StbImageSharp;
 using Xunit;
 using ResNeStBlocks.Testing;
+using ResNeStBlocks.Vision;
 
 namespace ResNeStBlocks.Samples.Tests;
 
@@ -25,43 +26,13 @@ public sealed class FineTunePartsTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     [Fact]
-    public void Random_resized_crops_stay_inside_the_image_within_timms_area_and_ratio_ranges()
-    {
-        var crop = new RandomResizedCrop();
-        var random = new Random(5);
-        for (int i = 0; i < 2000; i++)
-        {
-            int height = random.Next(20, 200), width = random.Next(20, 200);
-            var w = crop.Sample(height, width, random);
-            (w.Top >= 0 && w.Left >= 0 && w.Top + w.Height <= height && w.Left + w.Width <= width).Should().BeTrue($"{w} in {height}x{width}");
-            if (w == crop.CenterFallback(height, width))
-                continue;
-            // Rounding each side to whole pixels moves the area and ratio a little past the drawn values.
-            double area = (double)w.Height * w.Width / (height * width);
-            area.Should().BeInRange(0.08 * 0.8, 1.0);
-            ((double)w.Width / w.Height).Should().BeInRange(0.75 * 0.8, 4.0 / 3 * 1.25);
-        }
-    }
-
-    [Fact]
-    public void When_no_try_fits_the_crop_is_the_centre_at_the_nearest_allowed_ratio()
-    {
-        // Every try needs the whole area at a ratio of at most 4/3, which a 10 x 100 image cannot give.
-        var crop = new RandomResizedCrop(MinScale: 1, MaxScale: 1);
-
-        crop.Sample(10, 100, new Random(1)).Should().Be(new CropWindow(0, 43, 10, 13));
-        crop.Sample(100, 10, new Random(1)).Should().Be(new CropWindow(43, 0, 13, 10));
-        crop.CenterFallback(30, 36).Should().Be(new CropWindow(0, 0, 30, 36));
-    }
-
-    [Fact]
     public void The_split_holds_out_a_seeded_fifth_of_each_class_or_uses_the_val_folder()
     {
         WriteClasses(temp.Path, ("a", 10), ("b", 6));
 
-        var first = ImageFolder.Scan(temp.Path, 0.2, seed: 1);
-        var again = ImageFolder.Scan(temp.Path, 0.2, seed: 1);
-        var other = ImageFolder.Scan(temp.Path, 0.2, seed: 2);
+        var first = ImageFiles.Scan(temp.Path, 0.2, seed: 1);
+        var again = ImageFiles.Scan(temp.Path, 0.2, seed: 1);
+        var other = ImageFiles.Scan(temp.Path, 0.2, seed: 2);
 
         first.Classes.Should().Equal("a", "b");
         first.Val.Count(i => i.Label == 0).Should().Be(2);
@@ -74,7 +45,7 @@ public sealed class FineTunePartsTests : IDisposable
         string split = Path.Combine(temp.Path, "split");
         WriteClasses(Path.Combine(split, "train"), ("x", 3), ("y", 3));
         WriteClasses(Path.Combine(split, "val"), ("y", 2));
-        var folders = ImageFolder.Scan(split, 0.2, seed: 1);
+        var folders = ImageFiles.Scan(split, 0.2, seed: 1);
         folders.HasValFolder.Should().BeTrue();
         folders.Train.Should().HaveCount(6);
         folders.Val.Should().HaveCount(2).And.OnlyContain(i => i.Label == 1);
@@ -179,7 +150,7 @@ public sealed class FineTunePartsTests : IDisposable
         {
             [ColorComponents.RedGreenBlue] = 56, [ColorComponents.Grey] = 8, [ColorComponents.RedGreenBlueAlpha] = 8,
         });
-        var folder = ImageFolder.Scan(temp.Path, 0.2, 1);
+        var folder = ImageFiles.Scan(temp.Path, 0.2, 1);
         folder.Classes.Should().Equal(DemoData.Classes);
         folder.Skipped.Should().BeEmpty();
         (folder.Train.Count, folder.Val.Count).Should().Be((64, 16));
@@ -189,8 +160,8 @@ public sealed class FineTunePartsTests : IDisposable
     public void Batches_depend_on_seed_and_epoch_only_and_arrive_complete()
     {
         WriteClasses(temp.Path, ("a", 6), ("b", 6));
-        var images = ImageFolder.Scan(temp.Path, 0.2, 1).Train;
-        var transform = new TrainTransform(16, ResNeStBlocks.Preprocessing.Interpolation.Bilinear,
+        var images = ImageFiles.Scan(temp.Path, 0.2, 1).Train;
+        var transform = new ClassificationTrainTransform(16, ResNeStBlocks.Preprocessing.Interpolation.Bilinear,
             ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetMean, ResNeStBlocks.Preprocessing.ImagePreprocessor.ImageNetStd, ColorJitter: 0.4);
         BatchLoader<LabelledImage> Loader(int workers) => ImageBatches.Create(images, transform.Apply, batchSize: 4, shuffle: true, seed: 3, workers);
 

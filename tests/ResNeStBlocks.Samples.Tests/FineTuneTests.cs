@@ -84,7 +84,7 @@ public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
         var position = TrainingCheckpoint.LoadWeights(run.Result.BestCheckpoint, model, fromEma: run.Result.BestFromEma);
 
         position.BestEpoch.Should().Be(run.Result.BestEpoch);
-        var folder = ImageFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
+        var folder = ImageFiles.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
         var preprocess = ModelFactory.Preprocessing(FineTuneOptions.TinyModel, 4, 32).CreatePreprocessor();
         var loader = ImageBatches.Create(folder.Val, (image, _) => preprocess.Process(image), 16, shuffle: false, seed: 1, workers: 1);
         var evaluation = ResNeStBlocks.Samples.FineTune.Evaluation.Run(model, loader, 4, CPU);
@@ -106,7 +106,7 @@ public sealed class FineTuneTests : IClassFixture<ShortFineTuneRun>
         using var best = new ResNet(run.Result.Config);
         TrainingCheckpoint.LoadWeights(run.Result.BestCheckpoint, best, fromEma: run.Result.BestFromEma);
         best.eval();
-        var folder = ImageFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
+        var folder = ImageFiles.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
         var input = ModelFactory.Preprocessing(FineTuneOptions.TinyModel, 4, 32).CreatePreprocessor()
             .Process(DecodedImage.LoadRgb(folder.Val[0].Path)).unsqueeze(0).contiguous();
         Tensor expected;

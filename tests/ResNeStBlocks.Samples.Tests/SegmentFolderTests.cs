@@ -100,7 +100,7 @@ public sealed class SegmentFolderTests : IDisposable
         File.Delete(Path.Combine(Data, "val", "classes.txt"));
         MaskPng.WriteGrey(Path.Combine(Data, "train", "masks", "orphan.png"), new ClassMask(2, 2, new byte[4]));
 
-        var folder = SegmentationFolder.Scan(Data, 0.2, seed: 1);
+        var folder = SegmentData.Scan(Data, 0.2, seed: 1);
 
         folder.HasValFolder.Should().BeTrue();
         folder.NamedClasses.Should().BeFalse();
@@ -115,9 +115,9 @@ public sealed class SegmentFolderTests : IDisposable
     {
         DemoScenes.Write(Data, count: 10, seed: 2, minSide: 40, maxSide: 48);
 
-        var first = SegmentationFolder.Scan(Data, 0.2, seed: 1);
-        var again = SegmentationFolder.Scan(Data, 0.2, seed: 1);
-        var other = SegmentationFolder.Scan(Data, 0.2, seed: 2);
+        var first = SegmentData.Scan(Data, 0.2, seed: 1);
+        var again = SegmentData.Scan(Data, 0.2, seed: 1);
+        var other = SegmentData.Scan(Data, 0.2, seed: 2);
 
         (first.Train.Count, first.Val.Count).Should().Be((8, 2));
         first.Val.Should().Equal(again.Val);

@@ -13,148 +13,15 @@ using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Samples.Tests;
 
-/// <summary>The Segment sample's pieces (no training): joint augmentation, metrics, the mask reader, demo scenes.</summary>
+/// <summary>The Segment sample's pieces (no training): the evaluation transform, the mask reader, demo scenes.</summary>
 public sealed class SegmentPartsTests : IDisposable
 {
-    private const int H = 60, W = 90, Classes = 5;
     private static readonly float[] Mean = ImagePreprocessor.ImageNetMean.ToArray(), Std = ImagePreprocessor.ImageNetStd.ToArray();
     private readonly string directory = Path.Combine(Path.GetTempPath(), "segment-parts-" + Guid.NewGuid().ToString("N"));
 
     public SegmentPartsTests() => Directory.CreateDirectory(directory);
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
-
-    /// <summary>The grey level a stripe of class <paramref name="k"/> is painted in (0 is left for the padding).</summary>
-    private static float Grey(int k) => 40 + 40 * k;
-
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Joint_augmentation_keeps_every_mask_pixel_on_its_image_pixel_through_resize_flip_crop_and_padding(bool vertical)
-    {
-        // Stripes of 7 to 13 pixels, each class its own grey. The image is resized bilinearly (antialiased when shrinking),
-        // the mask by nearest source centre: at every pixel the class the mask names must hold at least half of the
-        // filter's weight, so the pixel's grey is at least as close to that class's grey as to the grey of the stripe
-        // beside it, and inside a stripe it is the class's own. A mask one pixel off its image fails at the stripe edges;
-        // padding must be black in the image and 255 in the mask.
-        var widths = new[] { 7, 9, 13, 8, 11, 10, 12, 9, 7, 13, 10 };
-        var stripeOf = new int[vertical ? W : H];
-        for (int p = 0, s = 0, start = 0; p < stripeOf.Length; p++)
-        {
-            if (p - start >= widths[s % widths.Length]) { start = p; s++; }
-            stripeOf[p] = s;
-        }
-        var mask = new byte[H * W];
-        var rgb = new byte[H * W * 3];
-        for (int y = 0; y < H; y++)
-        {
-            for (int x = 0; x < W; x++)
-            {
-                int k = stripeOf[vertical ? x : y] * 3 % Classes;
-                mask[y * W + x] = (byte)k;
-                rgb[3 * (y * W + x)] = rgb[3 * (y * W + x) + 1] = rgb[3 * (y * W + x) + 2] = (byte)Grey(k);
-            }
-        }
-        using var image = tensor(rgb, new long[] { H, W, 3 }, ScalarType.Byte);
-        using var labels = tensor(mask, new long[] { H, W }, ScalarType.Byte);
-        var transform = new JointTransform(BaseSize: 64, CropSize: 72, Mean, Std);
-        var random = new Random(4);
-        int flips = 0, padded = 0, checkedPixels = 0;
-        double smallest = double.MaxValue, largest = 0;
-        var failures = new List<string>();
-        void Expect(bool condition, string failure)
-        {
-            if (!condition && failures.Count < 10)
-                failures.Add(failure);
-        }
-
-        for (int draw = 0; draw < 60; draw++)
-        {
-            var geometry = transform.Draw(H, W, random);
-            var example = transform.Apply(image, labels, geometry);
-            using var input = example.Input;
-            using var target = example.Target;
-            var grey = Denormalise(input, channel: 1);
-            var classes = target.data<long>().ToArray();
-            input.shape.Should().Equal(3, 72, 72);
-            target.shape.Should().Equal(72, 72);
-            flips += geometry.Flip ? 1 : 0;
-            smallest = Math.Min(smallest, Math.Min(geometry.Height, geometry.Width));
-            largest = Math.Max(largest, Math.Min(geometry.Height, geometry.Width));
-            for (int p = 0; p < classes.Length; p++)
-            {
-                if (classes[p] == 255)
-                {
-                    Expect(Math.Abs(grey[p]) < 1e-3f, $"draw {draw}, pixel {p}: padding is black, got {grey[p]}");
-                    padded++;
-                    continue;
-                }
-                Expect(grey[p] > 1, $"draw {draw}, pixel {p}: a labelled pixel is not padding");
-                // The classes the mask shows within three pixels across the stripes: the only ones that can blend in here.
-                int row = p / 72, column = p % 72;
-                var near = Enumerable.Range(-3, 7)
-                    .Select(d => vertical ? (row, Math.Clamp(column + d, 0, 71)) : (Math.Clamp(row + d, 0, 71), column))
-                    .Select(q => classes[q.Item1 * 72 + q.Item2]).Where(c => c != 255 && c != classes[p]).Distinct().ToList();
-                float own = Math.Abs(grey[p] - Grey((int)classes[p]));
-                // Beside the crop's edge the stripe that blends in may lie outside the crop, where the mask does not show it.
-                int across = vertical ? column : row;
-                if (near.Count == 0 && across >= 3 && across < 72 - 3)
-                    Expect(own < 1e-2f, $"draw {draw}, pixel {p}: inside a stripe the grey is the class's own, got {grey[p]} for class {classes[p]}");
-                foreach (var other in near)
-                    Expect(own <= Math.Abs(grey[p] - Grey((int)other)) + 1e-2f, $"draw {draw}, pixel {p}: grey {grey[p]} under class {classes[p]} beside {other}");
-                checkedPixels++;
-            }
-        }
-        failures.Should().BeEmpty();
-        flips.Should().BeInRange(15, 45);
-        padded.Should().BeGreaterThan(0, "some draws shrink the image below the crop");
-        smallest.Should().BeInRange(32, 40, "the shorter side is drawn from [0.5, 2] x 64");
-        largest.Should().BeInRange(110, 128);
-        checkedPixels.Should().BeGreaterThan(100_000);
-    }
-
-    [Fact]
-    public void Without_a_resize_the_crop_flip_and_padding_are_exact_copies_of_image_and_mask()
-    {
-        // The image's three channels encode the mask (and the pixel's position), so any offset between the two shows.
-        var random = new Random(2);
-        var mask = Enumerable.Range(0, H * W).Select(_ => (byte)random.Next(Classes)).ToArray();
-        var rgb = new byte[H * W * 3];
-        for (int p = 0; p < H * W; p++)
-            (rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2]) = ((byte)(mask[p] * 50 + 10), (byte)(p % W + 1), (byte)(p / W + 1));
-        using var image = tensor(rgb, new long[] { H, W, 3 }, ScalarType.Byte);
-        using var labels = tensor(mask, new long[] { H, W }, ScalarType.Byte);
-        var transform = new JointTransform(BaseSize: 60, CropSize: 64, Mean, Std);
-
-        foreach (var geometry in new[] { new JointGeometry(H, W, false, 0, 5), new JointGeometry(H, W, true, 0, 26) })
-        {
-            var example = transform.Apply(image, labels, geometry);
-            using var input = example.Input;
-            using var target = example.Target;
-            var red = Denormalise(input, 0);
-            var column = Denormalise(input, 1);
-            var row = Denormalise(input, 2);
-            var classes = target.data<long>().ToArray();
-            for (int y = 0; y < 64; y++)
-            {
-                for (int x = 0; x < 64; x++)
-                {
-                    int p = y * 64 + x;
-                    if (y >= H)
-                    {
-                        classes[p].Should().Be(255);
-                        red[p].Should().BeApproximately(0, 1e-3f);
-                        continue;
-                    }
-                    int sourceX = geometry.Flip ? W - 1 - (geometry.Left + x) : geometry.Left + x;
-                    classes[p].Should().Be(mask[y * W + sourceX]);
-                    red[p].Should().BeApproximately(mask[y * W + sourceX] * 50 + 10, 2e-3f);
-                    column[p].Should().BeApproximately(sourceX + 1, 2e-3f);
-                    row[p].Should().BeApproximately(y + 1, 2e-3f);
-                }
-            }
-        }
-    }
 
     [Fact]
     public void Evaluation_resizes_the_shorter_side_to_the_base_size_with_the_mask_beside_it()
@@ -169,31 +36,6 @@ public sealed class SegmentPartsTests : IDisposable
         example.Target.shape.Should().Equal(40, 60);
         example.Target.dtype.Should().Be(ScalarType.Int64);
         example.Target.eq(1).all().item<bool>().Should().BeTrue();
-    }
-
-    [Fact]
-    public void Pixel_accuracy_and_iou_equal_a_hand_computation_with_ignored_pixels_and_absent_classes()
-    {
-        // Four classes; class 2 is neither in the truth nor predicted (no IoU), class 3 is predicted once but absent
-        // from the truth (IoU 0). The two pixels marked 255 count for nothing, whatever is predicted there.
-        using var target = tensor(new long[] { 0, 0, 1, 255, 1, 1, 255, 0 }, new long[] { 1, 2, 4 });
-        using var predicted = tensor(new long[] { 0, 1, 1, 2, 1, 0, 2, 3 }, new long[] { 1, 2, 4 });
-        using var counter = new ConfusionCounter(4, CPU);
-
-        counter.Add(predicted, target);
-        var scores = SegmentationScores.From(counter.Read());
-
-        scores.Confusion.Should().BeEquivalentTo(new long[,] { { 1, 1, 0, 1 }, { 1, 2, 0, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 } });
-        scores.PixelAccuracy.Should().Be(3.0 / 6);
-        scores.ClassIoU[0].Should().Be(1.0 / 4);          // 1 / (3 true + 2 predicted - 1)
-        scores.ClassIoU[1].Should().Be(2.0 / 4);          // 2 / (3 + 3 - 2)
-        double.IsNaN(scores.ClassIoU[2]).Should().BeTrue();
-        scores.ClassIoU[3].Should().Be(0);
-        scores.MeanIoU.Should().Be((0.25 + 0.5 + 0) / 3);
-
-        counter.Add(predicted, target);                     // counts accumulate
-        SegmentationScores.From(counter.Read()).Confusion[1, 1].Should().Be(4);
-        SegmentationScores.From(new long[2, 2]).Should().Match<SegmentationScores>(s => s.PixelAccuracy == 0 && double.IsNaN(s.MeanIoU));
     }
 
     public static IEnumerable<object[]> MaskFixtures() => new[]
@@ -280,7 +122,7 @@ public sealed class SegmentPartsTests : IDisposable
 
         File.ReadAllLines(Path.Combine(directory, "classes.txt")).Should().Equal("background", "circle", "cross", "square", "triangle");
         Directory.GetFiles(Path.Combine(directory, "images"), "*.jpg").Should().HaveCount(1);
-        var folder = SegmentationFolder.Scan(directory, 0.25, seed: 1);
+        var folder = SegmentData.Scan(directory, 0.25, seed: 1);
         folder.Classes.Should().Equal(DemoScenes.Classes);
         (folder.Train.Count, folder.Val.Count).Should().Be((6, 2));
         var values = new HashSet<byte>();
@@ -296,8 +138,4 @@ public sealed class SegmentPartsTests : IDisposable
         using var grey = File.OpenRead(Path.Combine(directory, "masks", "scene_0003.png"));
         ImageInfo.FromStream(grey)!.Value.ColorComponents.Should().Be(ColorComponents.Grey);
     }
-
-    /// <summary>One channel of a normalised [3, H, W] image back in 0-255 units.</summary>
-    private static float[] Denormalise(Tensor input, int channel) =>
-        input[channel].data<float>().ToArray().Select(v => (v * Std[channel] + Mean[channel]) * 255).ToArray();
 }

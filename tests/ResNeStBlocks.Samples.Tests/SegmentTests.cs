@@ -72,7 +72,7 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
     public void Overlays_show_the_image_its_prediction_by_the_best_checkpoint_and_its_ground_truth_blended()
     {
         run.Result.Overlays.Should().HaveCount(2);
-        var folder = SegmentationFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
+        var folder = SegmentData.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
         var pair = folder.Val[0];
         run.Result.Overlays[0].Should().Be(Path.Combine(run.Options.OutputDirectory, "overlays", Path.GetFileNameWithoutExtension(pair.Image) + ".png"));
         using var image = DecodedImage.LoadRgb(pair.Image);
@@ -112,7 +112,7 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
         session.OutputNames.Should().Equal("out", "aux");
         session.ModelMetadata.CustomMetadataMap[OnnxMetadataKeys.NumClasses].Should().Be("5");
         session.ModelMetadata.CustomMetadataMap[OnnxMetadataKeys.InputSize].Should().Be("3,56,56");
-        var folder = SegmentationFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
+        var folder = SegmentData.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
 
         using var torchSharp = Segmenter.Open(run.Result.BestCheckpoint, CPU);
         using var onnx = Segmenter.Open(run.Result.OnnxPath!, CPU);
@@ -133,7 +133,7 @@ public sealed class SegmentTests : IClassFixture<ShortSegmentRun>
     [Fact]
     public void The_inference_command_writes_the_same_overlay_from_the_checkpoint_and_from_the_onnx_file()
     {
-        var folder = SegmentationFolder.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
+        var folder = SegmentData.Scan(run.DataDirectory, run.Options.ValFraction, run.Options.Seed);
         string image = folder.Val[1].Image;
         string fromCheckpoint = Path.Combine(run.Root, "checkpoint.overlay.png"), fromOnnx = Path.Combine(run.Root, "onnx.overlay.png");
         var output = new StringWriter();

@@ -34,8 +34,6 @@ public sealed class Compose : IPairedTransform
                 current.Dispose();
             current = next;
         }
-        return ReferenceEquals(current, sample)
-            ? new PairedSample(sample.Image.alias(), new(sample.Target.Boxes.alias(), sample.Target.Labels.alias(), sample.Target.Masks?.alias()))
-            : current;
+        return ReferenceEquals(current, sample) ? PairedSample.Alias(sample) : current;
     }
 }

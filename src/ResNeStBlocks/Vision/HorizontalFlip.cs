@@ -6,7 +6,7 @@ namespace ResNeStBlocks.Vision;
 /// <summary>
 /// Mirrors the image left to right with probability <see cref="Probability"/> (torchvision's detection reference:
 /// 0.5): pixel column <c>x</c> goes to <c>W - 1 - x</c>, so a box's edges go to <c>x1' = W - x2</c>, <c>x2' = W - x1</c>;
-/// masks are mirrored with the image.
+/// masks and the class mask are mirrored with the image.
 /// </summary>
 /// <param name="Probability">Chance of the flip, 0 to 1.</param>
 public sealed record HorizontalFlip(double Probability = 0.5) : IPairedTransform
@@ -19,7 +19,7 @@ public sealed record HorizontalFlip(double Probability = 0.5) : IPairedTransform
             throw new ArgumentOutOfRangeException(nameof(Probability), Probability, $"Expected a probability from 0 to 1, got {Probability}.");
         PairedSample.Check(sample, nameof(sample));
         bool flip = random.NextDouble() < Probability;
-        return flip ? Flip(sample) : new PairedSample(sample.Image.alias(), new(sample.Target.Boxes.alias(), sample.Target.Labels.alias(), sample.Target.Masks?.alias()));
+        return flip ? Flip(sample) : PairedSample.Alias(sample);
     }
 
     /// <summary>Mirrors one sample.</summary>
@@ -35,7 +35,6 @@ public sealed record HorizontalFlip(double Probability = 0.5) : IPairedTransform
         var shift = tensor(new[] { w, 0, w, 0 }).to(boxes.dtype, boxes.device);
         var order = tensor(new long[] { 2, 1, 0, 3 }, device: boxes.device);
         var flipped = boxes.index_select(1, order).mul(sign).add(shift, HeldScalars.One);
-        var image = sample.Image.flip(-1).MoveToOuterDisposeScope();
-        return new PairedSample(image, PairedSample.Out(flipped, sample.Target.Labels.alias(), sample.Target.Masks?.flip(-1)));
+        return PairedSample.Out(sample.Image.flip(-1), flipped, sample.Target.Labels.alias(), sample.Target.Masks?.flip(-1), sample.ClassMask?.flip(-1));
     }
 }

@@ -20,21 +20,45 @@ public sealed record PhotometricJitter(double Brightness = 0.2, double Contrast 
     public PairedSample Apply(PairedSample sample, Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
+        CheckStrengths();
+        PairedSample.Check(sample, nameof(sample));
+        using var scope = NewDisposeScope();
+        var image = Jitter(sample.Image, random).MoveToOuterDisposeScope();
+        var target = sample.Target;
+        return new PairedSample(image, PairedSample.Out(target.Boxes.alias(), target.Labels.alias(), target.Masks?.alias()))
+        {
+            ClassMask = sample.ClassMask?.alias(),
+        };
+    }
+
+    /// <summary>Jitters an image alone (classification augmentation), with the same draws in the same order as <see cref="Apply"/>.</summary>
+    /// <param name="image">Float <c>[3, H, W]</c> in [0, 1].</param>
+    /// <param name="random">The image's own source of randomness.</param>
+    /// <returns>The jittered image, a new tensor handle the caller disposes.</returns>
+    /// <exception cref="ArgumentException">The image is not <c>[3, H, W]</c>.</exception>
+    public Tensor Jitter(Tensor image, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(random);
+        CheckStrengths();
+        if (image.dim() != 3 || image.shape[0] != 3)
+            throw new ArgumentException($"Expected the image as [3, H, W], got [{string.Join(", ", image.shape)}]; permute an [H, W, 3] image with permute(2, 0, 1).", nameof(image));
+        using var scope = NewDisposeScope();
+        var jittered = image;
+        if (Brightness > 0)
+            jittered = Blend(jittered, null, Draw(Brightness, random));
+        if (Contrast > 0)
+            jittered = Blend(jittered, Gray(jittered).mean(new long[] { -3, -2, -1 }, keepdim: true), Draw(Contrast, random));
+        if (Saturation > 0)
+            jittered = Blend(jittered, Gray(jittered), Draw(Saturation, random));
+        return (ReferenceEquals(jittered, image) ? image.alias() : jittered).MoveToOuterDisposeScope();
+    }
+
+    private void CheckStrengths()
+    {
         if (!(Brightness >= 0) || !(Contrast >= 0) || !(Saturation >= 0))
             throw new ArgumentOutOfRangeException(nameof(Brightness),
                 $"Expected strengths of 0 or more, got Brightness={Brightness}, Contrast={Contrast}, Saturation={Saturation}.");
-        PairedSample.Check(sample, nameof(sample));
-        using var scope = NewDisposeScope();
-        var image = sample.Image;
-        if (Brightness > 0)
-            image = Blend(image, null, Draw(Brightness, random));
-        if (Contrast > 0)
-            image = Blend(image, Gray(image).mean(new long[] { -3, -2, -1 }, keepdim: true), Draw(Contrast, random));
-        if (Saturation > 0)
-            image = Blend(image, Gray(image), Draw(Saturation, random));
-        image = (ReferenceEquals(image, sample.Image) ? image.alias() : image).MoveToOuterDisposeScope();
-        var target = sample.Target;
-        return new PairedSample(image, PairedSample.Out(target.Boxes.alias(), target.Labels.alias(), target.Masks?.alias()));
     }
 
     private static double Draw(double strength, Random random)

@@ -6,7 +6,8 @@ namespace ResNeStBlocks.Vision;
 /// <summary>
 /// Crops a random <see cref="Height"/> x <see cref="Width"/> window (the whole side where the image is smaller). Boxes
 /// are shifted into the window and clipped to it; boxes left with no width or height are removed together with their
-/// labels and masks.
+/// labels and masks. A class mask is cropped with the image; pad first with <see cref="PadIfSmaller"/> for a window of
+/// the full size (torchvision's segmentation reference).
 /// </summary>
 /// <param name="Height">Rows of the window, at least 1.</param>
 /// <param name="Width">Columns of the window, at least 1.</param>
@@ -46,7 +47,7 @@ public sealed record RandomCrop(int Height, int Width) : IPairedTransform
         var keep = moved[.., 2].gt(moved[.., 0]).logical_and(moved[.., 3].gt(moved[.., 1])).nonzero().view(-1);
         var image = sample.Image.narrow(1, top, height).narrow(2, left, width).contiguous();
         var masks = sample.Target.Masks?.narrow(1, top, height).narrow(2, left, width).index_select(0, keep).contiguous();
-        image = image.MoveToOuterDisposeScope();
-        return new PairedSample(image, PairedSample.Out(moved.index_select(0, keep), sample.Target.Labels.index_select(0, keep), masks));
+        var classMask = sample.ClassMask?.narrow(0, top, height).narrow(1, left, width).contiguous();
+        return PairedSample.Out(image, moved.index_select(0, keep), sample.Target.Labels.index_select(0, keep), masks, classMask);
     }
 }

@@ -9,7 +9,7 @@ namespace ResNeStBlocks.Vision;
 /// bilinearly without antialiasing (as torchvision's <c>GeneralizedRCNNTransform</c>), boxes are multiplied by the
 /// per-axis ratios of the new size to the old (torchvision's <c>resize_boxes</c>) and masks are resized by
 /// "nearest-exact" (the source pixel whose centre is nearest), which keeps a mask's pixels exactly inside its scaled box
-/// for integer factors.
+/// for integer factors; so is a class mask.
 /// </summary>
 /// <param name="MinScale">Smallest factor, above 0.</param>
 /// <param name="MaxScale">Largest factor, at least <paramref name="MinScale"/>.</param>
@@ -32,7 +32,10 @@ public sealed record RandomScale(double MinScale, double MaxScale) : IPairedTran
     /// <param name="height">New rows, at least 1.</param>
     /// <param name="width">New columns, at least 1.</param>
     /// <returns>The resized sample (new tensors).</returns>
-    public static PairedSample Resize(PairedSample sample, int height, int width)
+    public static PairedSample Resize(PairedSample sample, int height, int width) => Resize(sample, height, width, antialias: false);
+
+    /// <summary>Resizes one sample; <paramref name="antialias"/> low-pass filters the image when it shrinks (PIL's resize).</summary>
+    internal static PairedSample Resize(PairedSample sample, int height, int width, bool antialias)
     {
         PairedSample.Check(sample, nameof(sample));
         if (height < 1 || width < 1)
@@ -41,12 +44,21 @@ public sealed record RandomScale(double MinScale, double MaxScale) : IPairedTran
         var boxes = sample.Target.Boxes;
         double rx = (double)width / sample.Width, ry = (double)height / sample.Height;
         var ratios = tensor(new[] { rx, ry, rx, ry }).to(boxes.dtype, boxes.device);
-        var image = nn.functional.interpolate(sample.Image.unsqueeze(0), new long[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false)[0];
+        var image = height == sample.Height && width == sample.Width
+            ? sample.Image.alias()
+            : nn.functional.interpolate(sample.Image.unsqueeze(0), new long[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false,
+                antialias: antialias)[0];
         var masks = sample.Target.Masks;
         if (masks is not null)
             masks = masks.index_select(1, NearestSources(sample.Height, height, masks.device)).index_select(2, NearestSources(sample.Width, width, masks.device));
-        image = image.MoveToOuterDisposeScope();
-        return new PairedSample(image, PairedSample.Out(boxes.mul(ratios), sample.Target.Labels.alias(), masks));
+        var classMask = sample.ClassMask;
+        if (classMask is not null)
+        {
+            classMask = height == sample.Height && width == sample.Width
+                ? classMask.alias()
+                : classMask.index_select(0, NearestSources(sample.Height, height, classMask.device)).index_select(1, NearestSources(sample.Width, width, classMask.device));
+        }
+        return PairedSample.Out(image, boxes.mul(ratios), sample.Target.Labels.alias(), masks, classMask);
     }
 
     /// <summary>For each output pixel, the source pixel whose centre is nearest: <c>floor((i + 0.5) * from / to)</c> (PyTorch's "nearest-exact").</summary>

@@ -1,13 +1,6 @@
 using System;
 
-namespace ResNeStBlocks.Samples.FineTune;
-
-/// <summary>A crop window: top-left corner and size, in pixels.</summary>
-/// <param name="Top">First row.</param>
-/// <param name="Left">First column.</param>
-/// <param name="Height">Rows.</param>
-/// <param name="Width">Columns.</param>
-public readonly record struct CropWindow(int Top, int Left, int Height, int Width);
+namespace ResNeStBlocks.Vision;
 
 /// <summary>
 /// The window of torchvision's and timm's <c>RandomResizedCrop</c>: up to ten tries at a random area fraction in
@@ -28,9 +21,11 @@ public sealed record RandomResizedCrop(double MinScale = 0.08, double MaxScale =
     /// <param name="width">Image columns, at least 1.</param>
     /// <param name="random">The source of randomness.</param>
     /// <returns>A window inside the image.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The image is empty, or a range is empty or not positive.</exception>
     public CropWindow Sample(int height, int width, Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
+        Check(height, width);
         double area = (double)height * width;
         double logMin = Math.Log(MinRatio), logMax = Math.Log(MaxRatio);
         for (int attempt = 0; attempt < Attempts; attempt++)
@@ -49,8 +44,10 @@ public sealed record RandomResizedCrop(double MinScale = 0.08, double MaxScale =
     /// <param name="height">Image rows.</param>
     /// <param name="width">Image columns.</param>
     /// <returns>The centered window.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The image is empty, or a range is empty or not positive.</exception>
     public CropWindow CenterFallback(int height, int width)
     {
+        Check(height, width);
         double inRatio = (double)width / height;
         int w, h;
         if (inRatio < MinRatio)
@@ -69,5 +66,14 @@ public sealed record RandomResizedCrop(double MinScale = 0.08, double MaxScale =
             h = height;
         }
         return new CropWindow((height - h) / 2, (width - w) / 2, h, w);
+    }
+
+    private void Check(int height, int width)
+    {
+        if (height < 1 || width < 1)
+            throw new ArgumentOutOfRangeException(nameof(height), $"Expected an image of at least 1 x 1 pixels, got {height} x {width}.");
+        if (!(MinScale > 0 && MinScale <= MaxScale) || !(MinRatio > 0 && MinRatio <= MaxRatio) || double.IsInfinity(MaxRatio))
+            throw new ArgumentOutOfRangeException(nameof(MinScale),
+                $"Expected 0 < MinScale <= MaxScale and 0 < MinRatio <= MaxRatio, got MinScale={MinScale}, MaxScale={MaxScale}, MinRatio={MinRatio}, MaxRatio={MaxRatio}.");
     }
 }

@@ -3,21 +3,17 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
-using StbImageSharp;
 
-namespace ResNeStBlocks.Samples.Segment;
-
-/// <summary>An image and its mask (same base name).</summary>
-/// <param name="Image">The image file.</param>
-/// <param name="Mask">The mask PNG.</param>
-public sealed record SegmentationPair(string Image, string Mask);
+namespace ResNeStBlocks.Vision;
 
 /// <summary>
 /// A segmentation data folder: <c>DIR/images/*</c> with <c>DIR/masks/*.png</c> of the same base names (or
 /// <c>DIR/train/{images,masks}</c> and <c>DIR/val/{images,masks}</c>), class names from <c>DIR/classes.txt</c> (one per
-/// line, line <c>i</c> naming index <c>i</c>) or else the indices themselves. Every pair is checked while scanning:
-/// the mask is read (palette or greyscale PNG, <see cref="MaskPng"/>), must have its image's size, and may hold only
-/// known class indices and <see cref="IgnoreIndex"/>.
+/// line, line <c>i</c> naming index <c>i</c>) or else the indices themselves. Every pair is checked while scanning, so
+/// a bad file fails at once with one line naming it, never midway through training: the folder's own checks (images
+/// without masks, duplicate base names, class indices beyond <c>classes.txt</c>) here, the pixel checks (a mask that
+/// does not decode or has another size than its image) by the <see cref="SegmentationPairInspector"/> the caller
+/// passes, since decoding images is left to the caller (this library references only TorchSharp).
 /// </summary>
 public sealed class SegmentationFolder
 {
@@ -62,12 +58,14 @@ public sealed class SegmentationFolder
     /// <param name="directory">The data folder.</param>
     /// <param name="valFraction">Share of the pairs held out for validation when there is no <c>val</c> folder.</param>
     /// <param name="seed">Seed of that split.</param>
+    /// <param name="inspect">Decodes each pair (on all cores) and returns the largest class index its mask holds.</param>
     /// <returns>The classes and the two splits.</returns>
     /// <exception cref="InvalidDataException">The folder is unusable (missing folders, no images, an image without a mask) or a file in it
     /// is (an unreadable image or mask, a mask of another size than its image, an unknown class index); the message names it and the fix.</exception>
-    public static SegmentationFolder Scan(string directory, double valFraction, int seed)
+    public static SegmentationFolder Scan(string directory, double valFraction, int seed, SegmentationPairInspector inspect)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(inspect);
         if (!Directory.Exists(directory))
             throw new InvalidDataException($"Data folder not found: {directory}.");
         string classFile = Path.Combine(directory, ClassFileName);
@@ -77,7 +75,7 @@ public sealed class SegmentationFolder
         bool split = Directory.Exists(trainRoot) && Directory.Exists(valRoot);
         var train = Pairs(split ? trainRoot : directory, orphans);
         var val = split ? Pairs(valRoot, orphans) : new List<SegmentationPair>();
-        int maxIndex = Check(train.Concat(val).ToList(), names is null ? null : (names.Count, classFile));
+        int maxIndex = Check(train.Concat(val).ToList(), names is null ? null : (names.Count, classFile), inspect);
         if (names is null && maxIndex < 1)
             throw new InvalidDataException(
                 $"Every mask in {directory} holds class 0 only (or nothing but ignored pixels); segmentation needs at least two classes.");
@@ -135,45 +133,23 @@ public sealed class SegmentationFolder
         return images.Select(f => new SegmentationPair(f, masks[Path.GetFileNameWithoutExtension(f)])).ToList();
     }
 
-    /// <summary>Reads every mask and image header (in parallel) and reports the first problem in file order; returns the largest class index.</summary>
-    private static int Check(List<SegmentationPair> pairs, (int Count, string File)? classes)
+    /// <summary>Inspects every pair (in parallel) and reports the first problem in file order; returns the largest class index.</summary>
+    private static int Check(List<SegmentationPair> pairs, (int Count, string File)? classes, SegmentationPairInspector inspect)
     {
         var problems = new string?[pairs.Count];
         var largest = new int[pairs.Count];
         Parallel.For(0, pairs.Count, i =>
         {
             var pair = pairs[i];
-            ClassMask mask;
+            int max;
             try
             {
-                mask = MaskPng.Read(pair.Mask);
+                max = inspect(pair);
             }
             catch (InvalidDataException e)
             {
                 problems[i] = e.Message;
                 return;
-            }
-            catch (IOException e)
-            {
-                problems[i] = $"Cannot read mask {pair.Mask}: {e.Message}";
-                return;
-            }
-            var size = ImageSize(pair.Image);
-            if (size is null)
-            {
-                problems[i] = $"Cannot decode {pair.Image}: not a readable image. Remove or replace the file and its mask.";
-                return;
-            }
-            if (size.Value != (mask.Width, mask.Height))
-            {
-                problems[i] = $"Mask {pair.Mask} is {mask.Width}x{mask.Height} but its image {pair.Image} is {size.Value.Width}x{size.Value.Height}; a mask must have its image's size.";
-                return;
-            }
-            int max = -1;
-            foreach (byte value in mask.Indices)
-            {
-                if (value != IgnoreIndex && value > max)
-                    max = value;
             }
             largest[i] = max;
             if (classes is { } known && max >= known.Count)
@@ -183,20 +159,6 @@ public sealed class SegmentationFolder
         if (first >= 0)
             throw new InvalidDataException(problems[first]);
         return largest.Length == 0 ? -1 : largest.Max();
-    }
-
-    private static (int Width, int Height)? ImageSize(string path)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            return ImageInfo.FromStream(stream) is { Width: > 0, Height: > 0 } info ? (info.Width, info.Height) : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
-            or IndexOutOfRangeException or NullReferenceException or OverflowException)
-        {
-            return null;
-        }
     }
 
     /// <summary>Holds out <c>round(n * fraction)</c> pairs (at least 1 when there are 2 or more), chosen by <paramref name="seed"/>.</summary>

@@ -3,20 +3,15 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
-using StbImageSharp;
 
-namespace ResNeStBlocks.Samples.FineTune;
-
-/// <summary>One labelled image file.</summary>
-/// <param name="Path">The file.</param>
-/// <param name="Label">Class index (position of the class folder in <see cref="ImageFolder.Classes"/>).</param>
-public sealed record LabelledImage(string Path, int Label);
+namespace ResNeStBlocks.Vision;
 
 /// <summary>
 /// An image-classification folder in torchvision's ImageFolder layout: <c>DIR/&lt;class&gt;/**/&lt;image&gt;</c>, classes in
 /// ordinal name order, split into training and validation images either by <c>DIR/train</c> and <c>DIR/val</c> folders
-/// or by holding out a seeded fraction of each class. Files that do not decode as images are skipped and
-/// counted (each file is decoded once while scanning, on all cores).
+/// or by holding out a seeded fraction of each class. Files that do not decode as images are skipped and listed in
+/// <see cref="Skipped"/> (each file is checked once while scanning, on all cores, by the caller's decoder: this library
+/// references only TorchSharp and leaves decoding images to the caller).
 /// </summary>
 public sealed class ImageFolder
 {
@@ -49,10 +44,13 @@ public sealed class ImageFolder
     /// <param name="directory">The ImageFolder root.</param>
     /// <param name="valFraction">Share of each class held out for validation when there is no <c>val</c> folder.</param>
     /// <param name="seed">Seed of that split.</param>
+    /// <param name="isReadableImage">Whether a file decodes as an image of at least one pixel (called on several threads at once).</param>
     /// <returns>The classes and the two splits.</returns>
     /// <exception cref="ArgumentException">The folder is missing, has fewer than two classes, or a class has no readable images.</exception>
-    public static ImageFolder Scan(string directory, double valFraction, int seed)
+    public static ImageFolder Scan(string directory, double valFraction, int seed, Func<string, bool> isReadableImage)
     {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(isReadableImage);
         if (!Directory.Exists(directory))
             throw new ArgumentException($"Data folder not found: {directory}.", nameof(directory));
         var skipped = new List<string>();
@@ -61,19 +59,19 @@ public sealed class ImageFolder
         if (Directory.Exists(trainRoot) && Directory.Exists(valRoot))
         {
             var classes = ClassFolders(trainRoot);
-            var train = Images(trainRoot, classes, skipped);
+            var train = Images(trainRoot, classes, skipped, isReadableImage);
             var unknown = Subfolders(valRoot).Except(classes, StringComparer.Ordinal).ToList();
             if (unknown.Count > 0)
                 throw new ArgumentException(
                     $"{valRoot} has class folder(s) that {trainRoot} lacks: {string.Join(", ", unknown)}. Every validation class needs training images.", nameof(directory));
-            var val = Images(valRoot, classes, skipped, requireEach: false);
+            var val = Images(valRoot, classes, skipped, isReadableImage, requireEach: false);
             if (val.Count == 0)
                 throw new ArgumentException($"{valRoot} holds no readable images.", nameof(directory));
             return new ImageFolder(classes, train, val, skipped, hasValFolder: true);
         }
 
         var names = ClassFolders(directory);
-        var all = Images(directory, names, skipped);
+        var all = Images(directory, names, skipped, isReadableImage);
         var (trainSplit, valSplit) = Split(all, names.Count, valFraction, seed);
         if (valSplit.Count == 0)
             throw new ArgumentException(
@@ -97,7 +95,7 @@ public sealed class ImageFolder
         return classes;
     }
 
-    private static List<LabelledImage> Images(string root, IReadOnlyList<string> classes, List<string> skipped, bool requireEach = true)
+    private static List<LabelledImage> Images(string root, IReadOnlyList<string> classes, List<string> skipped, Func<string, bool> isReadableImage, bool requireEach = true)
     {
         var images = new List<LabelledImage>();
         for (int label = 0; label < classes.Count; label++)
@@ -108,7 +106,7 @@ public sealed class ImageFolder
             int before = images.Count;
             var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal).ToArray();
             var readable = new bool[files.Length];
-            Parallel.For(0, files.Length, i => readable[i] = IsReadableImage(files[i]));
+            Parallel.For(0, files.Length, i => readable[i] = isReadableImage(files[i]));
             for (int i = 0; i < files.Length; i++)
             {
                 if (readable[i])
@@ -121,23 +119,6 @@ public sealed class ImageFolder
                     $"Class folder {folder} holds no readable images (PNG, JPEG, BMP, GIF or TGA); add images or remove the folder.", nameof(root));
         }
         return images;
-    }
-
-    /// <summary>Whether StbImageSharp decodes the whole file (a valid header over truncated data fails here, not in training).</summary>
-    /// <param name="path">The file.</param>
-    /// <returns>True for a decodable image of at least one pixel.</returns>
-    public static bool IsReadableImage(string path)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            return ImageResult.FromStream(stream, ColorComponents.RedGreenBlue) is { Width: > 0, Height: > 0 };
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
-            or IndexOutOfRangeException or NullReferenceException or OverflowException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Holds out <c>round(n * fraction)</c> images of each class (at least 1 when the class has 2 or more), chosen by <paramref name="seed"/>.</summary>
