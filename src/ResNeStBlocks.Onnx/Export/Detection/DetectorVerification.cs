@@ -56,4 +56,58 @@ internal static class DetectorVerification
                 return new[] { ("scores", scores), ("deltas", deltas) };
             });
     }
+
+    /// <summary>RetinaNet's backbone and pyramid, and both subnets on one probe level.</summary>
+    public static void Verify(RetinaNet model)
+    {
+        using var scope = NewDisposeScope();
+        var (probe, tolerance) = Probes(model, out var generator);
+        using (generator)
+        {
+            DescriptionCheck.VerifyOutputs(model.Backbone, probe(new long[] { 1, 3, 64, 96 }), tolerance, null, null);
+            var head = model.Head;
+            DescriptionCheck.VerifyOutputs(head, probe(new long[] { 1, model.Backbone.Fpn.OutChannels, 8, 12 }), tolerance,
+                (graph, input) =>
+                {
+                    var (logits, deltas) = head.DescribeLevels(graph, new[] { input });
+                    return new[] { new NamedValue("logits", logits[0]), new NamedValue("deltas", deltas[0]) };
+                },
+                input => new[] { ("logits", head.ClassificationHead.call(new[] { input })[0]), ("deltas", head.RegressionHead.call(new[] { input })[0]) });
+        }
+    }
+
+    /// <summary>FCOS's backbone and pyramid, and its head on one probe level.</summary>
+    public static void Verify(Fcos model)
+    {
+        using var scope = NewDisposeScope();
+        var (probe, tolerance) = Probes(model, out var generator);
+        using (generator)
+        {
+            DescriptionCheck.VerifyOutputs(model.Backbone, probe(new long[] { 1, 3, 64, 96 }), tolerance, null, null);
+            var head = model.Head;
+            DescriptionCheck.VerifyOutputs(head, probe(new long[] { 1, model.Backbone.Fpn.OutChannels, 8, 12 }), tolerance,
+                (graph, input) =>
+                {
+                    var (logits, regression, centerness) = head.DescribeLevels(graph, new[] { input });
+                    return new[] { new NamedValue("logits", logits[0]), new NamedValue("regression", regression[0]), new NamedValue("centerness", centerness[0]) };
+                },
+                input =>
+                {
+                    var (logits, regression, centerness) = head.call(new[] { input });
+                    return new[] { ("logits", logits), ("regression", regression), ("centerness", centerness) };
+                });
+        }
+    }
+
+    /// <summary>Seeded probes in the model's type and device, and the tolerance for that type.</summary>
+    private static (Func<long[], Tensor> Probe, double Tolerance) Probes(Detector model, out Generator generator)
+    {
+        var reference = model.parameters().First();
+        var dtype = reference.dtype;
+        var device = reference.device;
+        var seeded = new Generator(ExportVerification.ProbeSeed);
+        generator = seeded;
+        double tolerance = dtype is ScalarType.Float16 or ScalarType.BFloat16 ? 1e-2 : DescriptionCheck.DefaultTolerance;
+        return (shape => randn(shape, generator: seeded).to(dtype, device), tolerance);
+    }
 }
