@@ -107,7 +107,8 @@ public class DetectorExportTests
     /// </summary>
     private const double TieTolerance = 1e-5;
 
-    internal static (double Boxes, double Scores, int Reordered) Compare(Detections expected, Tensor boxes, Tensor scores, long[] labels)
+    internal static (double Boxes, double Scores, int Reordered) Compare(Detections expected, Tensor boxes, Tensor scores, long[] labels,
+        double tieTolerance = TieTolerance)
     {
         var expectedBoxes = expected.Boxes.to(ScalarType.Float64).data<double>().ToArray();
         var expectedScores = expected.Scores.to(ScalarType.Float64).data<double>().ToArray();
@@ -123,7 +124,7 @@ public class DetectorExportTests
             double bestBox = double.PositiveInfinity;
             for (int j = 0; j < labels.Length; j++)
             {
-                if (used[j] || labels[j] != expectedLabels[i] || (j != i && Math.Abs(foundScores[j] - expectedScores[i]) > TieTolerance))
+                if (used[j] || labels[j] != expectedLabels[i] || (j != i && Math.Abs(foundScores[j] - expectedScores[i]) > tieTolerance))
                     continue;
                 double box = Enumerable.Range(0, 4).Max(c => Math.Abs(foundBoxes[4 * j + c] - expectedBoxes[4 * i + c]));
                 if (box < bestBox)
