@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Detection.Models;
@@ -60,54 +61,48 @@ internal static class DetectorVerification
     /// <summary>RetinaNet's backbone and pyramid, and both subnets on one probe level.</summary>
     public static void Verify(RetinaNet model)
     {
-        using var scope = NewDisposeScope();
-        var (probe, tolerance) = Probes(model, out var generator);
-        using (generator)
-        {
-            DescriptionCheck.VerifyOutputs(model.Backbone, probe(new long[] { 1, 3, 64, 96 }), tolerance, null, null);
-            var head = model.Head;
-            DescriptionCheck.VerifyOutputs(head, probe(new long[] { 1, model.Backbone.Fpn.OutChannels, 8, 12 }), tolerance,
-                (graph, input) =>
-                {
-                    var (logits, deltas) = head.DescribeLevels(graph, new[] { input });
-                    return new[] { new NamedValue("logits", logits[0]), new NamedValue("deltas", deltas[0]) };
-                },
-                input => new[] { ("logits", head.ClassificationHead.call(new[] { input })[0]), ("deltas", head.RegressionHead.call(new[] { input })[0]) });
-        }
+        var head = model.Head;
+        VerifyOneStage(model, model.Backbone, head,
+            (graph, input) =>
+            {
+                var (logits, deltas) = head.DescribeLevels(graph, new[] { input });
+                return new[] { new NamedValue("logits", logits[0]), new NamedValue("deltas", deltas[0]) };
+            },
+            input => new[] { ("logits", head.ClassificationHead.call(new[] { input })[0]), ("deltas", head.RegressionHead.call(new[] { input })[0]) });
     }
 
     /// <summary>FCOS's backbone and pyramid, and its head on one probe level.</summary>
     public static void Verify(Fcos model)
     {
-        using var scope = NewDisposeScope();
-        var (probe, tolerance) = Probes(model, out var generator);
-        using (generator)
-        {
-            DescriptionCheck.VerifyOutputs(model.Backbone, probe(new long[] { 1, 3, 64, 96 }), tolerance, null, null);
-            var head = model.Head;
-            DescriptionCheck.VerifyOutputs(head, probe(new long[] { 1, model.Backbone.Fpn.OutChannels, 8, 12 }), tolerance,
-                (graph, input) =>
-                {
-                    var (logits, regression, centerness) = head.DescribeLevels(graph, new[] { input });
-                    return new[] { new NamedValue("logits", logits[0]), new NamedValue("regression", regression[0]), new NamedValue("centerness", centerness[0]) };
-                },
-                input =>
-                {
-                    var (logits, regression, centerness) = head.call(new[] { input });
-                    return new[] { ("logits", logits), ("regression", regression), ("centerness", centerness) };
-                });
-        }
+        var head = model.Head;
+        VerifyOneStage(model, model.Backbone, head,
+            (graph, input) =>
+            {
+                var (logits, regression, centerness) = head.DescribeLevels(graph, new[] { input });
+                return new[] { new NamedValue("logits", logits[0]), new NamedValue("regression", regression[0]), new NamedValue("centerness", centerness[0]) };
+            },
+            input =>
+            {
+                var (logits, regression, centerness) = head.call(new[] { input });
+                return new[] { ("logits", logits), ("regression", regression), ("centerness", centerness) };
+            });
     }
 
-    /// <summary>Seeded probes in the model's type and device, and the tolerance for that type.</summary>
-    private static (Func<long[], Tensor> Probe, double Tolerance) Probes(Detector model, out Generator generator)
+    /// <summary>
+    /// A one-stage detector's backbone and pyramid on a seeded image probe, and its head (<paramref name="describe"/>
+    /// against <paramref name="forward"/>) on a seeded probe level, in the model's type and device.
+    /// </summary>
+    private static void VerifyOneStage(Detector model, DetectionBackbone backbone, TorchSharp.torch.nn.Module head,
+        Func<ForwardGraph, GraphValue, IReadOnlyList<NamedValue>> describe, Func<Tensor, IReadOnlyList<(string Name, Tensor Value)>> forward)
     {
         var reference = model.parameters().First();
         var dtype = reference.dtype;
         var device = reference.device;
-        var seeded = new Generator(ExportVerification.ProbeSeed);
-        generator = seeded;
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(ExportVerification.ProbeSeed);
         double tolerance = dtype is ScalarType.Float16 or ScalarType.BFloat16 ? 1e-2 : DescriptionCheck.DefaultTolerance;
-        return (shape => randn(shape, generator: seeded).to(dtype, device), tolerance);
+        DescriptionCheck.VerifyOutputs(backbone, randn(new long[] { 1, 3, 64, 96 }, generator: generator).to(dtype, device), tolerance, null, null);
+        var level = randn(new long[] { 1, backbone.Fpn.OutChannels, 8, 12 }, generator: generator).to(dtype, device);
+        DescriptionCheck.VerifyOutputs(head, level, tolerance, describe, forward);
     }
 }
