@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Onnx.Proto;
@@ -13,6 +14,7 @@ internal sealed class OnnxGraphBuilder
 {
     private readonly HashSet<string> names = new(System.StringComparer.Ordinal);
     private readonly Dictionary<string, string> constants = new(System.StringComparer.Ordinal);
+    private readonly Dictionary<string, (float[] Values, string Id)> weights = new(System.StringComparer.Ordinal);
     private readonly OnnxWeightType weightType;
 
     public OnnxGraphBuilder(OnnxWeightType weightType) => this.weightType = weightType;
@@ -43,7 +45,19 @@ internal sealed class OnnxGraphBuilder
     /// a float32 value holding it: the initializer itself, or, for float16 storage, a Cast of it to float32
     /// (which ONNX Runtime folds once at load time).
     /// </summary>
+    /// <remarks>A parameter read again with the same shape and values (a head's layers run on every pyramid level) is
+    /// stored once.</remarks>
     public string Weight(string name, float[] values, long[] dims)
+    {
+        string key = name + "[" + string.Join(",", dims) + "]";
+        if (weights.TryGetValue(key, out var stored) && stored.Values.AsSpan().SequenceEqual(values))
+            return stored.Id;
+        string id = NewWeight(name, values, dims);
+        weights[key] = (values, id);
+        return id;
+    }
+
+    private string NewWeight(string name, float[] values, long[] dims)
     {
         string unique = Unique(name);
         if (weightType == OnnxWeightType.Float32)

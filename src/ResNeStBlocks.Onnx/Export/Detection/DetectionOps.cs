@@ -113,6 +113,30 @@ internal sealed class DetectionOps
         return Node("Concat", corners, Attr.Int("axis", 2));
     }
 
+    /// <summary>
+    /// <see cref="ResNeStBlocks.Detection.BoxLinearCoder.Decode"/>: distances [K, 4] from the centres of reference boxes
+    /// [K, 4] give boxes [K, 4], the distances multiplied by the reference's sizes when <paramref name="normalizeBySize"/>.
+    /// </summary>
+    public string DecodeLinear(string codes, string reference, bool normalizeBySize)
+    {
+        string x1 = Column(reference, 0), y1 = Column(reference, 1), x2 = Column(reference, 2), y2 = Column(reference, 3);
+        string half = Builder.Float32Scalar(0.5f);
+        string centreX = Node("Mul", Node("Add", x1, x2), half);
+        string centreY = Node("Mul", Node("Add", y1, y2), half);
+        string distances = codes;
+        if (normalizeBySize)
+        {
+            string width = Unsqueeze(Node("Sub", x2, x1), 1), height = Unsqueeze(Node("Sub", y2, y1), 1);
+            distances = Node("Mul", codes, Node("Concat", new[] { width, height, width, height }, Attr.Int("axis", 1)));
+        }
+        var corners = new[]
+        {
+            Node("Sub", centreX, Column(distances, 0)), Node("Sub", centreY, Column(distances, 1)),
+            Node("Add", centreX, Column(distances, 2)), Node("Add", centreY, Column(distances, 3)),
+        }.Select(c => Unsqueeze(c, 1)).ToArray();
+        return Node("Concat", corners, Attr.Int("axis", 1));
+    }
+
     /// <summary><see cref="ResNeStBlocks.Detection.BoxOps.ClipBoxesToImage"/>: x to [0, width], y to [0, height].</summary>
     /// <param name="boxes">[..., 4] boxes.</param>
     /// <param name="limits">(width, height, width, height), float32 [4].</param>
@@ -151,6 +175,21 @@ internal sealed class DetectionOps
         string k = Node("Min", Dims(values, 0, 1), Builder.Int64s(count));
         var outputs = Builder.NodeOutputs("TopK", Path, new[] { values, k }, 2, Attr.Int("axis", 0), Attr.Int("largest", 1), Attr.Int("sorted", 1));
         return (outputs[0], outputs[1]);
+    }
+
+    /// <summary>
+    /// One level's candidates in a one-stage detector (torchvision's <c>postprocess_detections</c> of RetinaNet and FCOS):
+    /// the scores [L * classes] (location-major) above <paramref name="threshold"/>, the best <paramref name="count"/> of
+    /// them, sorted.
+    /// </summary>
+    /// <returns>The scores, the locations (index / classes) and the labels (index mod classes), each [k].</returns>
+    public (string Scores, string Locations, string Labels) LevelCandidates(string scores, long classes, double threshold, long count)
+    {
+        string candidates = Reshape(Node("NonZero", Node("Greater", scores, Builder.Float32Scalar((float)threshold))), -1);
+        var (top, order) = TopK(Gather(scores, candidates), count);
+        string indices = Gather(candidates, order);
+        string classCount = Builder.Int64Scalar(classes);
+        return (top, Node("Div", indices, classCount), Node("Mod", indices, classCount));
     }
 
     /// <summary>An int64 [K] vector holding <paramref name="value"/> once per element of <paramref name="like"/> ([K]).</summary>

@@ -19,14 +19,16 @@ internal static class DetectorExport
     public const string LabelsOutput = "labels";
 
     /// <summary>The detectors that export, by <see cref="DetectionModels"/> name and type.</summary>
-    public static IReadOnlyList<(string Name, Type Type)> Supported { get; } = new[] { ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)) };
+    public static IReadOnlyList<(string Name, Type Type)> Supported { get; } = new[]
+    {
+        ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)),
+        // The one-stage detectors.
+        ("retinanet_resnet50_fpn", typeof(RetinaNet)), ("retinanet_resnet50_fpn_v2", typeof(RetinaNet)), ("fcos_resnet50_fpn", typeof(Fcos)),
+    };
 
     public static ModelProto Build(Detector detector, OnnxExportOptions options)
     {
-        if (detector is not FasterRcnn fasterRcnn)
-            throw Unsupported(detector.GetType().Name);
-        if (fasterRcnn.Backbone is not DetectionBackbone)
-            throw Unsupported($"{nameof(FasterRcnn)} on a {fasterRcnn.Backbone.GetType().Name}");
+        var (describe, verify) = Family(detector);
         CheckOptions(options);
         DetectorClassNames.Check(detector, options);
         var builder = new OnnxGraphBuilder(options.WeightType);
@@ -34,7 +36,7 @@ internal static class DetectorExport
         foreach (var name in new[] { BoxesOutput, ScoresOutput, LabelsOutput })
             builder.Reserve(name);
         var forward = new OnnxForwardGraph(builder, options.FoldBatchNorm);
-        var (boxes, scores, labels) = FasterRcnnGraph.Build(fasterRcnn, forward, OnnxExporter.InputName);
+        var (boxes, scores, labels) = describe(forward, OnnxExporter.InputName);
         builder.Output(boxes, BoxesOutput);
         builder.Output(scores, ScoresOutput);
         builder.Output(labels, LabelsOutput);
@@ -53,18 +55,29 @@ internal static class DetectorExport
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxExporter.OpsetVersion });
         GraphCheck.Validate(graph);
-        foreach (var (key, value) in Metadata(fasterRcnn).Concat(DetectorClassNames.Metadata(options)))
+        foreach (var (key, value) in Metadata(detector).Concat(DetectorClassNames.Metadata(options)))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         if (options.VerifyAgainstForward)
-            DetectorVerification.Verify(fasterRcnn);
+            verify();
         return proto;
     }
+
+    /// <summary>The graph builder and the check before writing of the detector's family; refuses a family without a graph.</summary>
+    private static (Func<OnnxForwardGraph, string, (string Boxes, string Scores, string Labels)> Describe, Action Verify) Family(Detector detector) => detector switch
+    {
+        FasterRcnn { Backbone: DetectionBackbone } model => ((graph, input) => FasterRcnnGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
+        FasterRcnn model => throw Unsupported($"{nameof(FasterRcnn)} on a {model.Backbone.GetType().Name}"),
+        // The one-stage detectors.
+        RetinaNet model => ((graph, input) => RetinaNetGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
+        Fcos model => ((graph, input) => FcosGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
+        _ => throw Unsupported(detector.GetType().Name),
+    };
 
     /// <summary>The refusal of a detector family whose graph is not written yet, naming the families that export.</summary>
     public static NotSupportedException Unsupported(string typeName) =>
         new($"ONNX export does not support {typeName} yet; the detectors it exports are " +
             $"{string.Join(", ", Supported.Select(s => $"{s.Name} ({s.Type.Name})"))}. " +
-            "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
+            "Mask R-CNN export is planned (issue 24).");
 
     /// <summary>The options that have no meaning for a detector's fixed input and outputs are refused rather than ignored.</summary>
     private static void CheckOptions(OnnxExportOptions options)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Detection.Models;
@@ -55,5 +56,53 @@ internal static class DetectorVerification
                 var (scores, deltas) = predictor.call(input);
                 return new[] { ("scores", scores), ("deltas", deltas) };
             });
+    }
+
+    /// <summary>RetinaNet's backbone and pyramid, and both subnets on one probe level.</summary>
+    public static void Verify(RetinaNet model)
+    {
+        var head = model.Head;
+        VerifyOneStage(model, model.Backbone, head,
+            (graph, input) =>
+            {
+                var (logits, deltas) = head.DescribeLevels(graph, new[] { input });
+                return new[] { new NamedValue("logits", logits[0]), new NamedValue("deltas", deltas[0]) };
+            },
+            input => new[] { ("logits", head.ClassificationHead.call(new[] { input })[0]), ("deltas", head.RegressionHead.call(new[] { input })[0]) });
+    }
+
+    /// <summary>FCOS's backbone and pyramid, and its head on one probe level.</summary>
+    public static void Verify(Fcos model)
+    {
+        var head = model.Head;
+        VerifyOneStage(model, model.Backbone, head,
+            (graph, input) =>
+            {
+                var (logits, regression, centerness) = head.DescribeLevels(graph, new[] { input });
+                return new[] { new NamedValue("logits", logits[0]), new NamedValue("regression", regression[0]), new NamedValue("centerness", centerness[0]) };
+            },
+            input =>
+            {
+                var (logits, regression, centerness) = head.call(new[] { input });
+                return new[] { ("logits", logits), ("regression", regression), ("centerness", centerness) };
+            });
+    }
+
+    /// <summary>
+    /// A one-stage detector's backbone and pyramid on a seeded image probe, and its head (<paramref name="describe"/>
+    /// against <paramref name="forward"/>) on a seeded probe level, in the model's type and device.
+    /// </summary>
+    private static void VerifyOneStage(Detector model, DetectionBackbone backbone, TorchSharp.torch.nn.Module head,
+        Func<ForwardGraph, GraphValue, IReadOnlyList<NamedValue>> describe, Func<Tensor, IReadOnlyList<(string Name, Tensor Value)>> forward)
+    {
+        var reference = model.parameters().First();
+        var dtype = reference.dtype;
+        var device = reference.device;
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(ExportVerification.ProbeSeed);
+        double tolerance = dtype is ScalarType.Float16 or ScalarType.BFloat16 ? 1e-2 : DescriptionCheck.DefaultTolerance;
+        DescriptionCheck.VerifyOutputs(backbone, randn(new long[] { 1, 3, 64, 96 }, generator: generator).to(dtype, device), tolerance, null, null);
+        var level = randn(new long[] { 1, backbone.Fpn.OutChannels, 8, 12 }, generator: generator).to(dtype, device);
+        DescriptionCheck.VerifyOutputs(head, level, tolerance, describe, forward);
     }
 }

@@ -45,6 +45,15 @@ public sealed class Fcos : Detector
         register_module("head", head);
     }
 
+    /// <summary>The score a candidate must exceed (<see cref="DetectionOptions.ScoreThresh"/> or the family's default).</summary>
+    internal double ScoreThresh => scoreThresh;
+
+    /// <summary>The IoU above which NMS removes a box (<see cref="DetectionOptions.NmsThresh"/> or the family's default).</summary>
+    internal double NmsThresh => nmsThresh;
+
+    /// <summary>The detections kept per image (<see cref="DetectionOptions.DetectionsPerImg"/> or the family's default).</summary>
+    internal int DetectionsPerImg => detectionsPerImg;
+
     /// <inheritdoc/>
     public override int NumClasses => head.NumClasses;
 
@@ -53,6 +62,9 @@ public sealed class Fcos : Detector
 
     /// <summary>The anchors: one square per location, sizes 8 to 128 on the five levels.</summary>
     public AnchorGenerator AnchorGenerator => anchorGenerator;
+
+    /// <summary>The coder of the side distances (normalised by the anchor's size).</summary>
+    internal BoxLinearCoder BoxCoder => boxCoder;
 
     private protected override IReadOnlyList<Detections> DetectBatch(Tensor batch, IReadOnlyList<(long Height, long Width)> sizes)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -43,6 +44,15 @@ internal sealed class FcosClassificationHead : nn.Module<IReadOnlyList<Tensor>, 
         for (int i = 0; i < levels.Count; i++)
             all[i] = HeadOutputs.PermuteAndFlatten(clsLogits.call(conv.call(levels[i])), NumClasses);
         return cat(all, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Describes the eval-mode forward per level: [N, H * W * A, K] logits each.</summary>
+    internal GraphValue[] DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels)
+    {
+        var result = new GraphValue[levels.Count];
+        for (int i = 0; i < levels.Count; i++)
+            result[i] = HeadOutputs.DescribePermuteAndFlatten(graph, graph.Convolution(clsLogits, graph.Call(conv, levels[i])), NumClasses);
+        return result;
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

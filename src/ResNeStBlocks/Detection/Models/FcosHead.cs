@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,6 +49,17 @@ public sealed class FcosHead : nn.Module<IReadOnlyList<Tensor>, (Tensor ClassLog
         ArgumentNullException.ThrowIfNull(levels);
         var logits = classificationHead.call(levels);
         var (regression, centerness) = regressionHead.call(levels);
+        return (logits, regression, centerness);
+    }
+
+    /// <summary>
+    /// Describes the eval-mode forward per level (inside <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this
+    /// head): logits [N, H * W * A, K], distances [N, H * W * A, 4] and centre-ness logits [N, H * W * A, 1] of each level.
+    /// </summary>
+    internal (GraphValue[] ClassLogits, GraphValue[] BoxRegression, GraphValue[] Centerness) DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels)
+    {
+        var logits = graph.Within(classificationHead, () => classificationHead.DescribeLevels(graph, levels));
+        var (regression, centerness) = graph.Within(regressionHead, () => regressionHead.DescribeLevels(graph, levels));
         return (logits, regression, centerness);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -48,6 +49,20 @@ internal sealed class FcosRegressionHead : nn.Module<IReadOnlyList<Tensor>, (Ten
             centerness[i] = HeadOutputs.PermuteAndFlatten(bboxCtrness.call(feature), 1);
         }
         return (cat(regression, 1).MoveToOuterDisposeScope(), cat(centerness, 1).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Describes the eval-mode forward per level: [N, H * W * A, 4] distances and [N, H * W * A, 1] centre-ness logits each.</summary>
+    internal (GraphValue[] Regression, GraphValue[] Centerness) DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels)
+    {
+        var regression = new GraphValue[levels.Count];
+        var centerness = new GraphValue[levels.Count];
+        for (int i = 0; i < levels.Count; i++)
+        {
+            var feature = graph.Call(conv, levels[i]);
+            regression[i] = HeadOutputs.DescribePermuteAndFlatten(graph, graph.Convolution(bboxReg, feature, activation: Activation.Relu), 4);
+            centerness[i] = HeadOutputs.DescribePermuteAndFlatten(graph, graph.Convolution(bboxCtrness, feature), 1);
+        }
+        return (regression, centerness);
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

@@ -1,3 +1,4 @@
+using ResNeStBlocks.Description;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Detection.Models;
@@ -11,4 +12,8 @@ internal static class HeadOutputs
         long n = map.size(0), h = map.size(2), w = map.size(3);
         return map.view(n, -1, channels, h, w).permute(0, 3, 4, 1, 2).reshape(n, -1, channels);
     }
+
+    /// <summary>Describes <see cref="PermuteAndFlatten"/>: [N, A * C, H, W] to [N, H * W * A, C].</summary>
+    public static GraphValue DescribePermuteAndFlatten(ForwardGraph graph, GraphValue map, long channels) =>
+        graph.Reshape(graph.Transpose(graph.Unflatten(map, 1, -1, channels), 0, 3, 4, 1, 2), 0, -1, channels);
 }

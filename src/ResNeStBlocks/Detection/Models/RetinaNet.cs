@@ -48,6 +48,15 @@ public sealed class RetinaNet : Detector
         register_module("head", head);
     }
 
+    /// <summary>The score a candidate must exceed (<see cref="DetectionOptions.ScoreThresh"/> or the family's default).</summary>
+    internal double ScoreThresh => scoreThresh;
+
+    /// <summary>The IoU above which NMS removes a box (<see cref="DetectionOptions.NmsThresh"/> or the family's default).</summary>
+    internal double NmsThresh => nmsThresh;
+
+    /// <summary>The detections kept per image (<see cref="DetectionOptions.DetectionsPerImg"/> or the family's default).</summary>
+    internal int DetectionsPerImg => detectionsPerImg;
+
     /// <inheritdoc/>
     public override int NumClasses => head.ClassificationHead.NumClasses;
 

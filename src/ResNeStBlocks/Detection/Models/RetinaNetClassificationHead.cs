@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -61,6 +62,16 @@ public sealed class RetinaNetClassificationHead : nn.Module<IReadOnlyList<Tensor
             using var scope = NewDisposeScope();
             result[i] = HeadOutputs.PermuteAndFlatten(clsLogits.call(conv.call(levels[i])), NumClasses).MoveToOuterDisposeScope();
         }
+        return result;
+    }
+
+    /// <summary>Describes the eval-mode forward (inside <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this head).</summary>
+    /// <returns>Per level, [N, H * W * A, classes].</returns>
+    internal GraphValue[] DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels)
+    {
+        var result = new GraphValue[levels.Count];
+        for (int i = 0; i < levels.Count; i++)
+            result[i] = HeadOutputs.DescribePermuteAndFlatten(graph, graph.Convolution(clsLogits, graph.Call(conv, levels[i])), NumClasses);
         return result;
     }
 

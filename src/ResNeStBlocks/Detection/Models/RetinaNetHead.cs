@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,6 +35,12 @@ public sealed class RetinaNetHead : nn.Module
 
     /// <summary>The box subnet (keys <c>regression_head.*</c>).</summary>
     public RetinaNetRegressionHead RegressionHead => regressionHead;
+
+    /// <summary>Describes both subnets' eval-mode forwards (inside <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this head).</summary>
+    /// <returns>Per level, logits [N, H * W * A, classes] and deltas [N, H * W * A, 4].</returns>
+    internal (GraphValue[] Logits, GraphValue[] Deltas) DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels) =>
+        (graph.Within(classificationHead, () => classificationHead.DescribeLevels(graph, levels)),
+         graph.Within(regressionHead, () => regressionHead.DescribeLevels(graph, levels)));
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
     protected override void RegisterComponents()

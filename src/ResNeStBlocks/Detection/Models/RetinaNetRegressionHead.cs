@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,6 +48,16 @@ public sealed class RetinaNetRegressionHead : nn.Module<IReadOnlyList<Tensor>, T
             using var scope = NewDisposeScope();
             result[i] = HeadOutputs.PermuteAndFlatten(bboxReg.call(conv.call(levels[i])), 4).MoveToOuterDisposeScope();
         }
+        return result;
+    }
+
+    /// <summary>Describes the eval-mode forward (inside <see cref="ForwardGraph.Within{T}(nn.Module, Func{T})"/> for this head).</summary>
+    /// <returns>Per level, [N, H * W * A, 4].</returns>
+    internal GraphValue[] DescribeLevels(ForwardGraph graph, IReadOnlyList<GraphValue> levels)
+    {
+        var result = new GraphValue[levels.Count];
+        for (int i = 0; i < levels.Count; i++)
+            result[i] = HeadOutputs.DescribePermuteAndFlatten(graph, graph.Convolution(bboxReg, graph.Call(conv, levels[i])), 4);
         return result;
     }
 

@@ -1,0 +1,131 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using FluentAssertions;
+using Microsoft.ML.OnnxRuntime;
+using ResNeStBlocks.Detection.Models;
+using ResNeStBlocks.Onnx.Tests.Support;
+using ResNeStBlocks.Tests.Detection;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace ResNeStBlocks.Onnx.Tests;
+
+/// <summary>
+/// The one-stage detectors (RetinaNet v1 and v2, FCOS) exported with their transform and post-processing in the graph, run
+/// in ONNX Runtime on images of three sizes through one file, against the library's <see cref="Detector.Detect"/>: a
+/// 300 x 420 image (resized up to 320 x 448), a 500 x 350 image (resized down to 448 x 313, padded to 448 x 320) and a
+/// 40 x 420 image (resized to 42 x 448, padded to 64 x 448, so the coarsest levels are one cell high).
+/// </summary>
+public class OneStageDetectorExportTests
+{
+    private readonly ITestOutputHelper output;
+
+    public OneStageDetectorExportTests(ITestOutputHelper output) => this.output = output;
+
+    /// <summary>The gain of the box regressions' weights, small for the reason <see cref="DetectorExportTests"/> gives.</summary>
+    private const double RegressionGain = 0.1;
+
+    /// <summary>
+    /// RetinaNet det-filled with the resized fixtures' class gains (min size 320, max size 448), in float32: the same
+    /// count and labels, boxes within 1e-4 pixels, scores within 1e-4. The score threshold and the detections kept are
+    /// chosen (measured) so that no detection of the three images scores within 1e-4 of the threshold and the last kept
+    /// detection is more than 1e-4 above the first dropped one: the two runtimes' roundings (up to 2e-5) cannot move a
+    /// detection across either cut. v1: 24, 36 and 10 detections; v2 (whose third image scores below 0.008): 27 each, its
+    /// regression gain a tenth of v1's (its GroupNorm-normalised head features make larger deltas, 4e-4 px apart at 0.1).
+    /// </summary>
+    [Theory]
+    [InlineData("retinanet_resnet50_fpn", 0.0615, 300, RegressionGain)]
+    [InlineData("retinanet_resnet50_fpn_v2", 0.0052, 27, RegressionGain / 10)]
+    public void Retinanet_equals_detect_on_three_image_sizes_through_one_file(string name, double scoreThresh, int detectionsPerImg, double regressionGain)
+    {
+        var fixture = DetectorFixtures.Json(name + ".resized.detections.json");
+        double clsGain = fixture.GetProperty("cls_gain").GetDouble();
+        double clsBias = fixture.GetProperty("cls_bias").GetDouble();
+        using var model = Filled(name, fixture, scoreThresh, detectionsPerImg,
+            key => key == "head.classification_head.cls_logits.weight" ? clsGain : key == "head.regression_head.bbox_reg.weight" ? regressionGain : 1.0,
+            (key, u) =>
+                key.EndsWith("num_batches_tracked", StringComparison.Ordinal) ? zeros_like(u) :
+                key == "head.classification_head.cls_logits.bias" ? DetectorFixtures.Affine(u, 0.2, clsBias) :
+                u.dim() == 1 && key.StartsWith("head.", StringComparison.Ordinal) && key.Contains(".conv.", StringComparison.Ordinal) && key.EndsWith("weight", StringComparison.Ordinal)
+                    ? DetectorFixtures.Affine(u, 0.2, 1.0) : null);
+        EqualsDetect(model);
+    }
+
+    /// <summary>
+    /// FCOS det-filled with the resized fixture's gains, in float32: as RetinaNet, with 181, 126 and 13 detections (300
+    /// kept), the threshold more than 2.7e-4 from every detection's score. Its scores (square roots of two sigmoids' product)
+    /// differ by up to 7e-5 between the runtimes, so detections of one label within 1e-4 of each other may swap places.
+    /// </summary>
+    [Fact]
+    public void Fcos_equals_detect_on_three_image_sizes_through_one_file()
+    {
+        var fixture = DetectorFixtures.Json("fcos_resnet50_fpn.resized.detections.json");
+        double clsGain = fixture.GetProperty("cls_gain").GetDouble();
+        double ctrGain = fixture.GetProperty("ctr_gain").GetDouble();
+        double clsBias = fixture.GetProperty("cls_bias").GetDouble();
+        double headNormGain = fixture.GetProperty("head_norm_gain").GetDouble();
+        using var model = Filled("fcos_resnet50_fpn", fixture, 0.1224, 300,
+            key => key switch
+            {
+                "head.classification_head.cls_logits.weight" => clsGain,
+                "head.regression_head.bbox_reg.weight" => RegressionGain,
+                "head.regression_head.bbox_ctrness.weight" => ctrGain,
+                _ => 1.0,
+            },
+            (key, u) => key == "head.classification_head.cls_logits.bias" ? DetectorFixtures.Affine(u, 0.2, clsBias)
+                : key.StartsWith("head.", StringComparison.Ordinal) && key.Contains(".conv.", StringComparison.Ordinal) && u.dim() == 1
+                    && key.EndsWith("weight", StringComparison.Ordinal) ? DetectorFixtures.Affine(u, 0.2, headNormGain) : null);
+        EqualsDetect(model, tieTolerance: 1e-4);
+    }
+
+    private static Detector Filled(string name, System.Text.Json.JsonElement fixture, double scoreThresh, int detectionsPerImg, Func<string, double> gain, Func<string, Tensor, Tensor?> special)
+    {
+        var options = new DetectionOptions
+        {
+            MinSize = fixture.GetProperty("min_size").GetInt32(),
+            MaxSize = fixture.GetProperty("max_size").GetInt32(),
+            ScoreThresh = scoreThresh,
+            DetectionsPerImg = detectionsPerImg,
+        };
+        var model = DetectionModels.Create(name, options: options);
+        model.eval();
+        DetectorFixtures.DetFill(model, fixture.GetProperty("norm_gain").GetDouble(), gain, special);
+        return model;
+    }
+
+    /// <summary>Exports once, then runs the three images through the file and through Detect.</summary>
+    /// <param name="model">The filled detector.</param>
+    /// <param name="tieTolerance">The score difference within which detections of one label may come in either order.</param>
+    private void EqualsDetect(Detector model, double tieTolerance = 1e-5)
+    {
+        var clock = Stopwatch.StartNew();
+        var bytes = OrtRunner.Export(model);
+        output.WriteLine($"export (with its verification) {clock.Elapsed.TotalSeconds:F1} s, {bytes.Length / 1e6:F1} MB");
+        clock.Restart();
+        using var session = new InferenceSession(bytes, new SessionOptions { IntraOpNumThreads = 2 });
+        output.WriteLine($"session {clock.Elapsed.TotalSeconds:F1} s");
+        foreach (var (height, width, index) in new[] { (300L, 420L, 0), (500L, 350L, 1), (40L, 420L, 2) })
+        {
+            using var scope = NewDisposeScope();
+            var image = DetectorFixtures.Image(index, height, width).to(ScalarType.Float32);
+            clock.Restart();
+            var expected = model.Detect(new[] { image })[0];
+            output.WriteLine($"{height} x {width}: Detect {clock.Elapsed.TotalMilliseconds:F0} ms");
+            clock.Restart();
+            var (boxes, scores, labels) = DetectorExportTests.Run(session, image);
+            output.WriteLine($"{height} x {width}: ONNX Runtime {clock.Elapsed.TotalMilliseconds:F0} ms");
+            var expectedLabels = expected.Labels.data<long>().ToArray();
+            output.WriteLine($"{height} x {width}: {expectedLabels.Length} detections (ONNX Runtime {labels.Length}), " +
+                $"{expectedLabels.Distinct().Count()} labels, scores {expected.Scores.min().item<float>():F4}..{expected.Scores.max().item<float>():F4}");
+            labels.Should().HaveCount(expectedLabels.Length, $"the {height} x {width} image's detections");
+            expectedLabels.Should().NotBeEmpty();
+            var (boxDifference, scoreDifference, reordered) = DetectorExportTests.Compare(expected, boxes, scores, labels, tieTolerance);
+            output.WriteLine($"{height} x {width}: max |box difference| {boxDifference:E2}, max |score difference| {scoreDifference:E2}, " +
+                $"{reordered} tied detections in another order");
+            boxDifference.Should().BeLessThan(1e-4);
+            scoreDifference.Should().BeLessThan(1e-4);
+        }
+    }
+}
