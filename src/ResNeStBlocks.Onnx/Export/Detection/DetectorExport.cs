@@ -10,40 +10,52 @@ namespace ResNeStBlocks.Onnx.Export.Detection;
 
 /// <summary>
 /// The export of a detector: one image [1, 3, H, W] of any size with values in [0, 1] in, <c>boxes</c> [N, 4] (input
-/// pixels), <c>scores</c> [N] and <c>labels</c> [N] (int64) out, the model's transform and post-processing in the graph.
+/// pixels), <c>scores</c> [N] and <c>labels</c> [N] (int64) out, and for Mask R-CNN <c>masks</c> [N, 1, H, W] (probabilities
+/// pasted at the input's size), the model's transform and post-processing in the graph.
 /// </summary>
 internal static class DetectorExport
 {
     public const string BoxesOutput = "boxes";
     public const string ScoresOutput = "scores";
     public const string LabelsOutput = "labels";
+    public const string MasksOutput = "masks";
 
     /// <summary>The detectors that export, by <see cref="DetectionModels"/> name and type.</summary>
-    public static IReadOnlyList<(string Name, Type Type)> Supported { get; } = new[] { ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)) };
+    public static IReadOnlyList<(string Name, Type Type)> Supported { get; } = new[]
+    {
+        ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)), ("fasterrcnn_resnet50_fpn_v2", typeof(FasterRcnn)),
+        ("fasterrcnn_resnest50d_fpn", typeof(FasterRcnn)), ("fasterrcnn_resnest101e_fpn", typeof(FasterRcnn)),
+        ("maskrcnn_resnet50_fpn", typeof(MaskRcnn)), ("maskrcnn_resnet50_fpn_v2", typeof(MaskRcnn)),
+        ("maskrcnn_resnest50d_fpn", typeof(MaskRcnn)), ("maskrcnn_resnest101e_fpn", typeof(MaskRcnn)),
+    };
 
     public static ModelProto Build(Detector detector, OnnxExportOptions options)
     {
         if (detector is not FasterRcnn fasterRcnn)
             throw Unsupported(detector.GetType().Name);
-        if (fasterRcnn.Backbone is not DetectionBackbone)
+        if (fasterRcnn.Backbone is not (DetectionBackbone or ResNetFpnBackbone))
             throw Unsupported($"{nameof(FasterRcnn)} on a {fasterRcnn.Backbone.GetType().Name}");
         CheckOptions(options);
         DetectorClassNames.Check(detector, options);
         var builder = new OnnxGraphBuilder(options.WeightType);
         builder.Reserve(OnnxExporter.InputName);
-        foreach (var name in new[] { BoxesOutput, ScoresOutput, LabelsOutput })
+        foreach (var name in new[] { BoxesOutput, ScoresOutput, LabelsOutput, MasksOutput })
             builder.Reserve(name);
         var forward = new OnnxForwardGraph(builder, options.FoldBatchNorm);
-        var (boxes, scores, labels) = FasterRcnnGraph.Build(fasterRcnn, forward, OnnxExporter.InputName);
+        var (boxes, scores, labels, masks) = FasterRcnnGraph.Build(fasterRcnn, forward, OnnxExporter.InputName);
         builder.Output(boxes, BoxesOutput);
         builder.Output(scores, ScoresOutput);
         builder.Output(labels, LabelsOutput);
+        if (masks is not null)
+            builder.Output(masks, MasksOutput);
 
         var graph = builder.Graph;
         graph.Input.Add(Value(OnnxExporter.InputName, TensorProto.Types.DataType.Float, Fixed(1), Fixed(3), Symbol("height"), Symbol("width")));
         graph.Output.Add(Value(BoxesOutput, TensorProto.Types.DataType.Float, Symbol("detections"), Fixed(4)));
         graph.Output.Add(Value(ScoresOutput, TensorProto.Types.DataType.Float, Symbol("detections")));
         graph.Output.Add(Value(LabelsOutput, TensorProto.Types.DataType.Int64, Symbol("detections")));
+        if (masks is not null)
+            graph.Output.Add(Value(MasksOutput, TensorProto.Types.DataType.Float, Symbol("detections"), Fixed(1), Symbol("height"), Symbol("width")));
         var proto = new ModelProto
         {
             IrVersion = OnnxExporter.IrVersion,
@@ -64,7 +76,7 @@ internal static class DetectorExport
     public static NotSupportedException Unsupported(string typeName) =>
         new($"ONNX export does not support {typeName} yet; the detectors it exports are " +
             $"{string.Join(", ", Supported.Select(s => $"{s.Name} ({s.Type.Name})"))}. " +
-            "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
+            "RetinaNet and FCOS exports are planned (issue 24).");
 
     /// <summary>The options that have no meaning for a detector's fixed input and outputs are refused rather than ignored.</summary>
     private static void CheckOptions(OnnxExportOptions options)

@@ -8,7 +8,7 @@ namespace ResNeStBlocks.Onnx.Export.Detection;
 
 /// <summary>
 /// The check before a detector's file is written: its described parts (backbone and pyramid, proposal head, box head,
-/// predictor) against their forwards on seeded probes, as <see cref="ExportVerification"/> checks any model. The
+/// predictor, and Mask R-CNN's mask head and predictor) against their forwards on seeded probes, as <see cref="ExportVerification"/> checks any model. The
 /// post-processing nodes are not run here (the package does not depend on a runtime); the tests run the whole file in
 /// ONNX Runtime against <see cref="Detector.Detect"/>.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class DetectorVerification
         using var scope = NewDisposeScope();
         using var generator = new Generator(ExportVerification.ProbeSeed);
         double tolerance = dtype is ScalarType.Float16 or ScalarType.BFloat16 ? 1e-2 : DescriptionCheck.DefaultTolerance;
-        long channels = ((DetectionBackbone)model.Backbone).Fpn.OutChannels;
+        long channels = FasterRcnnGraph.PyramidChannels(model);
 
         DescriptionCheck.VerifyOutputs(model.Backbone, randn(new long[] { 1, 3, 64, 96 }, generator: generator).to(dtype, device), tolerance, null, null);
         var head = model.Rpn.Head;
@@ -55,5 +55,14 @@ internal static class DetectorVerification
                 var (scores, deltas) = predictor.call(input);
                 return new[] { ("scores", scores), ("deltas", deltas) };
             });
+        if (model.RoiHeads is { MaskRoiPool: { } maskPool, MaskHead: { } maskHead, MaskPredictor: { } maskPredictor })
+        {
+            var maskPooled = randn(new long[] { 3, channels, maskPool.OutputHeight, maskPool.OutputWidth }, generator: generator).to(dtype, device);
+            DescriptionCheck.VerifyOutputs(maskHead, maskPooled, tolerance, null, null);
+            Tensor maskFeatures;
+            using (no_grad())
+                maskFeatures = maskHead.call(maskPooled);
+            DescriptionCheck.VerifyOutputs(maskPredictor, maskFeatures, tolerance, null, null);
+        }
     }
 }
