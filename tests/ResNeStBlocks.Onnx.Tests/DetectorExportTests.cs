@@ -80,8 +80,10 @@ public class DetectorExportTests
     public void A_detector_family_without_a_graph_is_refused_naming_the_supported_ones()
     {
         Export.Detection.DetectorExport.Unsupported("RetinaNet").Message.Should().Be(
-            "ONNX export does not support RetinaNet yet; the detectors it exports are fasterrcnn_resnet50_fpn (FasterRcnn). " +
-            "RetinaNet, FCOS and Mask R-CNN exports are planned (issue 24).");
+            "ONNX export does not support RetinaNet yet; the detectors it exports are fasterrcnn_resnet50_fpn (FasterRcnn), " +
+            "fasterrcnn_resnet50_fpn_v2 (FasterRcnn), fasterrcnn_resnest50d_fpn (FasterRcnn), fasterrcnn_resnest101e_fpn (FasterRcnn), " +
+            "maskrcnn_resnet50_fpn (MaskRcnn), maskrcnn_resnet50_fpn_v2 (MaskRcnn), maskrcnn_resnest50d_fpn (MaskRcnn), " +
+            "maskrcnn_resnest101e_fpn (MaskRcnn). RetinaNet and FCOS exports are planned (issue 24).");
     }
 
     [Fact]
