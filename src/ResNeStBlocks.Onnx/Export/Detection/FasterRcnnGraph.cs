@@ -11,10 +11,11 @@ namespace ResNeStBlocks.Onnx.Export.Detection;
 
 /// <summary>
 /// Faster R-CNN's eval-mode forward for one image as one ONNX graph: the transform (<see cref="DetectionOps.Transform"/>),
-/// the described backbone and pyramid (torchvision's ResNet or the library's ResNeSt body), the region proposal network (described head, then anchors, top-k per level,
-/// decoding, clipping, filters and batched NMS), the box heads on multi-scale RoiAlign, their post-processing, and the
-/// boxes mapped back to the input image's pixels; with a mask branch (Mask R-CNN) each detection's mask, pasted into the
-/// input image's pixels. It follows <see cref="FasterRcnn"/>'s own code step by step.
+/// the described backbone and pyramid (torchvision's ResNet or the library's ResNeSt body), the region proposal network
+/// (described head, then anchors, top-k per level, decoding, clipping, filters and batched NMS), the box heads on
+/// multi-scale RoiAlign, their post-processing, and the boxes mapped back to the input image's pixels; with a mask branch
+/// (Mask R-CNN) each detection's mask, pasted into the input image's pixels (<see cref="MaskPasteGraph"/>). It follows
+/// <see cref="FasterRcnn"/>'s own code step by step.
 /// </summary>
 internal static class FasterRcnnGraph
 {
