@@ -79,10 +79,12 @@ public class DetectorExportTests
     [Fact]
     public void A_detector_family_without_a_graph_is_refused_naming_the_supported_ones()
     {
-        Export.Detection.DetectorExport.Unsupported("MaskRcnn").Message.Should().Be(
-            "ONNX export does not support MaskRcnn yet; the detectors it exports are fasterrcnn_resnet50_fpn (FasterRcnn), " +
-            "retinanet_resnet50_fpn (RetinaNet), retinanet_resnet50_fpn_v2 (RetinaNet), fcos_resnet50_fpn (Fcos). " +
-            "Mask R-CNN export is planned (issue 24).");
+        Export.Detection.DetectorExport.Unsupported("MyDetector").Message.Should().Be(
+            "ONNX export does not support MyDetector; the detectors it exports are fasterrcnn_resnet50_fpn (FasterRcnn), " +
+            "fasterrcnn_resnet50_fpn_v2 (FasterRcnn), fasterrcnn_resnest50d_fpn (FasterRcnn), fasterrcnn_resnest101e_fpn (FasterRcnn), " +
+            "maskrcnn_resnet50_fpn (MaskRcnn), maskrcnn_resnet50_fpn_v2 (MaskRcnn), maskrcnn_resnest50d_fpn (MaskRcnn), " +
+            "maskrcnn_resnest101e_fpn (MaskRcnn), retinanet_resnet50_fpn (RetinaNet), retinanet_resnet50_fpn_v2 (RetinaNet), " +
+            "fcos_resnet50_fpn (Fcos), and these families on another DetectionBackbone or ResNetFpnBackbone.");
     }
 
     [Fact]

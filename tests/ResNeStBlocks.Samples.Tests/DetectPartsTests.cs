@@ -135,18 +135,4 @@ public sealed class DetectPartsTests : IDisposable
 
         error.ToString().Should().StartWith(message);
     }
-
-    [Fact]
-    public void Export_of_a_model_the_exporter_does_not_support_is_refused_before_training()
-    {
-        string data = Path.Combine(root, "refuse");
-        DemoShapes.Write(data, trainImages: 2, valImages: 1, seed: 1);
-        var error = new StringWriter();
-
-        int code = DetectApp.Execute(new[] { "--data", data, "--model", "fcos_resnet50_fpn", "--export-onnx", "--output", Path.Combine(root, "never") }, new StringWriter(), error);
-
-        code.Should().Be(2);
-        error.ToString().Should().StartWith("error: --export-onnx: ONNX export does not support Fcos yet;");
-        File.Exists(CheckpointFiles.Last(Path.Combine(root, "never"))).Should().BeFalse();
-    }
 }

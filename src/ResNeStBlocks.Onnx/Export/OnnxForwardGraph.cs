@@ -227,6 +227,24 @@ internal sealed class OnnxForwardGraph : ForwardGraph
         return Value(Builder.Node("LayerNormalization", path, inputs, Attr.Int("axis", -shape.Length), Attr.Float("epsilon", (float)norm.eps)));
     }
 
+    /// <summary>ConvTranspose with PyTorch's weight layout [C_in, C_out / groups, kH, kW], which is ONNX's.</summary>
+    private protected override GraphValue OnTransposedConvolution(ConvTranspose2d convolution, string path, GraphValue input)
+    {
+        if (convolution.padding_mode != PaddingModes.Zeros)
+            throw OnnxExportErrors.Setting(path, $"padding mode {convolution.padding_mode} (only zero padding is exported)");
+        var inputs = new List<string> { input.Id, Builder.Weight(path + ".weight", TensorValues.ToFloat(TensorValues.Read(convolution.weight)), convolution.weight.shape) };
+        if (convolution.bias is not null)
+            inputs.Add(Builder.Weight(path + ".bias", TensorValues.ToFloat(TensorValues.Read(convolution.bias)), convolution.bias.shape));
+        long[] padding = convolution.padding ?? new long[] { 0, 0 };
+        return Value(Builder.Node("ConvTranspose", path, inputs,
+            Attr.Ints("kernel_shape", convolution.kernel_size),
+            Attr.Ints("strides", convolution.stride),
+            Attr.Ints("pads", new[] { padding[0], padding[1], padding[0], padding[1] }),
+            Attr.Ints("output_padding", convolution.output_padding),
+            Attr.Ints("dilations", convolution.dilation),
+            Attr.Int("group", convolution.groups)));
+    }
+
     /// <summary>
     /// [N, C, H, W] viewed as [N, C, h, H / h, w, W / w] and averaged over the window axes: adaptive pooling for sizes that
     /// h and w divide, with H and W read at run time.

@@ -126,6 +126,7 @@ public static class DescriptionCheck
         },
         BackboneWithFpn fpn => input => Named(fpn.call(input)),
         Detection.Models.DetectionBackbone detection => input => Named(detection.call(input)),
+        Detection.Models.ResNetFpnBackbone detection => input => Named(detection.call(input)),
         // The extra levels as a pyramid's extension: P6 reads the one map given (as P5 or C5).
         LastLevelP6P7 levels => input => Named(levels.Extend(FeatureMaps.Numbered(new[] { input }), new[] { input })),
         // An extra pyramid level of one input: the level it appends to a pyramid of that input alone.

@@ -242,6 +242,9 @@ internal sealed class EagerGraph : ForwardGraph
     private protected override GraphValue OnLayerNorm(LayerNorm norm, string path, GraphValue input) =>
         Define(nn.functional.layer_norm(Of(input), norm.normalized_shape, norm.weight, norm.bias, norm.eps));
 
+    private protected override GraphValue OnTransposedConvolution(ConvTranspose2d convolution, string path, GraphValue input) =>
+        Define(convolution.call(Of(input)));
+
     private GraphValue Resized(Tensor x, long[]? size, double[]? scale, ResizeMode mode, bool alignCorners) =>
         Define(nn.functional.interpolate(x, size, scale, mode == ResizeMode.Nearest ? InterpolationMode.Nearest : InterpolationMode.Bilinear,
             mode == ResizeMode.Nearest ? null : alignCorners));

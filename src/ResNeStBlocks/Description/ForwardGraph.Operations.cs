@@ -258,6 +258,17 @@ public abstract partial class ForwardGraph
         return OnGroupNorm(norm, Claim(norm, wholeSubtree: false), input);
     }
 
+    /// <summary>TorchSharp's <see cref="TorchSharp.Modules.ConvTranspose2d"/> (Mask R-CNN's 2x2 upsampling), with its bias when it has one.</summary>
+    /// <param name="convolution">The layer (a child of the module being described, or the module itself).</param>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <returns>The output.</returns>
+    public GraphValue TransposedConvolution(ConvTranspose2d convolution, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(convolution);
+        Defined(input, nameof(input));
+        return OnTransposedConvolution(convolution, Claim(convolution, wholeSubtree: false), input);
+    }
+
     /// <summary>TorchSharp's <see cref="TorchSharp.Modules.LayerNorm"/>: normalised over its trailing <c>normalized_shape</c> axes, then its affine map.</summary>
     /// <param name="norm">The layer (a child of the module being described, or the module itself).</param>
     /// <param name="input">A value whose trailing axes have the layer's <c>normalized_shape</c>.</param>
@@ -305,6 +316,7 @@ public abstract partial class ForwardGraph
     private protected abstract GraphValue OnResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners);
     private protected abstract GraphValue OnGroupNorm(GroupNorm norm, string path, GraphValue input);
     private protected abstract GraphValue OnLayerNorm(LayerNorm norm, string path, GraphValue input);
+    private protected abstract GraphValue OnTransposedConvolution(ConvTranspose2d convolution, string path, GraphValue input);
 
     private GraphValue Binary(BinaryOperation operation, GraphValue left, GraphValue right) =>
         OnBinary(operation, Defined(left, nameof(left)), Defined(right, nameof(right)));

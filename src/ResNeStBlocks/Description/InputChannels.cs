@@ -72,6 +72,12 @@ public static class InputChannels
             return base.OnConvolution(convolution, convolutionPath, input, norm, normPath, activation);
         }
 
+        private protected override GraphValue OnTransposedConvolution(ConvTranspose2d convolution, string path, GraphValue input)
+        {
+            Read(input, convolution.in_channels);
+            return base.OnTransposedConvolution(convolution, path, input);
+        }
+
         protected override GraphValue OnBatchNorm(BatchNorm2d norm, string path, GraphValue input)
         {
             Read(input, norm.num_features);

@@ -38,6 +38,7 @@ internal abstract class StructureGraph : ForwardGraph
     private protected override GraphValue OnResizeByScale(GraphValue input, double heightScale, double widthScale, ResizeMode mode, bool alignCorners) => Fresh();
     private protected override GraphValue OnGroupNorm(GroupNorm norm, string path, GraphValue input) => Fresh();
     private protected override GraphValue OnLayerNorm(LayerNorm norm, string path, GraphValue input) => Fresh();
+    private protected override GraphValue OnTransposedConvolution(ConvTranspose2d convolution, string path, GraphValue input) => Fresh();
     protected override GraphValue OnConvolution(Conv2d convolution, string convolutionPath, GraphValue input, BatchNorm2d? norm, string? normPath, Activation activation) => Fresh();
     protected override GraphValue OnBatchNorm(BatchNorm2d norm, string path, GraphValue input) => Fresh();
     protected override GraphValue OnLinear(Linear linear, string path, GraphValue input) => Fresh();

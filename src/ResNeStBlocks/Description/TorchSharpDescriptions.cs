@@ -12,6 +12,7 @@ internal static class TorchSharpDescriptions
     {
         ModuleDescriptions.Register<Sequential>((graph, sequence, x) => SequenceDescription.Describe(graph, sequence, x));
         ModuleDescriptions.Register<Conv2d>((graph, conv, x) => graph.Convolution(conv, x));
+        ModuleDescriptions.Register<ConvTranspose2d>((graph, conv, x) => graph.TransposedConvolution(conv, x));
         ModuleDescriptions.Register<BatchNorm2d>((graph, norm, x) => graph.BatchNorm(norm, x));
         ModuleDescriptions.Register<Linear>((graph, linear, x) => graph.Linear(linear, x));
         ModuleDescriptions.Register<ReLU>((graph, _, x) => graph.Relu(x));

@@ -58,12 +58,14 @@ public class ModuleCatalogueTests
         using var stem = nn.Sequential(nn.ReLU(), nn.Conv2d(5, 8, 3));
         using var block = new ResNeStBottleneck(48, 12, placement: new BlockPlacement(Downsample: Downsample.Average(48, 48)));
         using var pooled = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(7, 2));
+        using var upsampling = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(6, 4, 2, stride: 2));
 
         InputChannels.Of(se).Should().Be(24, "pooling keeps the channels that SE's first convolution reads");
         InputChannels.Of(sk).Should().Be(32, "each of the 2 branches reads half of the input");
         InputChannels.Of(stem).Should().Be(5);
         InputChannels.Of(block).Should().Be(48);
         InputChannels.Of(pooled).Should().BeNull("the linear layer reads the flattened pool, not the input");
+        InputChannels.Of(upsampling).Should().Be(6, "a transposed convolution reads its input channels too");
     }
 
     /// <summary>Whether every constructor of <paramref name="type"/>, or every constructor of a library base type, calls <paramref name="check"/>.</summary>

@@ -10,19 +10,23 @@ namespace ResNeStBlocks.Onnx.Export.Detection;
 
 /// <summary>
 /// The export of a detector: one image [1, 3, H, W] of any size with values in [0, 1] in, <c>boxes</c> [N, 4] (input
-/// pixels), <c>scores</c> [N] and <c>labels</c> [N] (int64) out, the model's transform and post-processing in the graph.
+/// pixels), <c>scores</c> [N] and <c>labels</c> [N] (int64) out, and for Mask R-CNN <c>masks</c> [N, 1, H, W] (probabilities
+/// pasted at the input's size), the model's transform and post-processing in the graph.
 /// </summary>
 internal static class DetectorExport
 {
     public const string BoxesOutput = "boxes";
     public const string ScoresOutput = "scores";
     public const string LabelsOutput = "labels";
+    public const string MasksOutput = "masks";
 
     /// <summary>The detectors that export, by <see cref="DetectionModels"/> name and type.</summary>
     public static IReadOnlyList<(string Name, Type Type)> Supported { get; } = new[]
     {
-        ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)),
-        // The one-stage detectors.
+        ("fasterrcnn_resnet50_fpn", typeof(FasterRcnn)), ("fasterrcnn_resnet50_fpn_v2", typeof(FasterRcnn)),
+        ("fasterrcnn_resnest50d_fpn", typeof(FasterRcnn)), ("fasterrcnn_resnest101e_fpn", typeof(FasterRcnn)),
+        ("maskrcnn_resnet50_fpn", typeof(MaskRcnn)), ("maskrcnn_resnet50_fpn_v2", typeof(MaskRcnn)),
+        ("maskrcnn_resnest50d_fpn", typeof(MaskRcnn)), ("maskrcnn_resnest101e_fpn", typeof(MaskRcnn)),
         ("retinanet_resnet50_fpn", typeof(RetinaNet)), ("retinanet_resnet50_fpn_v2", typeof(RetinaNet)), ("fcos_resnet50_fpn", typeof(Fcos)),
     };
 
@@ -33,19 +37,23 @@ internal static class DetectorExport
         DetectorClassNames.Check(detector, options);
         var builder = new OnnxGraphBuilder(options.WeightType);
         builder.Reserve(OnnxExporter.InputName);
-        foreach (var name in new[] { BoxesOutput, ScoresOutput, LabelsOutput })
+        foreach (var name in new[] { BoxesOutput, ScoresOutput, LabelsOutput, MasksOutput })
             builder.Reserve(name);
         var forward = new OnnxForwardGraph(builder, options.FoldBatchNorm);
-        var (boxes, scores, labels) = describe(forward, OnnxExporter.InputName);
+        var (boxes, scores, labels, masks) = describe(forward, OnnxExporter.InputName);
         builder.Output(boxes, BoxesOutput);
         builder.Output(scores, ScoresOutput);
         builder.Output(labels, LabelsOutput);
+        if (masks is not null)
+            builder.Output(masks, MasksOutput);
 
         var graph = builder.Graph;
         graph.Input.Add(Value(OnnxExporter.InputName, TensorProto.Types.DataType.Float, Fixed(1), Fixed(3), Symbol("height"), Symbol("width")));
         graph.Output.Add(Value(BoxesOutput, TensorProto.Types.DataType.Float, Symbol("detections"), Fixed(4)));
         graph.Output.Add(Value(ScoresOutput, TensorProto.Types.DataType.Float, Symbol("detections")));
         graph.Output.Add(Value(LabelsOutput, TensorProto.Types.DataType.Int64, Symbol("detections")));
+        if (masks is not null)
+            graph.Output.Add(Value(MasksOutput, TensorProto.Types.DataType.Float, Symbol("detections"), Fixed(1), Symbol("height"), Symbol("width")));
         var proto = new ModelProto
         {
             IrVersion = OnnxExporter.IrVersion,
@@ -62,22 +70,29 @@ internal static class DetectorExport
         return proto;
     }
 
-    /// <summary>The graph builder and the check before writing of the detector's family; refuses a family without a graph.</summary>
-    private static (Func<OnnxForwardGraph, string, (string Boxes, string Scores, string Labels)> Describe, Action Verify) Family(Detector detector) => detector switch
+    /// <summary>The graph builder and the check before writing of the detector's family; refuses a family or backbone without a graph.</summary>
+    private static (Func<OnnxForwardGraph, string, (string Boxes, string Scores, string Labels, string? Masks)> Describe, Action Verify) Family(Detector detector) => detector switch
     {
-        FasterRcnn { Backbone: DetectionBackbone } model => ((graph, input) => FasterRcnnGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
-        FasterRcnn model => throw Unsupported($"{nameof(FasterRcnn)} on a {model.Backbone.GetType().Name}"),
-        // The one-stage detectors.
-        RetinaNet model => ((graph, input) => RetinaNetGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
-        Fcos model => ((graph, input) => FcosGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
+        FasterRcnn model when DetectorPyramid.Exports(model.Backbone) =>
+            ((graph, input) => FasterRcnnGraph.Build(model, graph, input), () => DetectorVerification.Verify(model)),
+        RetinaNet model when DetectorPyramid.Exports(model.Backbone) =>
+            ((graph, input) => WithoutMasks(RetinaNetGraph.Build(model, graph, input)), () => DetectorVerification.Verify(model)),
+        Fcos model when DetectorPyramid.Exports(model.Backbone) =>
+            ((graph, input) => WithoutMasks(FcosGraph.Build(model, graph, input)), () => DetectorVerification.Verify(model)),
+        FasterRcnn model => throw Unsupported($"{model.GetType().Name} on a {model.Backbone.GetType().Name}"),
+        RetinaNet model => throw Unsupported($"{nameof(RetinaNet)} on a {model.Backbone.GetType().Name}"),
+        Fcos model => throw Unsupported($"{nameof(Fcos)} on a {model.Backbone.GetType().Name}"),
         _ => throw Unsupported(detector.GetType().Name),
     };
 
-    /// <summary>The refusal of a detector family whose graph is not written yet, naming the families that export.</summary>
+    private static (string Boxes, string Scores, string Labels, string? Masks) WithoutMasks((string Boxes, string Scores, string Labels) outputs) =>
+        (outputs.Boxes, outputs.Scores, outputs.Labels, null);
+
+    /// <summary>The refusal of a detector whose graph is not written, naming the models that export.</summary>
     public static NotSupportedException Unsupported(string typeName) =>
-        new($"ONNX export does not support {typeName} yet; the detectors it exports are " +
-            $"{string.Join(", ", Supported.Select(s => $"{s.Name} ({s.Type.Name})"))}. " +
-            "Mask R-CNN export is planned (issue 24).");
+        new($"ONNX export does not support {typeName}; the detectors it exports are " +
+            $"{string.Join(", ", Supported.Select(s => $"{s.Name} ({s.Type.Name})"))}, " +
+            $"and these families on another {nameof(DetectionBackbone)} or {nameof(ResNetFpnBackbone)}.");
 
     /// <summary>The options that have no meaning for a detector's fixed input and outputs are refused rather than ignored.</summary>
     private static void CheckOptions(OnnxExportOptions options)

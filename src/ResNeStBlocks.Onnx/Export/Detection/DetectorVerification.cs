@@ -1,15 +1,17 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Detection.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Onnx.Export.Detection;
 
 /// <summary>
 /// The check before a detector's file is written: its described parts (backbone and pyramid, proposal head, box head,
-/// predictor) against their forwards on seeded probes, as <see cref="ExportVerification"/> checks any model. The
+/// predictor, and Mask R-CNN's mask head and predictor) against their forwards on seeded probes, as <see cref="ExportVerification"/> checks any model. The
 /// post-processing nodes are not run here (the package does not depend on a runtime); the tests run the whole file in
 /// ONNX Runtime against <see cref="Detector.Detect"/>.
 /// </summary>
@@ -23,7 +25,7 @@ internal static class DetectorVerification
         using var scope = NewDisposeScope();
         using var generator = new Generator(ExportVerification.ProbeSeed);
         double tolerance = dtype is ScalarType.Float16 or ScalarType.BFloat16 ? 1e-2 : DescriptionCheck.DefaultTolerance;
-        long channels = ((DetectionBackbone)model.Backbone).Fpn.OutChannels;
+        long channels = DetectorPyramid.Channels(model.Backbone);
 
         DescriptionCheck.VerifyOutputs(model.Backbone, randn(new long[] { 1, 3, 64, 96 }, generator: generator).to(dtype, device), tolerance, null, null);
         var head = model.Rpn.Head;
@@ -56,6 +58,15 @@ internal static class DetectorVerification
                 var (scores, deltas) = predictor.call(input);
                 return new[] { ("scores", scores), ("deltas", deltas) };
             });
+        if (model.RoiHeads is { MaskRoiPool: { } maskPool, MaskHead: { } maskHead, MaskPredictor: { } maskPredictor })
+        {
+            var maskPooled = randn(new long[] { 3, channels, maskPool.OutputHeight, maskPool.OutputWidth }, generator: generator).to(dtype, device);
+            DescriptionCheck.VerifyOutputs(maskHead, maskPooled, tolerance, null, null);
+            Tensor maskFeatures;
+            using (no_grad())
+                maskFeatures = maskHead.call(maskPooled);
+            DescriptionCheck.VerifyOutputs(maskPredictor, maskFeatures, tolerance, null, null);
+        }
     }
 
     /// <summary>RetinaNet's backbone and pyramid, and both subnets on one probe level.</summary>
@@ -92,7 +103,7 @@ internal static class DetectorVerification
     /// A one-stage detector's backbone and pyramid on a seeded image probe, and its head (<paramref name="describe"/>
     /// against <paramref name="forward"/>) on a seeded probe level, in the model's type and device.
     /// </summary>
-    private static void VerifyOneStage(Detector model, DetectionBackbone backbone, TorchSharp.torch.nn.Module head,
+    private static void VerifyOneStage(Detector model, nn.Module<Tensor, FeatureMaps> backbone, TorchSharp.torch.nn.Module head,
         Func<ForwardGraph, GraphValue, IReadOnlyList<NamedValue>> describe, Func<Tensor, IReadOnlyList<(string Name, Tensor Value)>> forward)
     {
         var reference = model.parameters().First();
@@ -102,7 +113,7 @@ internal static class DetectorVerification
         using var generator = new Generator(ExportVerification.ProbeSeed);
         double tolerance = dtype is ScalarType.Float16 or ScalarType.BFloat16 ? 1e-2 : DescriptionCheck.DefaultTolerance;
         DescriptionCheck.VerifyOutputs(backbone, randn(new long[] { 1, 3, 64, 96 }, generator: generator).to(dtype, device), tolerance, null, null);
-        var level = randn(new long[] { 1, backbone.Fpn.OutChannels, 8, 12 }, generator: generator).to(dtype, device);
+        var level = randn(new long[] { 1, DetectorPyramid.Channels(backbone), 8, 12 }, generator: generator).to(dtype, device);
         DescriptionCheck.VerifyOutputs(head, level, tolerance, describe, forward);
     }
 }

@@ -11,13 +11,16 @@ namespace ResNeStBlocks.Onnx.Export.Detection;
 
 /// <summary>
 /// Faster R-CNN's eval-mode forward for one image as one ONNX graph: the transform (<see cref="DetectionOps.Transform"/>),
-/// the described backbone and pyramid, the region proposal network (described head, then anchors, top-k per level,
-/// decoding, clipping, filters and batched NMS), the box heads on multi-scale RoiAlign, their post-processing, and the
-/// boxes mapped back to the input image's pixels. It follows <see cref="FasterRcnn"/>'s own code step by step.
+/// the described backbone and pyramid (torchvision's ResNet or the library's ResNeSt body), the region proposal network
+/// (described head, then anchors, top-k per level, decoding, clipping, filters and batched NMS), the box heads on
+/// multi-scale RoiAlign, their post-processing, and the boxes mapped back to the input image's pixels; with a mask branch
+/// (Mask R-CNN) each detection's mask, pasted into the input image's pixels (<see cref="MaskPasteGraph"/>). It follows
+/// <see cref="FasterRcnn"/>'s own code step by step.
 /// </summary>
 internal static class FasterRcnnGraph
 {
-    public static (string Boxes, string Scores, string Labels) Build(FasterRcnn model, OnnxForwardGraph graph, string input)
+    /// <summary>The graph's outputs: boxes [N, 4] in the input image's pixels, scores [N], labels [N], and Mask R-CNN's masks [N, 1, H, W] (otherwise null).</summary>
+    public static (string Boxes, string Scores, string Labels, string? Masks) Build(FasterRcnn model, OnnxForwardGraph graph, string input)
     {
         var ops = new DetectionOps(graph.Builder);
         var options = model.Options;
@@ -25,23 +28,57 @@ internal static class FasterRcnnGraph
         var (batch, resized, original) = ops.Transform(input, options.ImageMean, options.ImageStd, options.MinSize, options.MaxSize);
         string paddedSize = ops.Dims(batch, 2, 4);
         string limits = ops.BoxLimits(resized);
-        (string Boxes, string Scores, string Labels) result = default;
+        (string Boxes, string Scores, string Labels, string? Masks) result = default;
+        var backbone = (IDescribedOutputs)model.Backbone;
         graph.DescribeComposite(model, () =>
         {
-            var levels = graph.Within(model.Backbone, () => ((DetectionBackbone)model.Backbone).DescribeOutputs(graph, graph.Wrap(batch)));
+            var levels = graph.Within(model.Backbone, () => backbone.DescribeOutputs(graph, graph.Wrap(batch)));
             string proposals = graph.Within(model.Rpn, () => Proposals(model.Rpn, options, graph, ops, levels, paddedSize, limits));
-            var (boxes, scores, labels) = graph.Within(model.RoiHeads,
-                () => Detections(model.RoiHeads, options, graph, ops, levels, ((DetectionBackbone)model.Backbone).Fpn.OutChannels, proposals, resized, limits));
-            ops.Path = "transform";
-            result = (ops.ResizeBoxes(boxes, resized, original), scores, labels);
-            return new[]
+            var (boxes, scores, labels, probabilities) = graph.Within(model.RoiHeads, () =>
             {
-                new NamedValue(DetectorExport.BoxesOutput, graph.Wrap(result.Boxes)),
-                new NamedValue(DetectorExport.ScoresOutput, graph.Wrap(result.Scores)),
-                new NamedValue(DetectorExport.LabelsOutput, graph.Wrap(result.Labels)),
+                var found = Detections(model.RoiHeads, options, graph, ops, levels, DetectorPyramid.Channels(model.Backbone), proposals, resized, limits);
+                string? masks = model.RoiHeads.HasMask ? MaskProbabilities(model.RoiHeads, graph, ops, levels, DetectorPyramid.Channels(model.Backbone), found.Boxes, found.Labels, resized) : null;
+                return (found.Boxes, found.Scores, found.Labels, masks);
+            });
+            ops.Path = "transform";
+            string originalBoxes = ops.ResizeBoxes(boxes, resized, original);
+            // Pasted with the boxes already in the original pixels, as torchvision's postprocess does.
+            string? pasted = probabilities is null ? null : MaskPasteGraph.Paste(ops, probabilities, originalBoxes, original, 2 * model.RoiHeads.MaskRoiPool!.OutputHeight);
+            result = (originalBoxes, scores, labels, pasted);
+            var outputs = new List<NamedValue>
+            {
+                new(DetectorExport.BoxesOutput, graph.Wrap(result.Boxes)),
+                new(DetectorExport.ScoresOutput, graph.Wrap(result.Scores)),
+                new(DetectorExport.LabelsOutput, graph.Wrap(result.Labels)),
             };
+            if (pasted is not null)
+                outputs.Add(new(DetectorExport.MasksOutput, graph.Wrap(pasted)));
+            return outputs;
         });
         return result;
+    }
+
+    /// <summary>
+    /// <see cref="RoiHeads.DetectMasks"/> for one image: the detections (in the resized image's pixels) pooled, the mask
+    /// head and predictor, and the sigmoid of each detection's own label's map, [N, 1, M, M].
+    /// </summary>
+    private static string MaskProbabilities(RoiHeads heads, OnnxForwardGraph graph, DetectionOps ops, IReadOnlyList<NamedValue> levels, int channels,
+        string boxes, string labels, string resized)
+    {
+        ops.Path = "roi_heads";
+        var pool = heads.MaskRoiPool!;
+        var pooledLevels = levels.Where(l => pool.FeatureNames.Contains(l.Name)).Select(l => l.Value.Id).ToArray();
+        if (pool.OutputHeight != pool.OutputWidth)
+            throw new NotSupportedException(
+                $"ONNX export pools masks into square outputs (Mask R-CNN's 14 x 14); this model pools into {pool.OutputHeight} x {pool.OutputWidth}.");
+        string pooled = ops.MultiScaleRoiAlign(pooledLevels, boxes, resized, pool.Mapper(new[] { 1.0 / 4, 1.0 / 32 }),
+            channels, pool.OutputHeight, pool.SamplingRatio);
+        var features = graph.Call(heads.MaskHead!, graph.Wrap(pooled));
+        var logits = graph.Call(heads.MaskPredictor!, features);
+        ops.Path = "roi_heads";
+        // The label's channel of each detection, as torchvision's mask_prob[index, labels][:, None].
+        string index = ops.Node("Expand", ops.Reshape(labels, -1, 1, 1, 1), ops.Node("Concat", new[] { ops.Builder.Int64s(1, 1), ops.Dims(logits.Id, 2, 4) }, Attr.Int("axis", 0)));
+        return ops.Node("Sigmoid", ops.Node("GatherElements", new[] { logits.Id, index }, Attr.Int("axis", 1)));
     }
 
     /// <summary><see cref="RegionProposalNetwork.Propose"/> for one image: [P, 4] proposals, best first.</summary>

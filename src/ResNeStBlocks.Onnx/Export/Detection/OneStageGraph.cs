@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ResNeStBlocks.Dense;
 using ResNeStBlocks.Description;
 using ResNeStBlocks.Detection.Models;
 using ResNeStBlocks.Onnx.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace ResNeStBlocks.Onnx.Export.Detection;
 
@@ -30,7 +33,7 @@ internal static class OneStageGraph
     /// <param name="input">The image [1, 3, H, W].</param>
     /// <param name="settings">The score threshold, NMS threshold and detections per image.</param>
     /// <param name="head">Given the operations, the pyramid's levels and the padded image's (height, width): every level's outputs.</param>
-    public static (string Boxes, string Scores, string Labels) Build(Detector model, DetectionBackbone backbone, OnnxForwardGraph graph, string input,
+    public static (string Boxes, string Scores, string Labels) Build(Detector model, nn.Module<Tensor, FeatureMaps> backbone, OnnxForwardGraph graph, string input,
         Settings settings, Func<DetectionOps, IReadOnlyList<NamedValue>, string, IReadOnlyList<Level>> head)
     {
         var ops = new DetectionOps(graph.Builder);
@@ -42,7 +45,7 @@ internal static class OneStageGraph
         (string Boxes, string Scores, string Labels) result = default;
         graph.DescribeComposite(model, () =>
         {
-            var levels = graph.Within(backbone, () => backbone.DescribeOutputs(graph, graph.Wrap(batch)));
+            var levels = graph.Within(backbone, () => ((IDescribedOutputs)backbone).DescribeOutputs(graph, graph.Wrap(batch)));
             var outputs = head(ops, levels, paddedSize);
             ops.Path = "postprocess";
             var boxes = new List<string>();

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Dense;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// <remarks>Keys are torchvision's <c>nn.Sequential</c> indices: <c>{i}.0.weight</c> and <c>{i}.1.*</c> for each
 /// convolution, then (index <c>convLayers.Count</c> is the flatten) <c>{j}.weight</c>, <c>{j}.bias</c> for every other
 /// index after it. Convolutions: Kaiming normal (fan out), biases zero; linear layers: PyTorch's default.</remarks>
-public sealed class FastRcnnConvFcHead : nn.Module<Tensor, Tensor>
+public sealed class FastRcnnConvFcHead : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Sequential[] convolutions;
     private readonly Linear[] fullyConnected;
@@ -76,6 +77,22 @@ public sealed class FastRcnnConvFcHead : nn.Module<Tensor, Tensor>
         foreach (var fc in fullyConnected)
             x = nn.functional.relu(fc.call(x));
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Describes the eval-mode forward: the convolutions (with their norms and ReLUs), flatten, each fully connected layer with ReLU.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[K, C, h, w] pooled boxes.</param>
+    /// <returns>[K, OutChannels].</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = input;
+        foreach (var conv in convolutions)
+            x = graph.Call(conv, x);
+        x = graph.Flatten(x);
+        foreach (var fc in fullyConnected)
+            x = graph.Relu(graph.Linear(fc, x));
+        return x;
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Dense;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// </summary>
 /// <remarks>Keys (torchvision 0.14): <c>{i}.0.weight</c>, and <c>{i}.0.bias</c> (v1) or <c>{i}.1.*</c> (v2).
 /// Convolutions: Kaiming normal (fan out), biases zero.</remarks>
-public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>
+public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Sequential[] convolutions;
 
@@ -58,6 +59,19 @@ public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>
         foreach (var conv in convolutions)
             x = conv.call(x);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Describes the eval-mode forward: each convolution with its norm (v2) and ReLU.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[K, C, 14, 14] pooled boxes.</param>
+    /// <returns>[K, OutChannels, 14, 14].</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var x = input;
+        foreach (var conv in convolutions)
+            x = graph.Call(conv, x);
+        return x;
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// </summary>
 /// <remarks>Keys: <c>conv5_mask.*</c>, <c>mask_fcn_logits.*</c>. Weights Kaiming normal (fan out, as torchvision
 /// computes it for each weight's shape); biases keep PyTorch's default initialisation, as torchvision leaves them.</remarks>
-public sealed class MaskRcnnPredictor : nn.Module<Tensor, Tensor>
+public sealed class MaskRcnnPredictor : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly ConvTranspose2d conv5Mask;
     private readonly Conv2d maskFcnLogits;
@@ -52,6 +53,16 @@ public sealed class MaskRcnnPredictor : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = nn.functional.relu(conv5Mask.call(input));
         return maskFcnLogits.call(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Describes the eval-mode forward: the transposed convolution, ReLU, the 1x1 convolution.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[K, C, 14, 14] mask features.</param>
+    /// <returns>[K, classes, 28, 28].</returns>
+    public GraphValue Describe(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Convolution(maskFcnLogits, graph.Relu(graph.TransposedConvolution(conv5Mask, input)));
     }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>

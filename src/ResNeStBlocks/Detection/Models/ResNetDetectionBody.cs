@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ResNeStBlocks.Backbones;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -81,6 +82,12 @@ public sealed class ResNetDetectionBody : nn.Module<Tensor, IReadOnlyList<Tensor
     /// <param name="input">Images [N, 3, H, W] with the body's dtype and device.</param>
     /// <returns>C2..C5.</returns>
     public override IReadOnlyList<Tensor> forward(Tensor input) => network.ForwardStages(input);
+
+    /// <summary>Describes <see cref="forward"/>: the network's stem and stages, whose modules are this body's children.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">Images [N, 3, H, W].</param>
+    /// <returns>C2..C5.</returns>
+    public IReadOnlyList<GraphValue> DescribeStages(ForwardGraph graph, GraphValue input) => network.DescribeStages(graph, input);
 
     /// <summary>Releases the network with the module.</summary>
     /// <param name="disposing">Whether managed resources are released.</param>

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using ResNeStBlocks.Backbones;
 using ResNeStBlocks.Dense;
+using ResNeStBlocks.Description;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +15,7 @@ namespace ResNeStBlocks.Detection.Models;
 /// (keys <c>fpn.*</c>) with an extra block. Faster and Mask R-CNN: all four stages and <see cref="LastLevelMaxPool"/>
 /// (levels "0".."3" and "pool"); RetinaNet and FCOS: stages 2-4 and <see cref="LastLevelP6P7"/> (levels "0".."2", "p6" and "p7").
 /// </summary>
-public sealed class ResNetFpnBackbone : nn.Module<Tensor, FeatureMaps>
+public sealed class ResNetFpnBackbone : nn.Module<Tensor, FeatureMaps>, IDescribedOutputs
 {
     private readonly ResNetDetectionBody body;
     private readonly FeaturePyramidNetwork fpn;
@@ -63,6 +65,18 @@ public sealed class ResNetFpnBackbone : nn.Module<Tensor, FeatureMaps>
     /// <param name="input">[N, 3, H, W].</param>
     /// <returns>Levels "0", "1", ... (one per returned stage), then the extra block's.</returns>
     public override FeatureMaps forward(Tensor input) => stages.Pyramid(fpn, () => body.call(input));
+
+    /// <summary>Describes the eval-mode forward: one output per level, named as <see cref="forward"/> names them.</summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="input">[N, 3, H, W].</param>
+    /// <returns>Levels "0", "1", ... (one per returned stage), then the extra block's.</returns>
+    public IReadOnlyList<NamedValue> DescribeOutputs(ForwardGraph graph, GraphValue input)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var all = graph.Within(body, () => body.DescribeStages(graph, input));
+        var named = stages.Stages.Select((stage, i) => new NamedValue(stages.Names[i], all[stage - 1])).ToArray();
+        return graph.Within(fpn, () => fpn.Describe(graph, named));
+    }
 
     /// <summary>Registers nothing: the constructor registered every child under torchvision's key.</summary>
     protected override void RegisterComponents()
