@@ -145,7 +145,7 @@ public sealed class DetectTrainer
                 foreach (var (name, value) in losses)
                     sums[name] = sums.GetValueOrDefault(name) + value.item<float>();
                 total += loss.item<float>();
-                observer.StepFinished(new StepProgress(epoch, s + 1, steps, total / (s + 1), 0, (s + 1) * options.BatchSize / epochClock.Elapsed.TotalSeconds, rate));
+                observer.StepFinished(new StepProgress(epoch, s + 1, steps, total / (s + 1), null, (s + 1) * options.BatchSize / epochClock.Elapsed.TotalSeconds, rate));
             }
             double imagesPerSecond = steps * options.BatchSize / epochClock.Elapsed.TotalSeconds;
             var evaluated = ema?.Module ?? model;
@@ -165,7 +165,7 @@ public sealed class DetectTrainer
             rows.Add(new DetectRow(epoch, epochClock.Elapsed.TotalSeconds, rate,
                 sums.Select(p => (p.Key, p.Value / steps)).Prepend(("loss", total / steps)).ToArray(), summary.AP, summary.AP50, summary.AP75, classAp));
             DetectOutputs.WriteMetrics(options.OutputDirectory, rows);
-            observer.EpochFinished(new EpochSummary(epoch, total / steps, 0, imagesPerSecond, epochClock.Elapsed,
+            observer.EpochFinished(new EpochSummary(epoch, total / steps, null, imagesPerSecond, epochClock.Elapsed,
                 string.Create(CultureInfo.InvariantCulture, $"AP {summary.AP:0.000}  AP50 {summary.AP50:0.000}  AP75 {summary.AP75:0.000}{(improved ? "  best" : "")}")));
         }
         var best = rows.FirstOrDefault(r => r.Epoch == position.BestEpoch);

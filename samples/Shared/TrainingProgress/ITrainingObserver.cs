@@ -7,19 +7,19 @@ namespace ResNeStBlocks.Samples.Progress;
 /// <param name="Step">1-based step within the epoch.</param>
 /// <param name="StepsPerEpoch">Steps in each epoch.</param>
 /// <param name="MeanLoss">Mean training loss of the epoch so far.</param>
-/// <param name="Accuracy">Training accuracy of the epoch so far.</param>
+/// <param name="Accuracy">Training accuracy of the epoch so far, or null for a task without one (detection).</param>
 /// <param name="ImagesPerSecond">Training throughput of the epoch so far.</param>
 /// <param name="LearningRate">The rate of this step.</param>
-public sealed record StepProgress(int Epoch, int Step, int StepsPerEpoch, double MeanLoss, double Accuracy, double ImagesPerSecond, double LearningRate);
+public sealed record StepProgress(int Epoch, int Step, int StepsPerEpoch, double MeanLoss, double? Accuracy, double ImagesPerSecond, double LearningRate);
 
 /// <summary>The figures of one epoch.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="MeanLoss">Mean training loss.</param>
-/// <param name="Accuracy">Training accuracy (in train mode, while learning).</param>
+/// <param name="Accuracy">Training accuracy (in train mode, while learning), or null for a task without one (detection).</param>
 /// <param name="ImagesPerSecond">Training throughput.</param>
 /// <param name="Elapsed">Wall time of the epoch.</param>
 /// <param name="Note">More figures to show after the training ones (validation accuracy, say), or null.</param>
-public sealed record EpochSummary(int Epoch, double MeanLoss, double Accuracy, double ImagesPerSecond, TimeSpan Elapsed, string? Note = null);
+public sealed record EpochSummary(int Epoch, double MeanLoss, double? Accuracy, double ImagesPerSecond, TimeSpan Elapsed, string? Note = null);
 
 /// <summary>Receives training progress (a live progress bar, or plain lines for logs).</summary>
 public interface ITrainingObserver

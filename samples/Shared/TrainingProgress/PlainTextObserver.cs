@@ -23,5 +23,5 @@ public sealed class PlainTextObserver : ITrainingObserver
     /// <inheritdoc />
     public void EpochFinished(EpochSummary summary) =>
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {summary.Epoch.ToString().PadLeft(epochs.ToString().Length)}/{epochs}  loss {summary.MeanLoss:0.0000}  train acc {summary.Accuracy:0.0%}  lr {learningRate:0.0000}  {summary.ImagesPerSecond:0} img/s  {summary.Elapsed.TotalSeconds:0.0} s{(summary.Note is null ? "" : "  " + summary.Note)}"));
+            $"epoch {summary.Epoch.ToString().PadLeft(epochs.ToString().Length)}/{epochs}  loss {summary.MeanLoss:0.0000}  {(summary.Accuracy is { } accuracy ? string.Create(CultureInfo.InvariantCulture, $"train acc {accuracy:0.0%}  ") : "")}lr {learningRate:0.0000}  {summary.ImagesPerSecond:0} img/s  {summary.Elapsed.TotalSeconds:0.0} s{(summary.Note is null ? "" : "  " + summary.Note)}"));
 }

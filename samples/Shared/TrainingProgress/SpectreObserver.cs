@@ -27,7 +27,7 @@ public sealed class SpectreObserver : ITrainingObserver
         if (task is null)
             return;
         task.Description = Label(progress.Epoch, string.Create(CultureInfo.InvariantCulture,
-            $"step {progress.Step}/{progress.StepsPerEpoch}  loss {progress.MeanLoss:0.0000}  acc {progress.Accuracy,6:0.0%}  {progress.ImagesPerSecond,5:0} img/s  lr {progress.LearningRate:0.0000}"));
+            $"step {progress.Step}/{progress.StepsPerEpoch}  loss {progress.MeanLoss:0.0000}  {Accuracy(progress.Accuracy)}{progress.ImagesPerSecond,5:0} img/s  lr {progress.LearningRate:0.0000}"));
         task.Value = progress.Step;
     }
 
@@ -37,10 +37,14 @@ public sealed class SpectreObserver : ITrainingObserver
         if (task is null)
             return;
         task.Description = Label(summary.Epoch, string.Create(CultureInfo.InvariantCulture,
-            $"loss {summary.MeanLoss:0.0000}  acc {summary.Accuracy,6:0.0%}  {summary.ImagesPerSecond,5:0} img/s{(summary.Note is null ? "" : "  " + summary.Note)}"));
+            $"loss {summary.MeanLoss:0.0000}  {Accuracy(summary.Accuracy)}{summary.ImagesPerSecond,5:0} img/s{(summary.Note is null ? "" : "  " + summary.Note)}"));
         task.Value = task.MaxValue;
         task.StopTask();
     }
+
+    /// <summary>The accuracy column, absent for a task without an accuracy.</summary>
+    private static string Accuracy(double? accuracy) =>
+        accuracy is { } value ? string.Create(CultureInfo.InvariantCulture, $"acc {value,6:0.0%}  ") : "";
 
     private string Label(int epoch, string text) =>
         Markup.Escape($"epoch {epoch.ToString(CultureInfo.InvariantCulture).PadLeft(epochs.ToString(CultureInfo.InvariantCulture).Length)}/{epochs}  {text}");
