@@ -15,9 +15,10 @@ public static class MaskOps
     /// is 0.
     /// </summary>
     /// <remarks>
-    /// torchvision loops over the masks in Python; here every mask is pasted at once as two matrix products with its
-    /// bilinear interpolation matrices (rows outside the box are zero), which computes the same weighted sums of the
-    /// same four neighbours.
+    /// torchvision loops over the masks in Python; here every mask is computed at once in a window of the largest box's
+    /// size (cut to the image) placed over its box and kept inside the image, as two matrix products with its bilinear
+    /// interpolation matrices (rows outside the box are zero), which computes the same weighted sums of the same four
+    /// neighbours; the windows are then written into the zero canvas. Only the window sizes are read back.
     /// </remarks>
     /// <param name="masks">[N, 1, M, M] masks (Mask R-CNN: probabilities, M = 28), floating point.</param>
     /// <param name="boxes">[N, 4] boxes (x1, y1, x2, y2) in the image's pixels, the masks' dtype and device.</param>
@@ -55,24 +56,55 @@ public static class MaskOps
         var x2 = centreX.add(halfWidth, DetectionScalars.One).to(ScalarType.Int64);
         var y1 = centreY.sub(halfHeight).to(ScalarType.Int64);
         var y2 = centreY.add(halfHeight, DetectionScalars.One).to(ScalarType.Int64);
-        var rows = Interpolation(y1, y2, height, padded, masks.dtype);
-        var columns = Interpolation(x1, x2, width, padded, masks.dtype);
-        return rows.matmul(padMasks).matmul(columns.transpose(1, 2)).unsqueeze(1).MoveToOuterDisposeScope();
+        var (rowPixels, rows) = Window(y1, y2, height, padded, masks.dtype);
+        var (columnPixels, columns) = Window(x1, x2, width, padded, masks.dtype);
+        var windows = rows.matmul(padMasks).matmul(columns.transpose(1, 2));
+        long count = masks.size(0);
+        var canvas = zeros(new long[] { count, height, width }, masks.dtype, masks.device);
+        if (count > 0)
+        {
+            // Every window lies inside the image and holds zeros outside its box, so writing it whole is exact.
+            using Scalar countEnd = count;
+            var maskIndex = arange(DetectionScalars.ZeroLong, countEnd, DetectionScalars.OneLong, ScalarType.Int64, masks.device).view(-1, 1, 1);
+            var rowIndex = rowPixels.unsqueeze(2);
+            var columnIndex = columnPixels.unsqueeze(1);
+            canvas.index_put_(windows, TensorIndex.Tensor(maskIndex), TensorIndex.Tensor(rowIndex), TensorIndex.Tensor(columnIndex));
+        }
+        return canvas.unsqueeze(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Per box, the [N, size, padded] matrix of the bilinear resize (align_corners false) of <paramref name="padded"/>
-    /// samples to the box's <c>max(end - start + 1, 1)</c> pixels, placed from <paramref name="start"/>: row p of the image
-    /// holds the weights of output pixel <c>p - start</c>, and is zero outside <c>start..end</c>.
+    /// The window of one axis that covers every box's pasted pixels: as long as the longest box cut to the image, each
+    /// box's window starting at the box's first pixel in the image but moved back to end inside it.
     /// </summary>
-    private static Tensor Interpolation(Tensor start, Tensor end, long size, long padded, ScalarType dtype)
+    /// <returns>Each box's window's pixels [N, window] int64, and its [N, window, padded] interpolation matrix.</returns>
+    private static (Tensor Pixels, Tensor Matrix) Window(Tensor start, Tensor end, long size, long padded, ScalarType dtype)
     {
-        using Scalar last = padded - 1, count = padded, pixelCount = size;
+        using Scalar last = size - 1;
+        var first = start.clamp(DetectionScalars.ZeroLong, last);
+        var lengths = end.clamp(DetectionScalars.ZeroLong, last).sub(first).add_(DetectionScalars.OneLong, DetectionScalars.OneLong);
+        long window = start.size(0) == 0 ? 1 : Math.Clamp(lengths.max().item<long>(), 1, size);
+        using Scalar latest = size - window;
+        var windowStart = first.clamp_max(latest);
+        using Scalar windowEnd = window;
+        var offsets = arange(DetectionScalars.ZeroLong, windowEnd, DetectionScalars.OneLong, ScalarType.Int64, start.device);
+        var pixels = windowStart.unsqueeze(1).add(offsets.unsqueeze(0), DetectionScalars.OneLong);
+        return (pixels, Interpolation(start, end, pixels, padded, dtype));
+    }
+
+    /// <summary>
+    /// Per box, the [N, P, padded] matrix of the bilinear resize (align_corners false) of <paramref name="padded"/>
+    /// samples to the box's <c>max(end - start + 1, 1)</c> pixels, placed from <paramref name="start"/>: row j holds the
+    /// weights of output pixel <c>pixels[j] - start</c>, and is zero outside <c>start..end</c>.
+    /// </summary>
+    private static Tensor Interpolation(Tensor start, Tensor end, Tensor pixelIndex, long padded, ScalarType dtype)
+    {
+        using Scalar last = padded - 1, count = padded;
         var device = start.device;
         var length = end.sub(start).add_(DetectionScalars.OneLong, DetectionScalars.OneLong).clamp_min_(DetectionScalars.OneLong).to(dtype);
         using var samples = tensor((double)padded, dtype, device);
         var step = samples.div(length).unsqueeze(1);
-        var pixels = arange(DetectionScalars.ZeroLong, pixelCount, DetectionScalars.OneLong, dtype, device).unsqueeze(0);
+        var pixels = pixelIndex.to(dtype);
         var startValue = start.to(dtype).unsqueeze(1);
         // area_pixel_compute_source_index: scale * (dst + 0.5) - 0.5, negative values clamped to 0.
         var source = pixels.sub(startValue).add_(DetectionScalars.Half, DetectionScalars.One).mul_(step).sub_(DetectionScalars.Half).clamp_min_(DetectionScalars.Zero);
@@ -82,8 +114,7 @@ public static class MaskOps
         var taps = arange(DetectionScalars.ZeroLong, count, DetectionScalars.OneLong, dtype, device).view(1, 1, -1);
         var weights = taps.eq(low.unsqueeze(2)).to(dtype).mul_(lambda.neg().add_(DetectionScalars.One, DetectionScalars.One).unsqueeze(2))
             .add_(taps.eq(high.unsqueeze(2)).to(dtype).mul_(lambda.unsqueeze(2)), DetectionScalars.One);
-        var pixelsLong = arange(DetectionScalars.ZeroLong, pixelCount, DetectionScalars.OneLong, ScalarType.Int64, device).unsqueeze(0);
-        var inside = pixelsLong.ge(start.unsqueeze(1)).logical_and_(pixelsLong.le(end.unsqueeze(1)));
+        var inside = pixelIndex.ge(start.unsqueeze(1)).logical_and_(pixelIndex.le(end.unsqueeze(1)));
         return weights.mul_(inside.unsqueeze(2).to(dtype));
     }
 }
