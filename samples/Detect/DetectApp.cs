@@ -83,7 +83,7 @@ public static class DetectApp
         if (options.ExportOnnx)
         {
             using var model = LoadCheckpoint(CheckpointFiles.Best(options.OutputDirectory), out _);
-            DetectExport.Export(model, options.OnnxFile);
+            DetectExport.Export(model, data.Classes.Names, options.OnnxFile);
             output.WriteLine($"Exported the best checkpoint to {options.OnnxFile}.");
         }
         return result;

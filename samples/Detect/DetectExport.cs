@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using ResNeStBlocks.Detection.Models;
 using ResNeStBlocks.Onnx;
@@ -27,15 +28,19 @@ public static class DetectExport
         }
     }
 
-    /// <summary>Exports <paramref name="model"/> (its weights as they are) to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Exports <paramref name="model"/> (its weights as they are) to <paramref name="path"/> with the class names in its
+    /// metadata, so that <c>samples/OnnxDetect</c> names the detections.
+    /// </summary>
     /// <param name="model">The detector in the weights to deploy.</param>
+    /// <param name="classNames">The names of its labels, background first.</param>
     /// <param name="path">The ONNX file.</param>
-    public static void Export(Detector model, string path)
+    public static void Export(Detector model, IReadOnlyList<string> classNames, string path)
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null)
             Directory.CreateDirectory(folder);
         model.eval();
-        OnnxExporter.Export(model, path);
+        OnnxExporter.Export(model, path, new OnnxExportOptions { ClassNames = classNames });
     }
 }
