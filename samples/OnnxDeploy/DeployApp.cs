@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using ResNeStBlocks.Detection.Models;
 using ResNeStBlocks.Onnx;
 using ResNeStBlocks.Runtime;
 using ResNeStBlocks.Samples.OnnxClassify;
@@ -22,6 +23,7 @@ public static class DeployApp
     /// <summary>The command-line help.</summary>
     public const string Usage =
         "usage: OnnxDeploy [--segmentation] [--weights FILE] [--image IMAGE] [--out FILE.onnx] [--benchmark] [--rounds N] [--size S]\n" +
+        "       OnnxDeploy --detection-benchmark NAME [--rounds N]\n" +
         "  --segmentation  DeepLabV3 on ResNeSt-50 (deeplabv3_resnest50d, output stride 8) instead of the ResNeSt-50 classifier:\n" +
         "                  segment the image with OnnxSegment's code and write IMAGE.overlay.png\n" +
         "  --weights       the model's weights (timm/resnest50d.in1k's model.safetensors, or a checkpoint with the segmentation\n" +
@@ -31,7 +33,9 @@ public static class DeployApp
         "  --benchmark     time ONNX Runtime against TorchSharp on the CPU, 2 threads each: the classifier at batch 1 and 8,\n" +
         "                  224x224; the segmentation model at batch 1, S x S, with each engine's peak memory\n" +
         "  --rounds        timed runs per engine in the benchmark (default 10)\n" +
-        "  --size          the segmentation benchmark's image side (default 512)";
+        "  --size          the segmentation benchmark's image side (default 512)\n" +
+        "  --detection-benchmark  time a detector (a DetectionModels name, torchvision's initialisation after seed 0) on one\n" +
+        "                  800x1066 image: ONNX Runtime against TorchSharp's Detect, 2 threads each";
 
     /// <summary>Runs the command line; returns 0, or 2 for a bad command line or file.</summary>
     public static int Execute(IReadOnlyList<string> args, TextWriter output, TextWriter error)
@@ -41,6 +45,7 @@ public static class DeployApp
             return MemoryProbe.Run(args[1], args[2], args[3], int.Parse(args[4], CultureInfo.InvariantCulture),
                 int.Parse(args[5], CultureInfo.InvariantCulture), int.Parse(args[6], CultureInfo.InvariantCulture), output);
         string? weights = null, image = null, outPath = null;
+        string? detectionBenchmark = null;
         bool benchmark = false, segmentation = false;
         int rounds = 10, size = 512;
         try
@@ -56,6 +61,7 @@ public static class DeployApp
                     case "--benchmark": benchmark = true; break;
                     case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--segmentation": segmentation = true; break;
+                    case "--detection-benchmark": detectionBenchmark = Next(); break;
                     case "--size": size = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--help" or "-h": output.WriteLine(Usage); return 0;
                     default: throw new FormatException($"Unknown argument '{args[i]}'.");
@@ -64,7 +70,13 @@ public static class DeployApp
             if (rounds < 1 || size < 32)
                 throw new FormatException($"--rounds must be at least 1 and --size at least 32, got {rounds} and {size}.");
             image ??= Path.Combine(AppContext.BaseDirectory, "data", "chelsea.png");
-            if (segmentation)
+            if (detectionBenchmark is not null)
+            {
+                if (!DetectionModels.Names.Contains(detectionBenchmark))
+                    throw new FormatException($"--detection-benchmark: unknown detector '{detectionBenchmark}'; known: {string.Join(", ", DetectionModels.Names)}.");
+                DetectionBenchmark.Run(detectionBenchmark, rounds, output);
+            }
+            else if (segmentation)
                 SegmentationDeploy.Run(weights, image, outPath ?? Path.GetFullPath(SegmentationDeploy.ModelName + ".onnx"), benchmark, size, rounds, output);
             else
                 Run(weights, image, outPath ?? Path.GetFullPath(Model + ".onnx"), benchmark, rounds, output);

@@ -84,6 +84,7 @@ public static class SegmentationBenchmark
     private static string Row(string engine, List<double> times, EngineMemory memory) =>
         $"{engine,-12}  {Timing.Median(times),9:F0}  {times.Min(),7:F0}  {memory.LoadedMegabytes,23:F0}  {memory.PeakMegabytes,23:F0}";
 
-    private static string LoadAverage() =>
+    /// <summary>The 1, 5 and 15 minute load averages, for the benchmarks' reports.</summary>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }
