@@ -54,12 +54,12 @@ public class DetectorExportTests
             var expected = model.Detect(new[] { image })[0];
             output.WriteLine($"{height} x {width}: Detect {clock.Elapsed.TotalMilliseconds:F0} ms");
             clock.Restart();
-            var (boxes, scores, labels) = Run(session, image);
+            var (boxes, scores, labels, _) = Run(session, image);
             output.WriteLine($"{height} x {width}: ONNX Runtime {clock.Elapsed.TotalMilliseconds:F0} ms");
             var expectedLabels = expected.Labels.data<long>().ToArray();
             labels.Should().HaveCount(expectedLabels.Length, $"the {height} x {width} image's detections");
             expectedLabels.Should().NotBeEmpty();
-            var (boxDifference, scoreDifference, reordered) = Compare(expected, boxes, scores, labels);
+            var (boxDifference, scoreDifference, _, reordered) = Compare(expected, boxes, scores, labels);
             var sorted = expected.Scores.to(ScalarType.Float64);
             double gap = sorted.narrow(0, 0, sorted.size(0) - 1).sub(sorted.narrow(0, 1, sorted.size(0) - 1)).abs().min().item<double>();
             output.WriteLine($"{height} x {width}: {expectedLabels.Length} detections, max |box difference| {boxDifference:E2}, " +
@@ -125,8 +125,9 @@ public class DetectorExportTests
     /// </summary>
     private const double TieTolerance = 1e-5;
 
-    internal static (double Boxes, double Scores, int Reordered) Compare(Detections expected, Tensor boxes, Tensor scores, long[] labels,
-        double tieTolerance = TieTolerance)
+    /// <remarks>With <paramref name="masks"/> (Mask R-CNN), also the largest difference of the paired detections' pasted masks.</remarks>
+    internal static (double Boxes, double Scores, double Masks, int Reordered) Compare(Detections expected, Tensor boxes, Tensor scores, long[] labels,
+        double tieTolerance = TieTolerance, Tensor? masks = null)
     {
         var expectedBoxes = expected.Boxes.to(ScalarType.Float64).data<double>().ToArray();
         var expectedScores = expected.Scores.to(ScalarType.Float64).data<double>().ToArray();
@@ -134,7 +135,7 @@ public class DetectorExportTests
         var foundBoxes = boxes.to(ScalarType.Float64).data<double>().ToArray();
         var foundScores = scores.to(ScalarType.Float64).data<double>().ToArray();
         var used = new bool[labels.Length];
-        double worstBox = 0, worstScore = 0;
+        double worstBox = 0, worstScore = 0, worstMask = 0;
         int reordered = 0;
         for (int i = 0; i < expectedLabels.Length; i++)
         {
@@ -154,20 +155,27 @@ public class DetectorExportTests
                 reordered++;
             worstBox = Math.Max(worstBox, bestBox);
             worstScore = Math.Max(worstScore, Math.Abs(foundScores[best] - expectedScores[i]));
+            if (masks is not null)
+            {
+                using var difference = masks[best].sub(expected.Masks![i]).abs().max();
+                worstMask = Math.Max(worstMask, difference.item<float>());
+            }
         }
-        return (worstBox, worstScore, reordered);
+        return (worstBox, worstScore, worstMask, reordered);
     }
 
-    /// <summary>Runs the exported detector on one [3, H, W] image: boxes [N, 4], scores [N], labels [N].</summary>
-    internal static (Tensor Boxes, Tensor Scores, long[] Labels) Run(InferenceSession session, Tensor image)
+    /// <summary>Runs the exported detector on one [3, H, W] image: boxes [N, 4], scores [N], labels [N] and, with masks, masks [N, 1, H, W].</summary>
+    internal static (Tensor Boxes, Tensor Scores, long[] Labels, Tensor? Masks) Run(InferenceSession session, Tensor image, bool masks = false)
     {
         var data = image.contiguous().data<float>().ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(data, new long[] { 1, 3, image.size(1), image.size(2) });
         using var runOptions = new RunOptions();
-        using var results = session.Run(runOptions, new[] { OnnxExporter.InputName }, new[] { value }, new[] { "boxes", "scores", "labels" });
+        var names = masks ? new[] { "boxes", "scores", "labels", "masks" } : new[] { "boxes", "scores", "labels" };
+        using var results = session.Run(runOptions, new[] { OnnxExporter.InputName }, new[] { value }, names);
         var boxes = results[0].GetTensorDataAsSpan<float>().ToArray();
         var scores = results[1].GetTensorDataAsSpan<float>().ToArray();
         var labels = results[2].GetTensorDataAsSpan<long>().ToArray();
-        return (tensor(boxes, new long[] { labels.Length, 4 }), tensor(scores), labels);
+        Tensor? pasted = masks ? tensor(results[3].GetTensorDataAsSpan<float>().ToArray(), results[3].GetTensorTypeAndShape().Shape) : null;
+        return (tensor(boxes, new long[] { labels.Length, 4 }), tensor(scores), labels, pasted);
     }
 }

@@ -57,12 +57,12 @@ public class TwoStageExportTests
             var expected = model.Detect(new[] { image })[0];
             output.WriteLine($"{height} x {width}: Detect {clock.Elapsed.TotalMilliseconds:F0} ms");
             clock.Restart();
-            var found = Run(session, image, masks);
+            var found = DetectorExportTests.Run(session, image, masks);
             output.WriteLine($"{height} x {width}: ONNX Runtime {clock.Elapsed.TotalMilliseconds:F0} ms");
             var expectedLabels = expected.Labels.data<long>().ToArray();
             found.Labels.Should().HaveCount(expectedLabels.Length, $"the {height} x {width} image's detections");
             expectedLabels.Should().NotBeEmpty();
-            var (boxDifference, scoreDifference, maskDifference, reordered) = Compare(expected, found);
+            var (boxDifference, scoreDifference, maskDifference, reordered) = DetectorExportTests.Compare(expected, found.Boxes, found.Scores, found.Labels, masks: found.Masks);
             output.WriteLine($"{height} x {width}: {expectedLabels.Length} detections, max |box difference| {boxDifference:E2}, " +
                 $"max |score difference| {scoreDifference:E2}, max |mask difference| {maskDifference:E2}, {reordered} tied detections in another order");
             boxDifference.Should().BeLessThan(1e-4);
@@ -110,60 +110,4 @@ public class TwoStageExportTests
 
     /// <summary>The gain of the box regressions' weights (see <see cref="DetectorExportTests"/>).</summary>
     private const double RegressionGain = 0.1;
-
-    /// <summary>Scores of one label within this distance may come in either order (see <see cref="DetectorExportTests"/>).</summary>
-    private const double TieTolerance = 1e-5;
-
-    private static (double Boxes, double Scores, double Masks, int Reordered) Compare(Detections expected, (Tensor Boxes, Tensor Scores, long[] Labels, Tensor? Masks) found)
-    {
-        var expectedBoxes = expected.Boxes.to(ScalarType.Float64).data<double>().ToArray();
-        var expectedScores = expected.Scores.to(ScalarType.Float64).data<double>().ToArray();
-        var expectedLabels = expected.Labels.data<long>().ToArray();
-        var foundBoxes = found.Boxes.to(ScalarType.Float64).data<double>().ToArray();
-        var foundScores = found.Scores.to(ScalarType.Float64).data<double>().ToArray();
-        var labels = found.Labels;
-        var used = new bool[labels.Length];
-        double worstBox = 0, worstScore = 0, worstMask = 0;
-        int reordered = 0;
-        for (int i = 0; i < expectedLabels.Length; i++)
-        {
-            int best = -1;
-            double bestBox = double.PositiveInfinity;
-            for (int j = 0; j < labels.Length; j++)
-            {
-                if (used[j] || labels[j] != expectedLabels[i] || (j != i && Math.Abs(foundScores[j] - expectedScores[i]) > TieTolerance))
-                    continue;
-                double box = Enumerable.Range(0, 4).Max(c => Math.Abs(foundBoxes[4 * j + c] - expectedBoxes[4 * i + c]));
-                if (box < bestBox)
-                    (best, bestBox) = (j, box);
-            }
-            best.Should().BeGreaterThanOrEqualTo(0, $"detection {i} (label {expectedLabels[i]}, score {expectedScores[i]}) has a counterpart");
-            used[best] = true;
-            if (best != i)
-                reordered++;
-            worstBox = Math.Max(worstBox, bestBox);
-            worstScore = Math.Max(worstScore, Math.Abs(foundScores[best] - expectedScores[i]));
-            if (found.Masks is not null)
-            {
-                using var difference = found.Masks[best].sub(expected.Masks![i]).abs().max();
-                worstMask = Math.Max(worstMask, difference.item<float>());
-            }
-        }
-        return (worstBox, worstScore, worstMask, reordered);
-    }
-
-    /// <summary>Runs the exported detector on one [3, H, W] image: boxes [N, 4], scores [N], labels [N] and, with masks, masks [N, 1, H, W].</summary>
-    private static (Tensor Boxes, Tensor Scores, long[] Labels, Tensor? Masks) Run(InferenceSession session, Tensor image, bool masks)
-    {
-        var data = image.contiguous().data<float>().ToArray();
-        using var value = OrtValue.CreateTensorValueFromMemory(data, new long[] { 1, 3, image.size(1), image.size(2) });
-        using var runOptions = new RunOptions();
-        var names = masks ? new[] { "boxes", "scores", "labels", "masks" } : new[] { "boxes", "scores", "labels" };
-        using var results = session.Run(runOptions, new[] { OnnxExporter.InputName }, new[] { value }, names);
-        var boxes = results[0].GetTensorDataAsSpan<float>().ToArray();
-        var scores = results[1].GetTensorDataAsSpan<float>().ToArray();
-        var labels = results[2].GetTensorDataAsSpan<long>().ToArray();
-        Tensor? pasted = masks ? tensor(results[3].GetTensorDataAsSpan<float>().ToArray(), results[3].GetTensorTypeAndShape().Shape) : null;
-        return (tensor(boxes, new long[] { labels.Length, 4 }), tensor(scores), labels, pasted);
-    }
 }
