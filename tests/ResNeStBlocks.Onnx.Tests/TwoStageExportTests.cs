@@ -89,22 +89,7 @@ public class TwoStageExportTests
         };
         var model = DetectionModels.Create(name, options: options);
         model.eval();
-        double rpnGain = fixture.GetProperty("rpn_gain").GetDouble();
-        double clsGain = fixture.GetProperty("cls_gain").GetDouble();
-        double clsBias = fixture.GetProperty("cls_bias").GetDouble();
-        double maskGain = fixture.GetProperty("mask_gain").GetDouble();
-        double headNormGain = fixture.GetProperty("head_norm_gain").GetDouble();
-        DetectorFixtures.DetFill(model, fixture.GetProperty("norm_gain").GetDouble(),
-            key => key.EndsWith("bbox_pred.weight", StringComparison.Ordinal) ? RegressionGain
-                : key.StartsWith("rpn.head.", StringComparison.Ordinal) ? rpnGain
-                : key == "roi_heads.box_predictor.cls_score.weight" ? clsGain
-                : key.StartsWith("roi_heads.mask_", StringComparison.Ordinal) ? maskGain : 1.0,
-            (key, u) =>
-                key.EndsWith("num_batches_tracked", StringComparison.Ordinal) ? zeros_like(u)
-                : key == "roi_heads.box_predictor.cls_score.bias" ? DetectorFixtures.Affine(u, clsBias, 0)
-                : u.dim() == 1 && key.EndsWith("weight", StringComparison.Ordinal) && !key.StartsWith("backbone.body.", StringComparison.Ordinal)
-                    ? DetectorFixtures.Affine(u, 0.2, headNormGain)
-                    : null);
+        MaskFixtures.Fill(model, fixture, RegressionGain);
         return model;
     }
 

@@ -33,13 +33,25 @@ internal static class MaskFixtures
         var model = DetectionModels.Create(name, options: options);
         model.to(ScalarType.Float64);
         model.eval();
+        Fill(model, fixture);
+        return model;
+    }
+
+    /// <summary>
+    /// Det-fills <paramref name="model"/> with the fixture's gains (RPN, class scores and bias, mask branch, head norms);
+    /// with <paramref name="regressionGain"/>, every box regression's weight (the RPN's and the box predictor's) takes that
+    /// gain instead.
+    /// </summary>
+    public static void Fill(Detector model, JsonElement fixture, double? regressionGain = null)
+    {
         double rpnGain = fixture.GetProperty("rpn_gain").GetDouble();
         double clsGain = fixture.GetProperty("cls_gain").GetDouble();
         double clsBias = fixture.GetProperty("cls_bias").GetDouble();
         double maskGain = fixture.GetProperty("mask_gain").GetDouble();
         double headNormGain = fixture.GetProperty("head_norm_gain").GetDouble();
         DetectorFixtures.DetFill(model, fixture.GetProperty("norm_gain").GetDouble(),
-            key => key.StartsWith("rpn.head.", StringComparison.Ordinal) ? rpnGain
+            key => regressionGain is { } gain && key.EndsWith("bbox_pred.weight", StringComparison.Ordinal) ? gain
+                : key.StartsWith("rpn.head.", StringComparison.Ordinal) ? rpnGain
                 : key == "roi_heads.box_predictor.cls_score.weight" ? clsGain
                 : key.StartsWith("roi_heads.mask_", StringComparison.Ordinal) ? maskGain : 1.0,
             (key, u) =>
@@ -48,7 +60,6 @@ internal static class MaskFixtures
                 : u.dim() == 1 && key.EndsWith("weight", StringComparison.Ordinal) && !key.StartsWith("backbone.body.", StringComparison.Ordinal)
                     ? DetectorFixtures.Affine(u, 0.2, headNormGain)
                     : null);
-        return model;
     }
 
     /// <summary>
