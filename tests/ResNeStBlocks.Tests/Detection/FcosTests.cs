@@ -145,10 +145,14 @@ public class FcosTests
         return value;
     }
 
-    private static Detector DetFilled(JsonElement fixture, DetectionOptions? options = null)
+    /// <summary>
+    /// An FCOS (<paramref name="name"/>: fcos_resnet50_fpn or one on a ResNeSt body) in float64, eval mode, with
+    /// generate_fcos.py's det-fill and the fixture's gains; a BatchNorm2d body's num_batches_tracked stays 0.
+    /// </summary>
+    internal static Detector DetFilled(JsonElement fixture, string name = "fcos_resnet50_fpn", DetectionOptions? options = null)
     {
         options ??= new DetectionOptions { MinSize = fixture.GetProperty("min_size").GetInt32(), MaxSize = fixture.GetProperty("max_size").GetInt32() };
-        var model = DetectionModels.Create("fcos_resnet50_fpn", options: options);
+        var model = DetectionModels.Create(name, options: options);
         model.to(ScalarType.Float64);
         model.eval();
         double clsGain = fixture.GetProperty("cls_gain").GetDouble();
@@ -164,7 +168,8 @@ public class FcosTests
                 "head.regression_head.bbox_ctrness.weight" => ctrGain,
                 _ => 1.0,
             },
-            (key, u) => key == "head.classification_head.cls_logits.bias" ? DetectorFixtures.Affine(u, 0.2, clsBias)
+            (key, u) => key.EndsWith("num_batches_tracked", StringComparison.Ordinal) ? zeros_like(u)
+                : key == "head.classification_head.cls_logits.bias" ? DetectorFixtures.Affine(u, 0.2, clsBias)
                 : HeadNorm(key) ? DetectorFixtures.Affine(u, 0.2, headNormGain) : null);
         return model;
     }

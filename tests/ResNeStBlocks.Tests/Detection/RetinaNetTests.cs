@@ -153,8 +153,8 @@ public class RetinaNetTests
         }).ToArray();
     }
 
-    /// <summary>The model in float64 with the generator's det-fill (its gains from the fixture).</summary>
-    private static Detector DetFilled(string name, JsonElement fixture)
+    /// <summary>The model (a RetinaNet's name) in float64 with generate_retinanet.py's det-fill (its gains from the fixture).</summary>
+    internal static Detector DetFilled(string name, JsonElement fixture)
     {
         var options = new DetectionOptions { MinSize = fixture.GetProperty("min_size").GetInt32(), MaxSize = fixture.GetProperty("max_size").GetInt32() };
         var model = DetectionModels.Create(name, options: options);
