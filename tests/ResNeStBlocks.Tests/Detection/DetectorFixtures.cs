@@ -60,17 +60,19 @@ internal static class DetectorFixtures
             var t = state[key];
             using var scope = NewDisposeScope();
             var u = Uniform(t.numel(), k).reshape(t.shape);
+            // The rules below scale u in place: the same operations as Python's, without a fresh tensor per step (a
+            // model's tens of millions of values made the fill slower than the detections it checks).
             Tensor v;
             if (special?.Invoke(key, u) is { } own) v = own;
-            else if (key.EndsWith("running_var", StringComparison.Ordinal)) v = Affine(u, 0.5, 1.0);
-            else if (key.EndsWith("running_mean", StringComparison.Ordinal)) v = Affine(u, 0.2, 0);
-            else if (t.dim() == 1 && key.StartsWith("backbone.body.", StringComparison.Ordinal) && key.EndsWith("weight", StringComparison.Ordinal)) v = Affine(u, 0.2, normGain);
-            else if (t.dim() == 1) v = Affine(u, 0.2, 0);
+            else if (key.EndsWith("running_var", StringComparison.Ordinal)) v = AffineInPlace(u, 0.5, 1.0);
+            else if (key.EndsWith("running_mean", StringComparison.Ordinal)) v = AffineInPlace(u, 0.2, 0);
+            else if (t.dim() == 1 && key.StartsWith("backbone.body.", StringComparison.Ordinal) && key.EndsWith("weight", StringComparison.Ordinal)) v = AffineInPlace(u, 0.2, normGain);
+            else if (t.dim() == 1) v = AffineInPlace(u, 0.2, 0);
             else
             {
                 long fanIn = t.numel() / t.size(0);
                 // Python evaluates u * sqrt(24 / fan_in) * gain left to right.
-                v = Affine(Affine(u, Math.Sqrt(24.0 / fanIn), 0), gain?.Invoke(key) ?? 1.0, 0);
+                v = AffineInPlace(AffineInPlace(u, Math.Sqrt(24.0 / fanIn), 0), gain?.Invoke(key) ?? 1.0, 0);
             }
             t.copy_(v);
         }
@@ -148,7 +150,7 @@ internal static class DetectorFixtures
         }
     }
 
-    private static Tensor Uniform(long n, int k) => Affine(Hashed(n, (k + 1) * 40503L), 1, -0.5);
+    private static Tensor Uniform(long n, int k) => AffineInPlace(Hashed(n, (k + 1) * 40503L), 1, -0.5);
 
     /// <summary>The generators' integer pattern: ((index * 2654435761 + offset) mod 2^20) / 2^20, in float64.</summary>
     private static Tensor Hashed(long n, long offset)
@@ -156,9 +158,16 @@ internal static class DetectorFixtures
         // Every scalar held across its call: a temporary one can be freed by the finalizer thread mid-call.
         using Scalar multiplier = 2654435761L, shift = offset, modulus = Mod, divisor = (double)Mod;
         using var j = arange(n, ScalarType.Int64);
-        using var mixed = j.mul(multiplier).add(shift, HeldScalars.One).remainder(modulus);
-        using var wide = mixed.to(ScalarType.Float64);
-        return wide.div(divisor);
+        j.mul_(multiplier).add_(shift, HeldScalars.One).remainder_(modulus);
+        return j.to(ScalarType.Float64).div_(divisor);
+    }
+
+    /// <summary><see cref="Affine"/> on <paramref name="u"/> itself (same operations, same rounding); returns it.</summary>
+    private static Tensor AffineInPlace(Tensor u, double scale, double offset)
+    {
+        using Scalar heldScale = scale, heldOffset = offset;
+        u.mul_(heldScale);
+        return offset == 0 ? u : u.add_(heldOffset, HeldScalars.One);
     }
 
     /// <summary><c>u * scale + offset</c> (offset 0: the product alone, as Python's <c>u * scale</c>), with held scalars.</summary>
