@@ -14,8 +14,9 @@ using static TorchSharp.torch;
 namespace ResNeStBlocks.Tests.Detection;
 
 /// <summary>
-/// maskrcnn_resnet50_fpn's and maskrcnn_resnet50_fpn_v2's training forward against torchvision 0.14
-/// (tests/fixtures/detection-models/*.training.json, generate_mask_training.py): the five named losses in float64 with
+/// maskrcnn_resnet50_fpn's, maskrcnn_resnet50_fpn_v2's and maskrcnn_resnest50d_fpn's training forward against torchvision
+/// 0.14 (tests/fixtures/detection-models/*.training.json, generate_mask_training.py, generate_resnest_detectors.py for the
+/// ResNeSt body): the five named losses in float64 with
 /// generate_mask.py's det-fill and both samplers replaced by the deterministic one; one SGD step; the refusal of a
 /// target without masks.
 /// </summary>
@@ -30,6 +31,8 @@ public class MaskRcnnTrainingTests
     [InlineData("maskrcnn_resnet50_fpn", "boxes")]
     [InlineData("maskrcnn_resnet50_fpn", "resized")]
     [InlineData("maskrcnn_resnet50_fpn_v2", "boxes")]
+    // The ResNeSt body (generate_resnest_detectors.py): its BatchNorms stay frozen in eval mode while the rest trains.
+    [InlineData("maskrcnn_resnest50d_fpn", "boxes")]
     public void Det_filled_float64_losses_with_the_first_samples_equal_torchvisions(string name, string caseName)
     {
         // "boxes": 160 x 224 and 224 x 160 images, kept; "resized": two 200 x 200 images resized to 160 x 160 with their
