@@ -84,7 +84,8 @@ public class DetectorExportTests
             "fasterrcnn_resnet50_fpn_v2 (FasterRcnn), fasterrcnn_resnest50d_fpn (FasterRcnn), fasterrcnn_resnest101e_fpn (FasterRcnn), " +
             "maskrcnn_resnet50_fpn (MaskRcnn), maskrcnn_resnet50_fpn_v2 (MaskRcnn), maskrcnn_resnest50d_fpn (MaskRcnn), " +
             "maskrcnn_resnest101e_fpn (MaskRcnn), retinanet_resnet50_fpn (RetinaNet), retinanet_resnet50_fpn_v2 (RetinaNet), " +
-            "fcos_resnet50_fpn (Fcos), and these families on another DetectionBackbone or ResNetFpnBackbone.");
+            "retinanet_resnest50d_fpn (RetinaNet), retinanet_resnest101e_fpn (RetinaNet), fcos_resnet50_fpn (Fcos), " +
+            "fcos_resnest50d_fpn (Fcos), fcos_resnest101e_fpn (Fcos), and these families on another DetectionBackbone or ResNetFpnBackbone.");
     }
 
     [Fact]

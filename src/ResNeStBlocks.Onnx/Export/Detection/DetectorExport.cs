@@ -27,7 +27,9 @@ internal static class DetectorExport
         ("fasterrcnn_resnest50d_fpn", typeof(FasterRcnn)), ("fasterrcnn_resnest101e_fpn", typeof(FasterRcnn)),
         ("maskrcnn_resnet50_fpn", typeof(MaskRcnn)), ("maskrcnn_resnet50_fpn_v2", typeof(MaskRcnn)),
         ("maskrcnn_resnest50d_fpn", typeof(MaskRcnn)), ("maskrcnn_resnest101e_fpn", typeof(MaskRcnn)),
-        ("retinanet_resnet50_fpn", typeof(RetinaNet)), ("retinanet_resnet50_fpn_v2", typeof(RetinaNet)), ("fcos_resnet50_fpn", typeof(Fcos)),
+        ("retinanet_resnet50_fpn", typeof(RetinaNet)), ("retinanet_resnet50_fpn_v2", typeof(RetinaNet)),
+        ("retinanet_resnest50d_fpn", typeof(RetinaNet)), ("retinanet_resnest101e_fpn", typeof(RetinaNet)),
+        ("fcos_resnet50_fpn", typeof(Fcos)), ("fcos_resnest50d_fpn", typeof(Fcos)), ("fcos_resnest101e_fpn", typeof(Fcos)),
     };
 
     public static ModelProto Build(Detector detector, OnnxExportOptions options)
