@@ -86,6 +86,28 @@ internal static class DetectorFixtures
         fixture.GetProperty("images").EnumerateArray().Select((e, i) => Image(i, e[0].GetInt64(), e[1].GetInt64())).ToArray();
 
     /// <summary>
+    /// Named losses equal torchvision's: exactly the names <paramref name="names"/> on both sides, each value within
+    /// <paramref name="tolerance"/> of the fixture's; each is logged with its difference, and the largest is returned.
+    /// </summary>
+    public static double LossesShouldEqual(IReadOnlyDictionary<string, Tensor> losses, IReadOnlyCollection<string> names, JsonElement expected,
+        double tolerance, Action<string> log)
+    {
+        losses.Keys.OrderBy(k => k, StringComparer.Ordinal).Should().Equal(names.OrderBy(k => k, StringComparer.Ordinal));
+        expected.EnumerateObject().Select(p => p.Name).OrderBy(k => k, StringComparer.Ordinal).Should().Equal(names.OrderBy(k => k, StringComparer.Ordinal));
+        double worst = 0;
+        foreach (var name in names)
+        {
+            double value = losses[name].item<double>();
+            double reference = expected.GetProperty(name).GetDouble();
+            double difference = Math.Abs(value - reference);
+            log($"{name}: {value:R} (torchvision {reference:R}, difference {difference:E2})");
+            difference.Should().BeLessThan(tolerance, name);
+            worst = Math.Max(worst, difference);
+        }
+        return worst;
+    }
+
+    /// <summary>
     /// The detections equal the fixture's (its <c>detections</c> array: <c>boxes</c>, <c>scores</c>, <c>labels</c>):
     /// the same count and labels, scores and boxes within <paramref name="tolerance"/>; returns the largest differences.
     /// </summary>

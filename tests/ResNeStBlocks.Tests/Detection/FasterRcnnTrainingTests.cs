@@ -44,18 +44,8 @@ public class FasterRcnnTrainingTests
         var targets = Targets(testCase);
         using var noGrad = no_grad();
         var losses = model.Losses(images, targets);
-        losses.Keys.OrderBy(k => k, StringComparer.Ordinal).Should().Equal(LossNames);
-        var expected = testCase.GetProperty("losses");
-        double worst = 0;
-        foreach (var name in LossNames)
-        {
-            double value = losses[name].item<double>();
-            // torchvision's loss_objectness is float32 even in a float64 model (its anchor labels are float32); 1e-7 apart.
-            double difference = Math.Abs(value - expected.GetProperty(name).GetDouble());
-            output.WriteLine($"{name}: {value:R} (torchvision {expected.GetProperty(name).GetDouble():R}, difference {difference:E2})");
-            difference.Should().BeLessThan(1e-6, name);
-            worst = Math.Max(worst, difference);
-        }
+        // torchvision's loss_objectness is float32 even in a float64 model (its anchor labels are float32); 1e-7 apart.
+        double worst = DetectorFixtures.LossesShouldEqual(losses, LossNames, testCase.GetProperty("losses"), 1e-6, output.WriteLine);
         output.WriteLine($"max |loss difference| {worst:E2}");
         model.training.Should().BeFalse("Losses trains in train mode and restores the mode the module was in");
     }

@@ -51,17 +51,7 @@ public class MaskRcnnTrainingTests
         var clock = Stopwatch.StartNew();
         var losses = model.Losses(images, targets);
         clock.Stop();
-        losses.Keys.OrderBy(k => k, StringComparer.Ordinal).Should().Equal(LossNames);
-        var expected = testCase.GetProperty("losses");
-        double worst = 0;
-        foreach (var loss in LossNames)
-        {
-            double value = losses[loss].item<double>();
-            double difference = Math.Abs(value - expected.GetProperty(loss).GetDouble());
-            output.WriteLine($"{loss}: {value:R} (torchvision {expected.GetProperty(loss).GetDouble():R}, difference {difference:E2})");
-            difference.Should().BeLessThan(1e-6, loss);
-            worst = Math.Max(worst, difference);
-        }
+        double worst = DetectorFixtures.LossesShouldEqual(losses, LossNames, testCase.GetProperty("losses"), 1e-6, output.WriteLine);
         output.WriteLine($"max |loss difference| {worst:E2}; Losses {clock.ElapsedMilliseconds} ms");
         model.training.Should().BeFalse("Losses trains in train mode and restores the mode the module was in");
     }

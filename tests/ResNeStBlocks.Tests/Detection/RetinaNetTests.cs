@@ -64,13 +64,7 @@ public class RetinaNetTests
         var images = DetectorFixtures.Images(fixture);
         var targets = Targets(fixture, ScalarType.Float64);
         var losses = model.Losses(images, targets);
-        losses.Keys.Should().BeEquivalentTo("classification", "bbox_regression");
-        foreach (var (key, expected) in fixture.GetProperty("losses").EnumerateObject().Select(p => (p.Name, p.Value.GetDouble())))
-        {
-            double actual = losses[key].item<double>();
-            output.WriteLine($"{key}: {actual:R} (torchvision {expected:R}, difference {Math.Abs(actual - expected):E2})");
-            actual.Should().BeApproximately(expected, 1e-6, key);
-        }
+        DetectorFixtures.LossesShouldEqual(losses, new[] { "classification", "bbox_regression" }, fixture.GetProperty("losses"), 1e-6, output.WriteLine);
         foreach (var loss in losses.Values)
             loss.Dispose();
         foreach (var target in targets)
