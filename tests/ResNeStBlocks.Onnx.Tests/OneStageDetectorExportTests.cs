@@ -46,7 +46,7 @@ public class OneStageDetectorExportTests
     public void Retinanet_equals_detect_on_three_image_sizes_through_one_file(string name, double scoreThresh, int detectionsPerImg, double regressionGain)
     {
         using var model = FilledRetinanet(name, scoreThresh, detectionsPerImg, regressionGain);
-        EqualsDetect(model);
+        DetectorExportTests.EqualsDetect(model, output, DetectorExportTests.FixtureSizes, scoreBound: 1e-4);
     }
 
     /// <summary>
@@ -63,7 +63,7 @@ public class OneStageDetectorExportTests
     public void Fcos_equals_detect_on_three_image_sizes_through_one_file(string name, double scoreThresh, int detectionsPerImg)
     {
         using var model = FilledFcos(name, scoreThresh, detectionsPerImg);
-        EqualsDetect(model, tieTolerance: 1e-4);
+        DetectorExportTests.EqualsDetect(model, output, DetectorExportTests.FixtureSizes, scoreBound: 1e-4, tieTolerance: 1e-4);
     }
 
     /// <summary>
@@ -123,39 +123,5 @@ public class OneStageDetectorExportTests
         model.eval();
         DetectorFixtures.DetFill(model, fixture.GetProperty("norm_gain").GetDouble(), gain, special);
         return model;
-    }
-
-    /// <summary>Exports once, then runs the three images through the file and through Detect.</summary>
-    /// <param name="model">The filled detector.</param>
-    /// <param name="tieTolerance">The score difference within which detections of one label may come in either order.</param>
-    private void EqualsDetect(Detector model, double tieTolerance = 1e-5)
-    {
-        var clock = Stopwatch.StartNew();
-        var bytes = OrtRunner.Export(model);
-        output.WriteLine($"export (with its verification) {clock.Elapsed.TotalSeconds:F1} s, {bytes.Length / 1e6:F1} MB");
-        clock.Restart();
-        using var session = new InferenceSession(bytes, new SessionOptions { IntraOpNumThreads = 2 });
-        output.WriteLine($"session {clock.Elapsed.TotalSeconds:F1} s");
-        foreach (var (height, width, index) in new[] { (300L, 420L, 0), (500L, 350L, 1), (40L, 420L, 2) })
-        {
-            using var scope = NewDisposeScope();
-            var image = DetectorFixtures.Image(index, height, width).to(ScalarType.Float32);
-            clock.Restart();
-            var expected = model.Detect(new[] { image })[0];
-            output.WriteLine($"{height} x {width}: Detect {clock.Elapsed.TotalMilliseconds:F0} ms");
-            clock.Restart();
-            var (boxes, scores, labels, _) = DetectorExportTests.Run(session, image);
-            output.WriteLine($"{height} x {width}: ONNX Runtime {clock.Elapsed.TotalMilliseconds:F0} ms");
-            var expectedLabels = expected.Labels.data<long>().ToArray();
-            output.WriteLine($"{height} x {width}: {expectedLabels.Length} detections (ONNX Runtime {labels.Length}), " +
-                $"{expectedLabels.Distinct().Count()} labels, scores {expected.Scores.min().item<float>():F4}..{expected.Scores.max().item<float>():F4}");
-            labels.Should().HaveCount(expectedLabels.Length, $"the {height} x {width} image's detections");
-            expectedLabels.Should().NotBeEmpty();
-            var (boxDifference, scoreDifference, _, reordered) = DetectorExportTests.Compare(expected, boxes, scores, labels, tieTolerance);
-            output.WriteLine($"{height} x {width}: max |box difference| {boxDifference:E2}, max |score difference| {scoreDifference:E2}, " +
-                $"{reordered} tied detections in another order");
-            boxDifference.Should().BeLessThan(1e-4);
-            scoreDifference.Should().BeLessThan(1e-4);
-        }
     }
 }

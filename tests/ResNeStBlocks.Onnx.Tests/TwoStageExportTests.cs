@@ -40,37 +40,8 @@ public class TwoStageExportTests
     {
         var clock = Stopwatch.StartNew();
         using var model = Filled(name, detections);
-        bool masks = model is MaskRcnn;
         output.WriteLine($"{name}: model built and filled {clock.Elapsed.TotalSeconds:F1} s");
-        clock.Restart();
-        var bytes = OrtRunner.Export(model);
-        output.WriteLine($"export (with its verification) {clock.Elapsed.TotalSeconds:F1} s, {bytes.Length / 1e6:F1} MB");
-        clock.Restart();
-        using var session = new InferenceSession(bytes, new SessionOptions { IntraOpNumThreads = 2 });
-        session.OutputMetadata.Keys.Should().Equal(masks ? new[] { "boxes", "scores", "labels", "masks" } : new[] { "boxes", "scores", "labels" });
-        output.WriteLine($"session {clock.Elapsed.TotalSeconds:F1} s");
-        foreach (var (height, width, index) in new[] { (150L, 210L, 0), (250L, 175L, 1), (20L, 210L, 2) })
-        {
-            using var scope = NewDisposeScope();
-            var image = DetectorFixtures.Image(index, height, width).to(ScalarType.Float32);
-            clock.Restart();
-            var expected = model.Detect(new[] { image })[0];
-            output.WriteLine($"{height} x {width}: Detect {clock.Elapsed.TotalMilliseconds:F0} ms");
-            clock.Restart();
-            var found = DetectorExportTests.Run(session, image, masks);
-            output.WriteLine($"{height} x {width}: ONNX Runtime {clock.Elapsed.TotalMilliseconds:F0} ms");
-            var expectedLabels = expected.Labels.data<long>().ToArray();
-            found.Labels.Should().HaveCount(expectedLabels.Length, $"the {height} x {width} image's detections");
-            expectedLabels.Should().NotBeEmpty();
-            var (boxDifference, scoreDifference, maskDifference, reordered) = DetectorExportTests.Compare(expected, found.Boxes, found.Scores, found.Labels, masks: found.Masks);
-            output.WriteLine($"{height} x {width}: {expectedLabels.Length} detections, max |box difference| {boxDifference:E2}, " +
-                $"max |score difference| {scoreDifference:E2}, max |mask difference| {maskDifference:E2}, {reordered} tied detections in another order");
-            boxDifference.Should().BeLessThan(1e-4);
-            scoreDifference.Should().BeLessThan(1e-5);
-            maskDifference.Should().BeLessThan(1e-4);
-            if (masks)
-                found.Masks!.shape.Should().Equal(new[] { expectedLabels.Length, 1, height, width });
-        }
+        DetectorExportTests.EqualsDetect(model, output, new (long, long)[] { (150, 210), (250, 175), (20, 210) }, scoreBound: 1e-5);
     }
 
     /// <summary>
