@@ -16,9 +16,10 @@ namespace ResNeStBlocks.Detection;
 /// Bilinear weights separate into a row part and a column part, and so does the validity of a point, so the rows and
 /// columns of every sample are computed once per axis; the four neighbours of all samples of a chunk of rois are then
 /// gathered from channels-last features in one <c>index_select</c> and reduced by one batched matrix product. Autograd
-/// flows to the features through both. Adaptive sampling (ratio &lt;= 0: <c>ceil(roi size / output size)</c> points per
-/// bin for each roi) reads the grid sizes back once, sorts the rois by grid area and pads each chunk's grids to the
-/// chunk's largest with zero weights.
+/// flows to the features through both. This path serves adaptive sampling (ratio &lt;= 0: <c>ceil(roi size / output
+/// size)</c> points per bin for each roi): it reads the grid sizes back once, sorts the rois by grid area and pads each
+/// chunk's grids to the chunk's largest with zero weights. A fixed ratio, the detectors' case, goes to
+/// <see cref="RoiAlignGridSample"/>, whose compiled kernels are faster.
 /// </remarks>
 internal static class RoiAlignKernel
 {
@@ -43,6 +44,8 @@ internal static class RoiAlignKernel
         long count = rois.size(0);
         if (count == 0)
             return zeros(new long[] { 0, channels, outputHeight, outputWidth }, dtype, device);
+        if (samplingRatio > 0)
+            return RoiAlignGridSample.Pool(levels, rois, levelOfRoi, scales, outputHeight, outputWidth, samplingRatio, aligned);
         using var scope = NewDisposeScope();
 
         var heights = levels.Select(l => l.size(2)).ToArray();
@@ -73,20 +76,10 @@ internal static class RoiAlignKernel
         }
         using var heightBins = ((double)outputHeight).ToScalar();
         using var widthBins = ((double)outputWidth).ToScalar();
-        Tensor rowGrid, columnGrid;
-        if (samplingRatio > 0)
-        {
-            using var ratio = ((long)samplingRatio).ToScalar();
-            rowGrid = full(count, ratio, ScalarType.Int64, device);
-            columnGrid = rowGrid;
-        }
-        else
-        {
-            rowGrid = roiHeight.div(heightBins).ceil().to(ScalarType.Int64);
-            columnGrid = roiWidth.div(widthBins).ceil().to(ScalarType.Int64);
-        }
+        var rowGrid = roiHeight.div(heightBins).ceil().to(ScalarType.Int64);
+        var columnGrid = roiWidth.div(widthBins).ceil().to(ScalarType.Int64);
         var samples = rowGrid.mul(columnGrid).clamp_min(DetectionScalars.OneLong).to(dtype);
-        var plan = Plan(rowGrid, columnGrid, samplingRatio, outputHeight * outputWidth * 4 * channels, device);
+        var plan = Plan(rowGrid, columnGrid, outputHeight * outputWidth * 4 * channels, device);
 
         var pooled = new List<Tensor>();
         foreach (var (members, rowPoints, columnPoints) in plan.Chunks)
@@ -110,33 +103,21 @@ internal static class RoiAlignKernel
             pooled.Add(sums.div(samples.index_select(0, members).view(n, 1, 1, 1)));
         }
         var result = cat(pooled, 0);
-        if (plan.InverseOrder is { } inverse)
-            result = result.index_select(0, inverse);
+        result = result.index_select(0, plan.InverseOrder);
         return result.contiguous().MoveToOuterDisposeScope();
     }
 
-    private sealed record ChunkPlan(List<(Tensor Members, long RowPoints, long ColumnPoints)> Chunks, Tensor? InverseOrder);
+    private sealed record ChunkPlan(List<(Tensor Members, long RowPoints, long ColumnPoints)> Chunks, Tensor InverseOrder);
 
     /// <summary>
-    /// Splits the rois into chunks whose gathered values stay within <see cref="GatherBudget"/>. With a fixed sampling
-    /// ratio they are consecutive; with adaptive sampling the grid sizes are read back once and the rois sorted by grid
-    /// area, so that each chunk pads to its own largest grid rather than the largest of all.
+    /// Splits the rois into chunks whose gathered values stay within <see cref="GatherBudget"/>: the grid sizes are read
+    /// back once and the rois sorted by grid area, so that each chunk pads to its own largest grid rather than the
+    /// largest of all.
     /// </summary>
-    private static ChunkPlan Plan(Tensor rowGrid, Tensor columnGrid, int samplingRatio, long perPoint, Device device)
+    private static ChunkPlan Plan(Tensor rowGrid, Tensor columnGrid, long perPoint, Device device)
     {
         long count = rowGrid.size(0);
         var chunks = new List<(Tensor, long, long)>();
-        if (samplingRatio > 0)
-        {
-            long chunk = Math.Max(1, GatherBudget / Math.Max(1, perPoint * samplingRatio * samplingRatio));
-            for (long begin = 0; begin < count; begin += chunk)
-            {
-                using var from = begin.ToScalar();
-                using var to = Math.Min(count, begin + chunk).ToScalar();
-                chunks.Add((arange(from, to, DetectionScalars.OneLong, ScalarType.Int64, device), samplingRatio, samplingRatio));
-            }
-            return new ChunkPlan(chunks, null);
-        }
         var grids = stack(new[] { rowGrid, columnGrid }, 1).clamp_min(DetectionScalars.OneLong).cpu();
         var sizes = grids.data<long>().ToArray();
         var order = Enumerable.Range(0, (int)count).OrderBy(i => sizes[2 * i] * sizes[2 * i + 1]).ToArray();
