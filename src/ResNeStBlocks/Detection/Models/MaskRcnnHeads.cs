@@ -18,6 +18,7 @@ namespace ResNeStBlocks.Detection.Models;
 public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>, IDescribedModule
 {
     private readonly Sequential[] convolutions;
+    private readonly long dilation;
 
     /// <summary>Creates the head.</summary>
     /// <param name="inChannels">Channels of a pooled box (256).</param>
@@ -42,6 +43,7 @@ public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>, IDescribedModule
             channels = layers[i];
         }
         OutChannels = channels;
+        this.dilation = dilation;
         ConvUnits.InitialiseKaimingFanOut(this);
     }
 
@@ -56,8 +58,20 @@ public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>, IDescribedModule
         ArgumentNullException.ThrowIfNull(input);
         using var scope = NewDisposeScope();
         var x = input;
-        foreach (var conv in convolutions)
-            x = conv.call(x);
+        foreach (var unit in convolutions)
+        {
+            if (x.device_type != DeviceType.CPU)
+            {
+                x = unit.call(x);
+                continue;
+            }
+            // On the CPU libtorch's im2col convolution spends more on unfolding than on its product at these sizes.
+            var parts = unit.children().ToArray();
+            var conv = (Conv2d)parts[0];
+            x = ShiftedConvolution.Forward(x, conv.weight!, conv.bias, dilation);
+            foreach (var rest in parts.Skip(1))
+                x = ((nn.Module<Tensor, Tensor>)rest).call(x);
+        }
         return x.MoveToOuterDisposeScope();
     }
 
