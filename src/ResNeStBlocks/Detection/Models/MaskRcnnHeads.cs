@@ -58,14 +58,16 @@ public sealed class MaskRcnnHeads : nn.Module<Tensor, Tensor>, IDescribedModule
         ArgumentNullException.ThrowIfNull(input);
         using var scope = NewDisposeScope();
         var x = input;
+        // Without oneDNN (switched off where it computes wrong results, see NativeRuntime) libtorch convolves on the CPU
+        // by im2col, which spends more on unfolding than on its product at these sizes; oneDNN and CUDA convolve directly.
+        bool shifted = x.device_type == DeviceType.CPU && Runtime.NativeRuntime.OneDnnEnabled != true;
         foreach (var unit in convolutions)
         {
-            if (x.device_type != DeviceType.CPU)
+            if (!shifted)
             {
                 x = unit.call(x);
                 continue;
             }
-            // On the CPU libtorch's im2col convolution spends more on unfolding than on its product at these sizes.
             var parts = unit.children().ToArray();
             var conv = (Conv2d)parts[0];
             x = ShiftedConvolution.Forward(x, conv.weight!, conv.bias, dilation);
