@@ -32,8 +32,10 @@ public class TwoStageExportTests
     /// </summary>
     [Theory]
     [InlineData("maskrcnn_resnet50_fpn", 16)]
-    [InlineData("fasterrcnn_resnet50_fpn_v2", 16)]
-    // With 16, two of its detections whose scores differ by under 1e-6 straddle the cut and the runtimes keep different ones.
+    // v2's det-filled scores crowd together (16 detections within 2e-4), so a cut by count can fall between two detections
+    // under 1e-6 apart, and the runtimes keep different ones: Faster R-CNN v2 keeps every detection (174, 215 and 92, the
+    // lowest 0.19 against the threshold 0.05); Mask R-CNN v2 keeps 100, which falls clear of such a pair.
+    [InlineData("fasterrcnn_resnet50_fpn_v2", 1000)]
     [InlineData("maskrcnn_resnet50_fpn_v2", 100)]
     [InlineData("maskrcnn_resnest50d_fpn", 16)]
     public void Export_equals_detect_on_three_image_sizes_through_one_file(string name, int detections)
