@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace ResNeStBlocks.Tests.Detection;
 
 /// <summary>
-/// The whole detectors on the ResNeSt-50d body (and FCOS on ResNeSt-101e) against torchvision 0.14 (tests/fixtures/detection-models,
+/// The whole detectors on the ResNeSt-50d and ResNeSt-101e bodies against torchvision 0.14 (tests/fixtures/detection-models,
 /// generate_resnest_detectors.py): eval-mode detections (and masks) in float64 with each family's det-fill. The
 /// reference is torchvision's detector over the generator's own ResNeSt body, which the generator proves equal to
 /// timm's fixtures (timm is not installed where the fixtures are made).
@@ -19,7 +19,9 @@ public sealed class ResNeStDetectorParityTests(ITestOutputHelper output)
     [InlineData("maskrcnn_resnest50d_fpn")]
     [InlineData("retinanet_resnest50d_fpn")]
     [InlineData("fcos_resnest50d_fpn")]
-    // The deeper body once, under the cheapest head.
+    [InlineData("fasterrcnn_resnest101e_fpn")]
+    [InlineData("maskrcnn_resnest101e_fpn")]
+    [InlineData("retinanet_resnest101e_fpn")]
     [InlineData("fcos_resnest101e_fpn")]
     public void Det_filled_float64_detections_equal_torchvisions_on_the_same_body(string name)
     {
