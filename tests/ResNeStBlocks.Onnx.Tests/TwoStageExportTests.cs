@@ -37,7 +37,10 @@ public class TwoStageExportTests
     // lowest 0.19 against the threshold 0.05); Mask R-CNN v2 keeps 100, which falls clear of such a pair.
     [InlineData("fasterrcnn_resnet50_fpn_v2", 1000)]
     [InlineData("maskrcnn_resnet50_fpn_v2", 100)]
+    [InlineData("fasterrcnn_resnest50d_fpn", 16)]
     [InlineData("maskrcnn_resnest50d_fpn", 16)]
+    [InlineData("fasterrcnn_resnest101e_fpn", 16)]
+    [InlineData("maskrcnn_resnest101e_fpn", 16)]
     public void Export_equals_detect_on_three_image_sizes_through_one_file(string name, int detections)
     {
         var clock = Stopwatch.StartNew();
