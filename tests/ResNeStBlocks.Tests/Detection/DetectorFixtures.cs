@@ -178,8 +178,8 @@ internal static class DetectorFixtures
     private static Tensor Hashed(long n, long offset)
     {
         // Every scalar held across its call: a temporary one can be freed by the finalizer thread mid-call.
-        using Scalar multiplier = 2654435761L, shift = offset, modulus = Mod, divisor = (double)Mod;
-        using var j = arange(n, ScalarType.Int64);
+        using Scalar multiplier = 2654435761L, shift = offset, modulus = Mod, divisor = (double)Mod, count = n;
+        using var j = arange(count, ScalarType.Int64);
         j.mul_(multiplier).add_(shift, HeldScalars.One).remainder_(modulus);
         return j.to(ScalarType.Float64).div_(divisor);
     }
