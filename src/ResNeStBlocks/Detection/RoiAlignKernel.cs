@@ -58,8 +58,8 @@ internal static class RoiAlignKernel
         if (counts.Count(c => c > 0) == 1)
         {
             int only = Array.FindIndex(counts, c => c > 0);
-            PoolGroup(pooled, levels[only / (int)batchSize].narrow(0, only % batchSize, 1), rois, scales[only / (int)batchSize],
-                outputHeight, outputWidth, samplingRatio, aligned);
+            pooled.AddRange(PoolGroup(levels[only / (int)batchSize].narrow(0, only % batchSize, 1), rois, scales[only / (int)batchSize],
+                outputHeight, outputWidth, samplingRatio, aligned));
         }
         else
         {
@@ -71,8 +71,8 @@ internal static class RoiAlignKernel
                     continue;
                 var members = order.narrow(0, begin, counts[g]);
                 begin += counts[g];
-                PoolGroup(pooled, levels[g / (int)batchSize].narrow(0, g % batchSize, 1), rois.index_select(0, members),
-                    scales[g / (int)batchSize], outputHeight, outputWidth, samplingRatio, aligned);
+                pooled.AddRange(PoolGroup(levels[g / (int)batchSize].narrow(0, g % batchSize, 1), rois.index_select(0, members),
+                    scales[g / (int)batchSize], outputHeight, outputWidth, samplingRatio, aligned));
             }
         }
         var result = cat(pooled, 0);
@@ -81,8 +81,9 @@ internal static class RoiAlignKernel
         return result.contiguous().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Pools the rois of one image from one level, in chunks; appends [n, C, Ph, Pw] tensors in roi order.</summary>
-    private static void PoolGroup(List<Tensor> pooled, Tensor feature, Tensor rois, double scale, int outputHeight,
+    /// <summary>Pools the rois of one image from one level, in chunks.</summary>
+    /// <returns>[n_i, C, Ph, Pw] tensors whose concatenation is in the rois' order.</returns>
+    private static List<Tensor> PoolGroup(Tensor feature, Tensor rois, double scale, int outputHeight,
         int outputWidth, int samplingRatio, bool aligned)
     {
         long channels = feature.size(1);
@@ -103,12 +104,13 @@ internal static class RoiAlignKernel
         if (samplingRatio > 0)
         {
             long chunk = Math.Max(1, SampleBudget / Math.Max(1, channels * outputHeight * outputWidth * samplingRatio * samplingRatio));
+            var parts = new List<Tensor>();
             for (long begin = 0; begin < count; begin += chunk)
             {
                 long n = Math.Min(chunk, count - begin);
-                pooled.Add(Sample(feature, box.Narrow(begin, n), outputHeight, outputWidth, samplingRatio, samplingRatio, null));
+                parts.Add(Sample(feature, box.Narrow(begin, n), outputHeight, outputWidth, samplingRatio, samplingRatio, null));
             }
-            return;
+            return parts;
         }
         // Adaptive: ceil(roi size / bins) points per bin and axis, each roi its own. The grid sizes are read back once;
         // the rois are sorted by grid area and chunked, each chunk sampled on its largest grid with the points beyond a
@@ -120,6 +122,7 @@ internal static class RoiAlignKernel
         var sizes = stack(new[] { rowGrid, columnGrid }, 1).to(ScalarType.Int64).cpu().data<long>().ToArray();
         var order = Enumerable.Range(0, (int)count).OrderBy(i => Math.Max(1, sizes[2 * i]) * Math.Max(1, sizes[2 * i + 1])).ToArray();
         var chunks = new List<Tensor>();
+        var sampled = new List<Tensor>();
         var members = new List<long>();
         long rowMax = 1, columnMax = 1;
         void Flush()
@@ -128,7 +131,7 @@ internal static class RoiAlignKernel
                 return;
             var index = tensor(members.ToArray(), ScalarType.Int64).to(rois.device);
             chunks.Add(index);
-            pooled.Add(Sample(feature, box.Select(index), outputHeight, outputWidth, rowMax, columnMax,
+            sampled.Add(Sample(feature, box.Select(index), outputHeight, outputWidth, rowMax, columnMax,
                 (rowGrid.index_select(0, index), columnGrid.index_select(0, index))));
             members.Clear();
             rowMax = columnMax = 1;
@@ -148,10 +151,8 @@ internal static class RoiAlignKernel
             columnMax = nextColumns;
         }
         Flush();
-        // Back to the rois' order: the chunks' outputs are the last ones appended.
-        var sampled = pooled.GetRange(pooled.Count - chunks.Count, chunks.Count);
-        pooled.RemoveRange(pooled.Count - chunks.Count, chunks.Count);
-        pooled.Add(cat(sampled, 0).index_select(0, cat(chunks, 0).argsort()));
+        // Back to the rois' order.
+        return new List<Tensor> { cat(sampled, 0).index_select(0, cat(chunks, 0).argsort()) };
     }
 
     /// <summary>Each roi's start and size on its level, in the level's pixels.</summary>
